@@ -1,0 +1,438 @@
+package farmdeploy
+
+import (
+	"bytes"
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Deployer is a FarmWarDeployer. Create it with New, then Start it; wire
+// Deliver to the cluster's farm channel.
+type Deployer struct {
+	cfg  Config
+	cl   Cluster
+	inst Installer
+	log  zerolog.Logger
+	ops  chan op // install/uninstall work, applied in order by one goroutine
+
+	mu        sync.Mutex
+	started   bool
+	closed    bool
+	cancel    context.CancelFunc
+	runCtx    context.Context // ends at Stop
+	transfers map[transferKey]*incoming
+	watched   map[string]fileState    // watch dir observations, by name
+	bundles   map[string]entry        // what this node farms out, by name
+	installed map[string]installation // farm-installed bundles on this node
+	status    map[string]*BundleStatus
+	members   map[string]bool
+	pushes    map[pushKey]pushRun
+	nextID    uint64
+	stats     Stats
+
+	wg sync.WaitGroup
+}
+
+// Stats counts what the deployer did. All counters only grow.
+type Stats struct {
+	Deployed    uint64 // bundles deployed locally from the watch dir
+	Pushed      uint64 // transfers completed to members
+	PushFailed  uint64 // transfers to members that failed
+	Received    uint64 // bundles received, verified and installed
+	Rejected    uint64 // transfers refused (name, size, checksum, sender, install)
+	Expired     uint64 // transfers abandoned after MaxValidTime
+	Duplicates  uint64 // duplicate chunks ignored
+	Undeployed  uint64 // bundles undeployed
+	BadMessages uint64 // undecodable messages
+}
+
+type transferKey struct {
+	from string
+	id   uint64
+}
+
+type pushKey struct{ member, name string }
+
+// pushRun is a push in progress; id tells a replaced push from its successor.
+type pushRun struct {
+	id     uint64
+	cancel context.CancelFunc
+}
+
+// incoming is a transfer being assembled in TempDir.
+type incoming struct {
+	name    string
+	size    int64
+	sum     []byte
+	f       *os.File
+	written int64
+	next    int64
+	last    time.Time
+}
+
+type fileState struct {
+	size    int64
+	mtime   time.Time
+	handled bool // this observation was acted on
+}
+
+type installation struct {
+	entry
+	source string // the member that sent it
+}
+
+type op struct {
+	uninstall bool
+	name      string
+	from      string
+	tmp       string // verified temp file (install)
+	ent       entry
+}
+
+// New validates cfg and returns a Deployer. It starts nothing.
+func New(cfg Config, cl Cluster, inst Installer) (*Deployer, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cl == nil || inst == nil {
+		return nil, errors.New("farmdeploy: cluster and installer are required")
+	}
+	return &Deployer{
+		cfg:       cfg,
+		cl:        cl,
+		inst:      inst,
+		log:       cfg.Logger.With().Str("component", "farmdeploy").Logger(),
+		ops:       make(chan op, 64),
+		transfers: map[transferKey]*incoming{},
+		watched:   map[string]fileState{},
+		bundles:   map[string]entry{},
+		installed: map[string]installation{},
+		status:    map[string]*BundleStatus{},
+		members:   map[string]bool{},
+		pushes:    map[pushKey]pushRun{},
+	}, nil
+}
+
+// Start creates the directories, asks the members for their manifests and
+// starts the loop. It logs Tomcat's "Cluster FarmWarDeployer started.".
+func (d *Deployer) Start(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		return ErrClosed
+	}
+	if d.started {
+		return nil
+	}
+	for _, dir := range []string{d.cfg.TempDir, d.cfg.DeployDir, d.cfg.WatchDir} {
+		if dir == "" {
+			continue
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("farmdeploy: %w", err)
+		}
+	}
+	d.cleanTemp()
+	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	d.cancel = cancel
+	d.runCtx = ctx
+	d.started = true
+	for _, m := range d.cl.Members() {
+		d.members[m] = true
+	}
+	d.wg.Go(func() { d.applyLoop(ctx) })
+	d.wg.Go(func() { d.loop(ctx) })
+	if d.cfg.WatchEnabled {
+		d.log.Info().Str("watch_dir", d.cfg.WatchDir).Msg("Cluster FarmWarDeployer started.")
+	} else {
+		d.log.Info().Msg("Cluster FarmWarDeployer started.")
+	}
+	for m := range d.members {
+		d.sendLater(ctx, m, message{Kind: kindManifestReq})
+	}
+	return nil
+}
+
+// Stop cancels pushes and transfers in progress, removes their temporary
+// files and waits for every goroutine. It is idempotent.
+func (d *Deployer) Stop(ctx context.Context) error {
+	d.mu.Lock()
+	if d.closed {
+		d.mu.Unlock()
+		return nil
+	}
+	d.closed = true
+	if d.cancel != nil {
+		d.cancel()
+	}
+	d.mu.Unlock()
+	done := make(chan struct{})
+	go func() { d.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for k, in := range d.transfers {
+		in.abort()
+		delete(d.transfers, k)
+	}
+	return nil
+}
+
+// Stats returns a copy of the counters.
+func (d *Deployer) Stats() Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stats
+}
+
+// Status returns the rollout status of the bundles this node farms out.
+func (d *Deployer) Status() Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.statusLocked()
+}
+
+func (d *Deployer) statusLocked() Status {
+	s := Status{Self: d.cl.Self(), Updated: d.cfg.Now()}
+	for m := range d.members {
+		s.Members = append(s.Members, m)
+	}
+	sort.Strings(s.Members)
+	for _, b := range d.status {
+		c := *b
+		c.Members = make(map[string]MemberStatus, len(b.Members))
+		for k, v := range b.Members {
+			c.Members[k] = v
+		}
+		s.Bundles = append(s.Bundles, c)
+	}
+	return s
+}
+
+// setStatus records a member's state for a bundle and rewrites the status
+// file. Callers hold d.mu.
+func (d *Deployer) setStatus(name string, ent entry, member, state, errText string) {
+	b := d.status[name]
+	if b == nil || (ent.SHA256 != nil && b.SHA256 != hex.EncodeToString(ent.SHA256)) {
+		if ent.SHA256 == nil {
+			return // a report for a bundle we no longer farm out
+		}
+		b = &BundleStatus{Name: name, Size: ent.Size, SHA256: hex.EncodeToString(ent.SHA256), Members: map[string]MemberStatus{}}
+		d.status[name] = b
+	}
+	b.Members[member] = MemberStatus{State: state, Error: errText, At: d.cfg.Now()}
+	if d.cfg.WatchEnabled {
+		if err := writeStatus(d.cfg.TempDir, d.statusLocked()); err != nil {
+			d.log.Warn().Err(err).Msg("cannot write farm status file")
+		}
+	}
+}
+
+// loop runs the periodic work: watch dir, stale transfers, member changes.
+func (d *Deployer) loop(ctx context.Context) {
+	t := time.NewTicker(d.cfg.Interval)
+	defer t.Stop()
+	if d.cfg.WatchEnabled {
+		d.scanWatchDir(ctx)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if d.cfg.WatchEnabled {
+			d.scanWatchDir(ctx)
+		}
+		d.expireTransfers()
+		d.checkMembers(ctx)
+	}
+}
+
+// checkMembers notices joins and leaves: a watching node sends its
+// manifest to new members; a node that had no members asks for manifests.
+func (d *Deployer) checkMembers(ctx context.Context) {
+	now := d.cl.Members()
+	d.mu.Lock()
+	wasAlone := len(d.members) == 0
+	cur := make(map[string]bool, len(now))
+	var joined []string
+	for _, m := range now {
+		cur[m] = true
+		if !d.members[m] {
+			joined = append(joined, m)
+		}
+	}
+	for m := range d.members {
+		if cur[m] {
+			continue
+		}
+		for k, p := range d.pushes {
+			if k.member == m {
+				p.cancel()
+			}
+		}
+		for k, in := range d.transfers {
+			if k.from == m {
+				d.log.Warn().Str("member", m).Str("bundle", in.name).Msg("sender left mid-transfer; discarding partial bundle")
+				in.abort()
+				delete(d.transfers, k)
+			}
+		}
+	}
+	d.members = cur
+	d.mu.Unlock()
+	for _, m := range joined {
+		if d.cfg.WatchEnabled {
+			d.sendManifest(ctx, m)
+		} else if wasAlone {
+			d.sendLater(ctx, m, message{Kind: kindManifestReq})
+		}
+	}
+}
+
+// sendLater sends msg to one member on its own goroutine, logging failure.
+func (d *Deployer) sendLater(ctx context.Context, to string, m message) {
+	b := encode(m)
+	d.wg.Go(func() {
+		sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
+		defer cancel()
+		if err := d.cl.Send(sctx, to, b, optAsync); err != nil && ctx.Err() == nil {
+			d.log.Warn().Err(err).Str("member", to).Stringer("kind", m.Kind).Msg("farm message not sent")
+		}
+	})
+}
+
+func (d *Deployer) sendManifest(ctx context.Context, to string) {
+	d.mu.Lock()
+	m := message{Kind: kindManifest}
+	for _, e := range d.bundles {
+		m.Entries = append(m.Entries, e)
+	}
+	d.mu.Unlock()
+	sort.Slice(m.Entries, func(i, j int) bool { return m.Entries[i].Name < m.Entries[j].Name })
+	d.sendLater(ctx, to, m)
+}
+
+// Deliver handles one farm message from a member. It is safe for
+// concurrent use; messages from one sender must be delivered in order.
+func (d *Deployer) Deliver(ctx context.Context, from string, b []byte) error {
+	m, err := decode(b)
+	if err != nil {
+		d.mu.Lock()
+		d.stats.BadMessages++
+		d.mu.Unlock()
+		d.log.Warn().Err(err).Str("member", from).Msg("dropping undecodable farm message")
+		return err
+	}
+	d.mu.Lock()
+	if d.closed || !d.started {
+		d.mu.Unlock()
+		return ErrClosed
+	}
+	if !d.isMember(from) {
+		d.stats.Rejected++
+		d.mu.Unlock()
+		d.log.Warn().Str("member", from).Stringer("kind", m.Kind).Msg("refusing farm message from a non-member")
+		return ErrNotMember
+	}
+	d.mu.Unlock()
+	switch m.Kind {
+	case kindStart:
+		return d.onStart(from, m)
+	case kindChunk:
+		return d.onChunk(from, m)
+	case kindEnd:
+		return d.onEnd(ctx, from, m)
+	case kindUndeploy:
+		return d.enqueue(ctx, op{uninstall: true, name: m.Name, from: from})
+	case kindManifest:
+		d.onManifest(from, m)
+	case kindManifestReq:
+		if d.cfg.WatchEnabled {
+			d.sendManifest(d.loopCtx(), from)
+		}
+	case kindFetch:
+		d.onFetch(from, m)
+	case kindReport:
+		d.mu.Lock()
+		if e, ok := d.bundles[m.Name]; ok && bytes.Equal(e.SHA256, m.SHA256) {
+			d.setStatus(m.Name, e, from, m.State, m.Error)
+		}
+		d.mu.Unlock()
+		if m.State == StateFailed {
+			d.log.Error().Str("member", from).Str("bundle", m.Name).Str("error", m.Error).Msg("member failed to deploy bundle")
+		}
+	}
+	return nil
+}
+
+// isMember reports whether from is a live member. Callers hold d.mu.
+func (d *Deployer) isMember(from string) bool {
+	if d.members[from] {
+		return true
+	}
+	for _, m := range d.cl.Members() {
+		if m == from {
+			d.members[from] = true
+			return true
+		}
+	}
+	return false
+}
+
+// loopCtx returns a context that ends at Stop.
+func (d *Deployer) loopCtx() context.Context {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.closed {
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		return ctx
+	}
+	return d.runCtx
+}
+
+func (d *Deployer) reject(from, name string, err error) error {
+	d.mu.Lock()
+	d.stats.Rejected++
+	d.mu.Unlock()
+	d.log.Error().Err(err).Str("member", from).Str("bundle", name).Msg("rejected farmed bundle")
+	return err
+}
+
+func (in *incoming) abort() {
+	if in.f != nil {
+		in.f.Close()
+		os.Remove(in.f.Name())
+		in.f = nil
+	}
+}
+
+// cleanTemp removes partial transfers left by an earlier crash.
+func (d *Deployer) cleanTemp() {
+	ents, err := os.ReadDir(d.cfg.TempDir)
+	if err != nil {
+		return
+	}
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".farm-") && strings.HasSuffix(e.Name(), ".part") {
+			os.Remove(filepath.Join(d.cfg.TempDir, e.Name()))
+		}
+	}
+}

@@ -1,0 +1,18 @@
+package seal
+
+import "errors"
+
+var (
+	// ErrKey reports a key that is not 16, 24 or 32 bytes (or not hex, for ParseKey).
+	ErrKey = errors.New("seal: key must be 16, 24 or 32 bytes")
+	// ErrAuth reports a message that is too short, was sealed with another key
+	// or associated data, or was altered.
+	ErrAuth = errors.New("seal: message authentication failed")
+	// ErrStale reports a timestamp outside now ± Window.
+	ErrStale = errors.New("seal: timestamp outside the replay window")
+	// ErrReplay reports a nonce already seen, or a timestamp not newer than
+	// the newest one evicted from the replay cache.
+	ErrReplay = errors.New("seal: replayed message")
+	// ErrConfig reports an invalid Config.
+	ErrConfig = errors.New("seal: invalid config")
+)

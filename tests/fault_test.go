@@ -43,6 +43,7 @@ func (nt *Net) LinkUp(t testing.TB, ns *NS) {
 // requireNft skips (or fails under GOMCAT_E2E=require) without nft.
 func requireNft(t testing.TB) {
 	t.Helper()
+	requireE2E(t)
 	if _, err := exec.LookPath("nft"); err != nil {
 		skipOrFail(t, "e2e: needs nft (nftables) for loss and partitions")
 	}

@@ -375,3 +375,70 @@ func TestLossDropsPackets(t *testing.T) {
 	rx.Close()
 	<-done
 }
+
+// The technique the SIGTERM e2e test relies on, proven on a plain server:
+// once WaitServed returns, http.Server.Shutdown lets the request finish.
+func TestWaitServedThenShutdown(t *testing.T) {
+	t.Parallel()
+	nt := NewNet(t, 2)
+	a, b := nt.NS[0], nt.NS[1]
+	l, err := b.Listen("tcp", net.JoinHostPort(b.Addr.String(), "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		<-release
+		io.WriteString(w, "slow done")
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+	port := l.Addr().(*net.TCPAddr).Port
+
+	f := GoGet(a.HTTPClient(false), "http://"+l.Addr().String()+"/slow")
+	f.WaitServed(t, a, b, port, 10*time.Second)
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		shut <- srv.Shutdown(ctx)
+	}()
+	close(release)
+	code, body, err := f.Result(t, 10*time.Second)
+	if err != nil || code != 200 || body != "slow done" {
+		t.Errorf("slow request: %d %q %v", code, body, err)
+	}
+	if err := <-shut; err != nil {
+		t.Errorf("shutdown: %v", err)
+	}
+}
+
+func TestCleanupLeftovers(t *testing.T) {
+	requireE2E(t)
+	t.Parallel()
+	dead := 0
+	for pid := 4194000; pid > 300000; pid-- {
+		if !processAlive(pid) {
+			dead = pid
+			break
+		}
+	}
+	if dead == 0 {
+		t.Skip("no free pid found")
+	}
+	stale := fmt.Sprintf("%s%d-1-hub", nsPrefix, dead)
+	live := fmt.Sprintf("%s%d-9999-hub", nsPrefix, os.Getppid()) // a live creator
+	for _, name := range []string{stale, live} {
+		if _, err := runIP("netns", "add", name); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { runIP("netns", "del", name) })
+	}
+	cleanupLeftovers(false)
+	if _, err := os.Stat("/run/netns/" + stale); err == nil {
+		t.Errorf("leftover %s of dead pid %d not removed", stale, dead)
+	}
+	if _, err := os.Stat("/run/netns/" + live); err != nil {
+		t.Errorf("namespace %s of live pid %d removed: %v", live, os.Getppid(), err)
+	}
+}

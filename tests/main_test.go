@@ -27,7 +27,7 @@ const requireEnvVar = "GOMCAT_E2E"
 func TestMain(m *testing.M) {
 	envReason = checkEnv()
 	if envReason == "" {
-		cleanupLeftovers()
+		cleanupLeftovers(true)
 		dir, err := os.MkdirTemp("", "gomcat-e2e-bin-")
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "e2e: temp dir: %v\n", err)

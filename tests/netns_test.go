@@ -154,7 +154,9 @@ var leftoverRE = regexp.MustCompile(`^` + nsPrefix + `([0-9]+)-`)
 
 // cleanupLeftovers deletes namespaces named gmt<pid>-… whose creating process
 // is gone (a crashed earlier run). Namespaces of live runs are never touched.
-func cleanupLeftovers() {
+// With selfDead (TestMain, before any Net exists), names with our own pid are
+// a dead run's that had the same pid.
+func cleanupLeftovers(selfDead bool) {
 	entries, err := os.ReadDir("/run/netns")
 	if err != nil {
 		return
@@ -168,8 +170,7 @@ func cleanupLeftovers() {
 		if err != nil || pid <= 0 {
 			continue
 		}
-		// Our own pid: a dead run that had it before us (we made nothing yet).
-		if pid != os.Getpid() && processAlive(pid) {
+		if pid == os.Getpid() && !selfDead || pid != os.Getpid() && processAlive(pid) {
 			continue
 		}
 		killNSPids(e.Name())

@@ -1,0 +1,103 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"io"
+	"net"
+	"regexp"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Foundation scenarios (issue 2): a node in one namespace serves the example
+// app to a client in another, stops cleanly by `gomcat stop`, and drains an
+// in-flight request on SIGTERM.
+
+// cleanStopRE matches the node's last lifecycle line of a clean stop.
+const cleanStopRE = `(?i)server stopped|stopped in [0-9]+ ?ms`
+
+var sessionIDRE = regexp.MustCompile(`^[0-9A-F]{32}\.node1$`)
+
+func TestNodeServesAcrossNamespacesAndStops(t *testing.T) {
+	t.Parallel()
+	nt := NewNet(t, 2)
+	a, b := nt.NS[0], nt.NS[1]
+	n := StartNode(t, a, NodeOptions{Route: "node1"})
+	c := b.HTTPClient(true)
+	defer c.CloseIdleConnections()
+
+	code, body := Get(t, c, n.URL("/set?k=a&v=1"))
+	if code != 200 {
+		t.Fatalf("/set: %d %q", code, body)
+	}
+	id := Cookie(t, c, n.URL("/"), "JSESSIONID")
+	if !sessionIDRE.MatchString(id) {
+		t.Fatalf("JSESSIONID %q: want 32 upper-case hex + .node1", id)
+	}
+	if want := "ok " + id; body != want {
+		t.Errorf("/set: %q, want %q", body, want)
+	}
+	if code, body := Get(t, c, n.URL("/get?k=a")); code != 200 || body != "1" {
+		t.Errorf("/get with the cookie: %d %q, want 200 \"1\"", code, body)
+	}
+	if code, body := Get(t, b.HTTPClient(false), n.URL("/get?k=a")); code != 404 {
+		t.Errorf("/get without a cookie: %d %q, want 404", code, body)
+	}
+
+	// A wrong command on the shutdown port (127.0.0.1 inside the node's
+	// namespace) is ignored: the node keeps serving.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	sc, err := a.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(n.ShutdownPort)))
+	if err != nil {
+		t.Fatalf("shutdown port: %v", err)
+	}
+	io.WriteString(sc, "NOT-THE-COMMAND\n")
+	sc.Close()
+	if code, body := Get(t, c, n.URL("/get?k=a")); code != 200 || body != "1" {
+		t.Errorf("/get after a wrong shutdown command: %d %q", code, body)
+	}
+	if !n.Running() {
+		t.Fatalf("node exited after a wrong shutdown command")
+	}
+	// The shutdown port is not reachable from another namespace.
+	if sc, err := b.DialContext(ctx, "tcp", net.JoinHostPort(a.Addr.String(), strconv.Itoa(n.ShutdownPort))); err == nil {
+		sc.Close()
+		t.Errorf("shutdown port reachable from %s on %s", b, a.Addr)
+	}
+
+	mark := n.LogMark()
+	n.Stop(t)
+	if code := n.Wait(t, 30*time.Second); code != 0 {
+		t.Errorf("exit code after gomcat stop: %d, want 0", code)
+	}
+	n.WaitLogAfter(t, mark, cleanStopRE, time.Second)
+	c.CloseIdleConnections()
+	if _, err := c.Get(n.URL("/get?k=a")); err == nil {
+		t.Errorf("node still answers after it exited")
+	}
+}
+
+func TestSIGTERMDrainsSlowRequest(t *testing.T) {
+	t.Parallel()
+	nt := NewNet(t, 2)
+	a, b := nt.NS[0], nt.NS[1]
+	n := StartNode(t, a, NodeOptions{})
+
+	f := GoGet(b.HTTPClient(false), n.URL("/slow?ms=1500"))
+	f.WaitServed(t, b, a, n.HTTPPort, 20*time.Second)
+	mark := n.LogMark()
+	n.Signal(t, syscall.SIGTERM)
+	code, body, err := f.Result(t, 30*time.Second)
+	if err != nil || code != 200 {
+		t.Errorf("slow request across SIGTERM: %d %q %v, want 200", code, body, err)
+	}
+	if code := n.Wait(t, 30*time.Second); code != 0 {
+		t.Errorf("exit code after SIGTERM: %d, want 0", code)
+	}
+	n.WaitLogAfter(t, mark, cleanStopRE, time.Second)
+}

@@ -1,0 +1,106 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Config configures a Receiver and a Sender. It is passed by value, so it
+// cannot change after NewReceiver or NewSender.
+type Config struct {
+	// Address is the IP the receiver listens on; "" listens on every
+	// interface. "auto" is resolved by the caller (runtime/cluster).
+	Address string
+	// Port is the first port tried by the receiver; 0 picks a free one.
+	// Default: 4000.
+	Port int
+	// AutoBind is how many ports are tried from Port upward (Port ..
+	// Port+AutoBind-1); values below 1 mean 1. Default: 100.
+	AutoBind int
+	// MaxFrameSize bounds a frame's body in bytes, both ways. Default: 16 MiB.
+	MaxFrameSize int
+	// Timeout bounds one send (queue wait, ack wait, reconnect attempts)
+	// and a stalled read in the middle of a frame. Default: 3s.
+	Timeout time.Duration
+	// MaxQueueBytes bounds, per peer, the bytes of messages queued or
+	// written but not yet acknowledged. Default: 64 MiB.
+	MaxQueueBytes int
+	// Key is the cluster key (16, 24 or 32 bytes). When set, every frame
+	// body is sealed (AES-GCM) and peers without the key cannot deliver
+	// anything. Default: none.
+	Key []byte
+	// Self identifies this member in the hello frame sent on every
+	// outgoing connection. A zero UniqueID is replaced by a random one.
+	Self Peer
+	// OnError, if set, is called for every message that failed without a
+	// caller waiting for it (async sends): the peer could not be reached
+	// within Timeout, or the peer was closed before the message was
+	// acknowledged. It runs on the peer's goroutines and must not block;
+	// m.Payload is valid only during the call. Default: nil (the failure
+	// is still counted in PeerStats.Failed).
+	OnError func(addr string, m *Message, err error)
+	// Logger receives the package's logs. Default: zerolog.Nop().
+	Logger zerolog.Logger
+}
+
+// DefaultConfig returns Tomcat's defaults: port 4000, autoBind 100,
+// timeout 3000 ms, a 64 MiB queue per peer and 16 MiB frames.
+func DefaultConfig() Config {
+	return Config{
+		Port:          4000,
+		AutoBind:      100,
+		MaxFrameSize:  16 << 20,
+		Timeout:       3 * time.Second,
+		MaxQueueBytes: 64 << 20,
+		Logger:        zerolog.Nop(),
+	}
+}
+
+// DefaultLocalConfig returns DefaultConfig listening on 127.0.0.1 on a
+// free port, for tests.
+func DefaultLocalConfig() Config {
+	c := DefaultConfig()
+	c.Address = "127.0.0.1"
+	c.Port = 0
+	c.AutoBind = 1
+	return c
+}
+
+// Validate reports every problem in c.
+func (c Config) Validate() error {
+	var errs []error
+	if c.Address != "" && net.ParseIP(c.Address) == nil {
+		errs = append(errs, fmt.Errorf("transport: address %q is not an IP", c.Address))
+	}
+	if c.Port < 0 || c.Port > 65535 {
+		errs = append(errs, fmt.Errorf("transport: port %d out of range", c.Port))
+	}
+	if c.Port > 0 && c.AutoBind > 1 && c.Port+c.AutoBind-1 > 65535 {
+		errs = append(errs, fmt.Errorf("transport: port range %d-%d exceeds 65535", c.Port, c.Port+c.AutoBind-1))
+	}
+	if c.MaxFrameSize < minFrameSize {
+		errs = append(errs, fmt.Errorf("transport: maxFrameSize %d below %d", c.MaxFrameSize, minFrameSize))
+	}
+	if c.MaxFrameSize > maxFrameLimit {
+		errs = append(errs, fmt.Errorf("transport: maxFrameSize %d above %d", c.MaxFrameSize, maxFrameLimit))
+	}
+	if c.Timeout <= 0 {
+		errs = append(errs, fmt.Errorf("transport: timeout %v must be positive", c.Timeout))
+	}
+	if c.MaxQueueBytes < c.MaxFrameSize+frameOverhead {
+		errs = append(errs, fmt.Errorf("transport: maxQueueBytes %d below one full frame (%d)", c.MaxQueueBytes, c.MaxFrameSize+frameOverhead))
+	}
+	if c.Key != nil {
+		if n := len(c.Key); n != 16 && n != 24 && n != 32 {
+			errs = append(errs, fmt.Errorf("transport: key is %d bytes, want 16, 24 or 32", n))
+		}
+	}
+	if len(c.Self.Name) > maxNameLen {
+		errs = append(errs, fmt.Errorf("transport: member name longer than %d bytes", maxNameLen))
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,524 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gomcat/gomcat/internal/seal"
+	"github.com/rs/zerolog"
+)
+
+// peer is one destination of a Sender: a FIFO of items, the connection,
+// and the writer goroutine (run) that drains the FIFO into it. Items move
+// queue → inflight (written, awaiting the peer's ack) → finished. When a
+// connection breaks, inflight items go back to the front of the queue
+// and are written again on the next connection; the receiver recognises
+// those it already handled by id, so nothing is handled twice.
+type peer struct {
+	s      *Sender
+	addr   string
+	log    zerolog.Logger
+	ctx    context.Context // ends at close
+	cancel context.CancelFunc
+	wake   chan struct{} // wakes the writer (capacity 1)
+
+	mu        sync.Mutex // guards the fields below
+	queue     fifo
+	inflight  fifo
+	bytes     int           // bytes of queue + inflight
+	space     chan struct{} // closed when bytes drop; nil if nobody waits
+	cur       *pconn        // current connection, nil when down
+	idle      bool          // the writer is waiting for work
+	closed    bool
+	closeErr  error
+	failures  int       // failed dials in a row
+	downSince time.Time // first failure of the current outage; zero when up
+	nextDial  time.Time
+	connected bool // has ever connected
+
+	queued                          atomic.Int64 // len(queue), read by the writer without the lock
+	sent, acked, failed, reconnects atomic.Uint64
+}
+
+// pconn is one connection to the peer.
+type pconn struct {
+	nc     net.Conn
+	sealer *seal.Sealer // per connection: its replay cache matches one stream
+}
+
+// enqueue appends it to the queue, waiting for space until deadline or ctx.
+func (p *peer) enqueue(ctx context.Context, it *item, deadline time.Time) error {
+	var timer *time.Timer
+	p.mu.Lock()
+	for !p.closed && p.bytes > 0 && p.bytes+len(it.buf) > p.s.cfg.MaxQueueBytes {
+		if p.space == nil {
+			p.space = make(chan struct{})
+		}
+		ch := p.space
+		p.mu.Unlock()
+		if timer == nil {
+			timer = time.NewTimer(time.Until(deadline))
+			defer timer.Stop()
+		}
+		select {
+		case <-ch:
+		case <-timer.C:
+			return ErrQueueFull
+		case <-ctx.Done():
+			return fmt.Errorf("%w: %w", ErrQueueFull, ctx.Err())
+		}
+		p.mu.Lock()
+	}
+	if p.closed {
+		err := p.closeErr
+		p.mu.Unlock()
+		return err
+	}
+	p.s.setID(it, p.s.nextID.Add(1)) // under p.mu: ids increase in queue order
+	p.queue.push(it)
+	p.queued.Store(int64(p.queue.len()))
+	p.bytes += len(it.buf)
+	wake := p.idle
+	p.idle = false
+	p.mu.Unlock()
+	if wake {
+		p.signal()
+	}
+	return nil
+}
+
+// wait blocks until it is acknowledged, fails, or the deadline or ctx ends.
+func (p *peer) wait(ctx context.Context, it *item, deadline time.Time) error {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	var err error
+	select {
+	case err = <-it.done:
+		return err
+	case <-timer.C:
+		err = ErrTimeout
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	p.mu.Lock()
+	if it.finished {
+		p.mu.Unlock()
+		return <-it.done
+	}
+	it.cancelled = true // the writer skips it if not yet written
+	p.mu.Unlock()
+	p.failed.Add(1)
+	return fmt.Errorf("send to %s: message %d: %w", p.addr, it.id, err)
+}
+
+func (p *peer) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run is the writer goroutine; it ends when the peer is closed.
+func (p *peer) run() {
+	bw := bufio.NewWriterSize(io.Discard, writeBufSize)
+	var (
+		bwConn  *pconn // connection bw writes to
+		batch   []*item
+		scratch []byte
+	)
+	for {
+		c, ok := p.waitWork()
+		if !ok {
+			return
+		}
+		if c == nil {
+			if c = p.connect(); c == nil {
+				continue
+			}
+		}
+		if c != bwConn {
+			bw.Reset(c.nc)
+			bwConn = c
+		}
+		batch = p.take(c, batch[:0])
+		if len(batch) == 0 {
+			continue
+		}
+		c.nc.SetWriteDeadline(time.Now().Add(p.s.cfg.Timeout))
+		var err error
+		for _, it := range batch {
+			if c.sealer == nil {
+				_, err = bw.Write(it.buf)
+			} else {
+				scratch = beginFrame(scratch[:0])
+				scratch = c.sealer.SealAD(scratch, it.buf, []byte(sealAD))
+				scratch = endFrame(scratch, 0)
+				_, err = bw.Write(scratch)
+			}
+			if err != nil {
+				break
+			}
+		}
+		if err == nil && p.queued.Load() == 0 {
+			err = bw.Flush() // the queue drained: push the batch out
+		}
+		if err != nil {
+			p.broken(c, err)
+			continue
+		}
+		p.sent.Add(uint64(len(batch)))
+		clear(batch)
+	}
+}
+
+// waitWork blocks until the queue has items; it returns the current
+// connection (nil when down) and false once the peer is closed.
+func (p *peer) waitWork() (*pconn, bool) {
+	for {
+		p.mu.Lock()
+		if p.closed {
+			p.mu.Unlock()
+			return nil, false
+		}
+		if p.queue.len() > 0 {
+			c := p.cur
+			p.mu.Unlock()
+			return c, true
+		}
+		p.idle = true
+		p.mu.Unlock()
+		select {
+		case <-p.wake:
+		case <-p.ctx.Done():
+		}
+	}
+}
+
+// take moves up to maxBatch items from the queue to inflight, dropping
+// those whose waiter gave up; nothing if c is no longer current.
+func (p *peer) take(c *pconn, batch []*item) []*item {
+	var drop []*item
+	p.mu.Lock()
+	if p.cur != c {
+		p.mu.Unlock()
+		return batch
+	}
+	for p.queue.len() > 0 && len(batch) < maxBatch {
+		it := p.queue.pop()
+		if it.cancelled {
+			p.bytes -= len(it.buf)
+			drop = append(drop, it)
+			continue
+		}
+		p.inflight.push(it)
+		batch = append(batch, it)
+	}
+	p.queued.Store(int64(p.queue.len()))
+	if len(drop) > 0 {
+		p.freeSpace()
+	}
+	p.mu.Unlock()
+	return batch
+}
+
+// connect dials the peer (after the back-off of earlier failures) and
+// sends the hello. After Timeout of failing, every pending message fails
+// with ErrUnreachable. Returns nil when not connected.
+func (p *peer) connect() *pconn {
+	p.mu.Lock()
+	wait := time.Until(p.nextDial)
+	p.mu.Unlock()
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-p.ctx.Done():
+			t.Stop()
+			return nil
+		}
+	}
+	c, err := p.dial()
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		if c != nil {
+			c.nc.Close()
+		}
+		return nil
+	}
+	now := time.Now()
+	if err != nil {
+		p.failures++
+		if p.downSince.IsZero() {
+			p.downSince = now
+		}
+		p.nextDial = now.Add(backoff(p.failures))
+		var failed []*item
+		if now.Sub(p.downSince) >= p.s.cfg.Timeout {
+			failed = p.drainLocked()
+		}
+		first := p.failures == 1
+		p.mu.Unlock()
+		if first {
+			p.log.Warn().Err(err).Msg("cannot connect to peer, retrying")
+		}
+		if len(failed) > 0 {
+			p.log.Error().Err(err).Int("messages", len(failed)).Msg("peer unreachable, messages failed")
+			p.report(failed, fmt.Errorf("%w: %s: %w", ErrUnreachable, p.addr, err))
+		}
+		return nil
+	}
+	if p.connected {
+		p.reconnects.Add(1)
+		p.log.Info().Msg("reconnected to peer")
+	}
+	p.connected = true
+	p.failures, p.downSince, p.nextDial = 0, time.Time{}, time.Time{}
+	p.cur = c
+	p.mu.Unlock()
+	p.s.wg.Go(func() { p.readAcks(c) })
+	return c
+}
+
+// dial opens a connection and writes the hello frame.
+func (p *peer) dial() (*pconn, error) {
+	cfg := &p.s.cfg
+	d := net.Dialer{Timeout: cfg.Timeout}
+	nc, err := d.DialContext(p.ctx, "tcp", p.addr)
+	if err != nil {
+		return nil, err
+	}
+	c := &pconn{nc: nc}
+	e := envelope{typ: typeHello, payload: appendHello(nil, hello{peer: cfg.Self, epoch: p.s.epoch})}
+	frame := beginFrame(nil)
+	if cfg.Key != nil {
+		if c.sealer, err = seal.New(cfg.Key); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		frame = c.sealer.SealAD(frame, appendEnvelope(nil, &e), []byte(sealAD))
+	} else {
+		frame = appendEnvelope(frame, &e)
+	}
+	frame = endFrame(frame, 0)
+	nc.SetWriteDeadline(time.Now().Add(cfg.Timeout))
+	if _, err := nc.Write(frame); err != nil {
+		nc.Close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// broken retires c after an error: unacknowledged items go back to the
+// front of the queue, and the writer reconnects.
+func (p *peer) broken(c *pconn, err error) {
+	p.mu.Lock()
+	if p.cur != c {
+		p.mu.Unlock()
+		return
+	}
+	p.cur = nil
+	if p.downSince.IsZero() {
+		p.downSince = time.Now()
+	}
+	var drop []*item
+	q := make([]*item, 0, p.inflight.len()+p.queue.len())
+	for p.inflight.len() > 0 {
+		it := p.inflight.pop()
+		if it.cancelled {
+			p.bytes -= len(it.buf)
+			drop = append(drop, it)
+			continue
+		}
+		q = append(q, it)
+	}
+	for p.queue.len() > 0 {
+		q = append(q, p.queue.pop())
+	}
+	p.queue = fifo{items: q}
+	p.queued.Store(int64(len(q)))
+	if len(drop) > 0 {
+		p.freeSpace()
+	}
+	p.mu.Unlock()
+	c.nc.Close()
+	p.log.Warn().Err(err).Msg("connection to peer lost, reconnecting")
+	p.signal()
+}
+
+// readAcks reads the peer's acks on c until c closes.
+func (p *peer) readAcks(c *pconn) {
+	br := bufio.NewReaderSize(c.nc, ackReadSize)
+	var buf, plain []byte
+	for {
+		var err error
+		buf, err = readFrame(br, buf, p.s.cfg.MaxFrameSize, nil)
+		if err != nil {
+			p.broken(c, err)
+			return
+		}
+		body := buf
+		if c.sealer != nil {
+			if plain, err = c.sealer.OpenAD(plain[:0], buf, []byte(sealAD)); err != nil {
+				p.broken(c, &ProtocolError{Remote: p.addr, Reason: "ack does not open with the cluster key", Err: err})
+				return
+			}
+			body = plain
+		}
+		e, err := decodeEnvelope(body)
+		if err == nil && e.typ != typeAck && e.typ != typeFailAck {
+			err = &ProtocolError{Remote: p.addr, Reason: "unexpected frame type from receiver"}
+		}
+		if err != nil {
+			p.broken(c, err)
+			return
+		}
+		p.confirm(c, e)
+	}
+}
+
+// confirm finishes every inflight item up to the acked id.
+func (p *peer) confirm(c *pconn, e envelope) {
+	var done []*item
+	n := 0
+	p.mu.Lock()
+	if p.cur != c {
+		p.mu.Unlock()
+		return
+	}
+	for p.inflight.len() > 0 && p.inflight.front().id <= e.id {
+		it := p.inflight.pop()
+		n++
+		p.bytes -= len(it.buf)
+		it.finished = true
+		if it.done != nil {
+			var err error
+			if it.id == e.id && e.typ == typeFailAck {
+				err = &RemoteError{Peer: p.addr, ID: it.id, Text: string(e.payload)}
+			}
+			it.done <- err
+		} else {
+			done = append(done, it)
+		}
+	}
+	p.freeSpace()
+	p.mu.Unlock()
+	p.acked.Add(uint64(n))
+	for _, it := range done {
+		p.s.putItem(it)
+	}
+}
+
+// freeSpace wakes callers waiting for queue space; p.mu is held.
+func (p *peer) freeSpace() {
+	if p.space != nil {
+		close(p.space)
+		p.space = nil
+	}
+}
+
+// drainLocked removes every pending item and marks it finished; p.mu is
+// held. The caller reports them outside the lock.
+func (p *peer) drainLocked() []*item {
+	out := make([]*item, 0, p.inflight.len()+p.queue.len())
+	for p.inflight.len() > 0 {
+		out = append(out, p.inflight.pop())
+	}
+	for p.queue.len() > 0 {
+		out = append(out, p.queue.pop())
+	}
+	p.queued.Store(0)
+	for _, it := range out {
+		it.finished = true
+		p.bytes -= len(it.buf)
+	}
+	p.freeSpace()
+	return out
+}
+
+// report fails items: waiters get err, async items go to OnError.
+func (p *peer) report(items []*item, err error) {
+	for _, it := range items {
+		if it.done != nil {
+			if !it.cancelled {
+				p.failed.Add(1)
+			}
+			it.done <- err
+			continue
+		}
+		p.failed.Add(1)
+		if p.s.cfg.OnError != nil {
+			p.s.cfg.OnError(p.addr, p.s.message(it), err)
+		}
+		p.s.putItem(it)
+	}
+}
+
+// close fails everything pending with err and stops the writer.
+func (p *peer) close(err error) {
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return
+	}
+	p.closed, p.closeErr = true, err
+	items := p.drainLocked()
+	c := p.cur
+	p.cur = nil
+	p.mu.Unlock()
+	p.cancel()
+	if c != nil {
+		c.nc.Close()
+	}
+	if len(items) > 0 {
+		p.log.Info().Err(err).Int("messages", len(items)).Msg("peer closed with messages pending")
+	}
+	p.report(items, fmt.Errorf("send to %s: %w", p.addr, err))
+}
+
+func (p *peer) stats() PeerStats {
+	p.mu.Lock()
+	st := PeerStats{
+		Addr:           p.addr,
+		Connected:      p.cur != nil,
+		QueuedBytes:    p.bytes,
+		QueuedMessages: p.queue.len() + p.inflight.len(),
+	}
+	p.mu.Unlock()
+	st.Sent = p.sent.Load()
+	st.Acked = p.acked.Load()
+	st.Failed = p.failed.Load()
+	st.Reconnects = p.reconnects.Load()
+	return st
+}
+
+// fifo is a queue of items.
+type fifo struct {
+	items []*item
+	head  int
+}
+
+func (f *fifo) len() int      { return len(f.items) - f.head }
+func (f *fifo) front() *item  { return f.items[f.head] }
+func (f *fifo) push(it *item) { f.items = append(f.items, it) }
+
+func (f *fifo) pop() *item {
+	it := f.items[f.head]
+	f.items[f.head] = nil
+	f.head++
+	switch {
+	case f.head == len(f.items):
+		f.items, f.head = f.items[:0], 0
+	case f.head >= 1024 && f.head*2 >= len(f.items):
+		n := copy(f.items, f.items[f.head:])
+		clear(f.items[n:])
+		f.items, f.head = f.items[:n], 0
+	}
+	return it
+}

@@ -1,0 +1,521 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/gomcat/gomcat/internal/seal"
+	"github.com/rs/zerolog"
+)
+
+const (
+	readBufSize  = 64 << 10 // receiver read buffer (Tomcat rxBufSize)
+	ackBufSize   = 4 << 10  // receiver write buffer, acks only
+	maxStreams   = 1024     // remembered sender streams (for de-duplication)
+	streamsSlack = 64       // streams dropped at once when over maxStreams
+)
+
+// ReceiverStats are a Receiver's counters since Start.
+type ReceiverStats struct {
+	Accepted       uint64 // connections accepted
+	Active         int    // connections open now
+	Messages       uint64 // messages handed to the Handler
+	Duplicates     uint64 // re-sent messages recognised and not handled again
+	HandlerErrors  uint64 // Handler calls that returned an error
+	ProtocolErrors uint64 // connections closed for a *ProtocolError (sealing included)
+	SealErrors     uint64 // of which: frames that did not open with the cluster key
+}
+
+// Receiver accepts connections from peers' Senders and hands their
+// messages to a Handler (Tomcat's NioReceiver). Create it with
+// NewReceiver, then Start and Stop it.
+type Receiver struct {
+	cfg Config
+	h   Handler
+	log zerolog.Logger
+
+	mu      sync.Mutex // guards the fields below
+	ln      net.Listener
+	conns   map[*rconn]struct{}
+	streams map[streamKey]*stream
+	state   int // 0 new, 1 started, 2 stopped
+	ctx     context.Context
+	cancel  context.CancelFunc
+
+	wg sync.WaitGroup
+
+	accepted, messages, duplicates, handlerErrs, protoErrs, sealErrs atomic.Uint64
+}
+
+// streamKey names the messages of one Sender instance: ids are unique
+// and increasing within it.
+type streamKey struct {
+	id    [16]byte
+	epoch uint64
+}
+
+// stream is what the receiver remembers about a sender across its
+// connections, to recognise messages re-sent after a reconnect. Only the
+// stream's active connection touches it; a new connection waits for the
+// previous one to end before it reads (happens-before via rconn.done).
+type stream struct {
+	active   *rconn
+	last     uint64 // highest message id handed to the handler
+	lastSync uint64 // id of the last use_ack|sync message
+	lastFail string // its error text, "" if it succeeded
+}
+
+// rconn is one accepted connection.
+type rconn struct {
+	nc     net.Conn
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// NewReceiver validates cfg and returns a Receiver that will call h. It
+// opens no socket.
+func NewReceiver(cfg Config, h Handler) (*Receiver, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if h == nil {
+		return nil, errors.New("transport: nil handler")
+	}
+	return &Receiver{
+		cfg:     cfg,
+		h:       h,
+		log:     cfg.Logger.With().Str("component", "transport").Logger(),
+		conns:   make(map[*rconn]struct{}),
+		streams: make(map[streamKey]*stream),
+	}, nil
+}
+
+// Start binds the first free port of Port..Port+AutoBind-1 and starts
+// accepting. ctx bounds the bind only; the receiver runs until Stop.
+func (r *Receiver) Start(ctx context.Context) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.state != 0 {
+		return errors.New("transport: receiver already started")
+	}
+	tries := max(r.cfg.AutoBind, 1)
+	if r.cfg.Port == 0 {
+		tries = 1
+	}
+	var lc net.ListenConfig
+	var err error
+	for i := 0; i < tries; i++ {
+		addr := net.JoinHostPort(r.cfg.Address, strconv.Itoa(r.cfg.Port+i))
+		r.ln, err = lc.Listen(ctx, "tcp", addr)
+		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
+			break
+		}
+	}
+	if err != nil {
+		if errors.Is(err, syscall.EADDRINUSE) {
+			return fmt.Errorf("transport: no free port in %s:%d-%d: %w",
+				r.cfg.Address, r.cfg.Port, r.cfg.Port+tries-1, err)
+		}
+		return fmt.Errorf("transport: listen: %w", err)
+	}
+	r.state = 1
+	r.ctx, r.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	r.log.Info().Msg("Receiver Server Socket bound to:[/" + r.ln.Addr().String() + "]")
+	r.wg.Go(r.accept)
+	return nil
+}
+
+// Addr returns the bound address (the port to advertise), nil before Start.
+func (r *Receiver) Addr() net.Addr {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.ln == nil {
+		return nil
+	}
+	return r.ln.Addr()
+}
+
+// Port returns the bound port, 0 before Start.
+func (r *Receiver) Port() int {
+	if a, ok := r.Addr().(*net.TCPAddr); ok {
+		return a.Port
+	}
+	return 0
+}
+
+// Stop closes the listener and every connection, cancels handlers' ctx
+// and waits for the receiver's goroutines, or for ctx. Idempotent.
+func (r *Receiver) Stop(ctx context.Context) error {
+	r.mu.Lock()
+	if r.state == 1 {
+		r.ln.Close()
+		r.cancel()
+		for c := range r.conns {
+			c.nc.Close()
+		}
+	}
+	r.state = 2
+	r.mu.Unlock()
+	done := make(chan struct{})
+	go func() { r.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("transport: stop receiver: %w", ctx.Err())
+	}
+}
+
+// Stats returns the receiver's counters.
+func (r *Receiver) Stats() ReceiverStats {
+	r.mu.Lock()
+	active := len(r.conns)
+	r.mu.Unlock()
+	return ReceiverStats{
+		Accepted:       r.accepted.Load(),
+		Active:         active,
+		Messages:       r.messages.Load(),
+		Duplicates:     r.duplicates.Load(),
+		HandlerErrors:  r.handlerErrs.Load(),
+		ProtocolErrors: r.protoErrs.Load(),
+		SealErrors:     r.sealErrs.Load(),
+	}
+}
+
+// accept runs until the listener is closed by Stop.
+func (r *Receiver) accept() {
+	var delay time.Duration
+	for {
+		nc, err := r.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			// Temporary (EMFILE...): back off like net/http.
+			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
+			r.log.Warn().Err(err).Dur("retry_in", delay).Msg("accept failed")
+			select {
+			case <-time.After(delay):
+			case <-r.ctx.Done():
+				return
+			}
+			continue
+		}
+		delay = 0
+		ctx, cancel := context.WithCancel(r.ctx)
+		c := &rconn{nc: nc, cancel: cancel, done: make(chan struct{})}
+		r.mu.Lock()
+		if r.state != 1 {
+			r.mu.Unlock()
+			cancel()
+			nc.Close()
+			return
+		}
+		r.conns[c] = struct{}{}
+		r.mu.Unlock()
+		r.accepted.Add(1)
+		r.wg.Go(func() { r.serve(ctx, c) })
+	}
+}
+
+// serve reads one connection until it ends.
+func (r *Receiver) serve(ctx context.Context, c *rconn) {
+	var st *stream
+	defer func() {
+		c.cancel()
+		c.nc.Close()
+		r.mu.Lock()
+		delete(r.conns, c)
+		if st != nil && st.active == c {
+			st.active = nil
+		}
+		r.mu.Unlock()
+		close(c.done)
+	}()
+	remote := c.nc.RemoteAddr().String()
+	log := r.log.With().Str("remote", remote).Logger()
+	s := &session{
+		r:   r,
+		dc:  &deadlineConn{Conn: c.nc, timeout: r.cfg.Timeout},
+		log: log,
+	}
+	s.br = bufio.NewReaderSize(s.dc, readBufSize)
+	s.bw = bufio.NewWriterSize(c.nc, ackBufSize)
+	if r.cfg.Key != nil {
+		var err error
+		if s.sealer, err = seal.New(r.cfg.Key); err != nil {
+			log.Error().Err(err).Msg("cannot create sealer")
+			return
+		}
+	}
+	err := s.handshake()
+	if err == nil {
+		st, err = r.attach(ctx, c, s.peer)
+	}
+	if err == nil {
+		err = s.loop(ctx, st)
+	}
+	r.closed(log, err)
+}
+
+// closed logs and counts why a connection ended.
+func (r *Receiver) closed(log zerolog.Logger, err error) {
+	var pe *ProtocolError
+	switch {
+	case errors.As(err, &pe):
+		r.protoErrs.Add(1)
+		if errors.Is(err, seal.ErrAuth) || errors.Is(err, seal.ErrReplay) || errors.Is(err, seal.ErrStale) {
+			r.sealErrs.Add(1)
+		}
+		log.Warn().Err(err).Msg("closing connection")
+	case err == nil, isClosedErr(err):
+		log.Debug().Msg("connection closed")
+	default:
+		log.Info().Err(err).Msg("connection lost")
+	}
+}
+
+// attach registers the connection as its stream's active one, closing and
+// waiting out a previous connection of the same sender so its messages
+// are not handled twice or out of order.
+func (r *Receiver) attach(ctx context.Context, c *rconn, h hello) (*stream, error) {
+	key := streamKey{h.peer.UniqueID, h.epoch}
+	r.mu.Lock()
+	st := r.streams[key]
+	if st == nil {
+		if len(r.streams) >= maxStreams {
+			r.evictStreams()
+		}
+		st = &stream{}
+		r.streams[key] = st
+	}
+	old := st.active
+	st.active = c
+	r.mu.Unlock()
+	if old != nil {
+		old.cancel()
+		old.nc.Close()
+		select {
+		case <-old.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	return st, nil
+}
+
+// evictStreams forgets idle streams; r.mu is held.
+func (r *Receiver) evictStreams() {
+	n := 0
+	for k, st := range r.streams {
+		if st.active == nil {
+			delete(r.streams, k)
+			if n++; n == streamsSlack {
+				return
+			}
+		}
+	}
+}
+
+// session is the per-connection reading state.
+type session struct {
+	r      *Receiver
+	dc     *deadlineConn
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	sealer *seal.Sealer
+	log    zerolog.Logger
+	peer   hello
+	buf    []byte // frame body
+	plain  []byte // opened body (sealed connections)
+	out    []byte // ack encoding scratch
+}
+
+// next reads and decodes one frame. The envelope payload aliases the
+// session's buffers.
+func (s *session) next() (envelope, error) {
+	var err error
+	s.buf, err = readFrame(s.br, s.buf, s.r.cfg.MaxFrameSize, s.dc.arm)
+	s.dc.disarm()
+	if err != nil {
+		return envelope{}, err
+	}
+	if cap(s.buf) > 4*initialBodyCap && len(s.buf) < initialBodyCap {
+		s.buf = nil // don't keep a big frame's buffer for small ones
+	}
+	body := s.buf
+	if s.sealer != nil {
+		s.plain, err = s.sealer.OpenAD(s.plain[:0], body, []byte(sealAD))
+		if err != nil {
+			return envelope{}, &ProtocolError{Reason: "frame does not open with the cluster key", Err: err}
+		}
+		body = s.plain
+	}
+	return decodeEnvelope(body)
+}
+
+// handshake reads the hello frame, which must come within Timeout.
+func (s *session) handshake() error {
+	s.dc.arm()
+	e, err := s.next()
+	if err != nil {
+		return err
+	}
+	if e.typ != typeHello {
+		return &ProtocolError{Reason: "first frame is not a hello"}
+	}
+	s.peer, err = decodeHello(e.payload)
+	if err != nil {
+		return err
+	}
+	s.log = s.log.With().Str("peer", s.peer.peer.Name).Logger()
+	s.log.Debug().Msg("peer connected")
+	return nil
+}
+
+// loop handles frames until the connection ends.
+func (s *session) loop(ctx context.Context, st *stream) error {
+	var unacked uint64 // highest async id received and not yet acked
+	for {
+		if unacked != 0 && s.br.Buffered() == 0 {
+			// About to wait for the network: confirm the async messages
+			// handled so far with one cumulative ack.
+			if err := s.reply(typeAck, unacked, ""); err != nil {
+				return err
+			}
+			unacked = 0
+		}
+		e, err := s.next()
+		if err != nil {
+			return err
+		}
+		switch e.typ {
+		case typePing:
+			if e.opts&OptUseAck != 0 {
+				if err := s.reply(typeAck, e.id, ""); err != nil {
+					return err
+				}
+				unacked = 0
+			}
+			continue
+		case typeData:
+		default:
+			return &ProtocolError{Reason: "unexpected frame type " + strconv.Itoa(int(e.typ))}
+		}
+		m := Message{Channel: e.ch, Options: int(e.opts), ID: e.id}
+		ack := !m.async() && (m.Options&OptUseAck != 0 || m.Options&OptSync != 0 || m.Options == 0)
+		if e.id <= st.last {
+			// Re-sent after a reconnect and already handled: answer as
+			// the first time, don't handle again.
+			s.r.duplicates.Add(1)
+			if !ack {
+				unacked = e.id
+				continue
+			}
+			typ, text := typeAck, ""
+			if e.id == st.lastSync && st.lastFail != "" {
+				typ, text = typeFailAck, st.lastFail
+			}
+			if err := s.reply(typ, e.id, text); err != nil {
+				return err
+			}
+			unacked = 0
+			continue
+		}
+		st.last = e.id
+		if ack && !m.sync() {
+			if err := s.reply(typeAck, e.id, ""); err != nil {
+				return err
+			}
+			unacked = 0
+		}
+		m.Payload = append([]byte(nil), e.payload...)
+		herr := s.r.h.ServeMessage(ctx, s.peer.peer, &m)
+		s.r.messages.Add(1)
+		if herr != nil {
+			s.r.handlerErrs.Add(1)
+		}
+		switch {
+		case m.sync():
+			typ, text := typeAck, ""
+			if herr != nil {
+				typ, text = typeFailAck, herr.Error()
+				if len(text) > maxFailText {
+					text = text[:maxFailText]
+				}
+			}
+			st.lastSync, st.lastFail = e.id, text
+			if err := s.reply(typ, e.id, text); err != nil {
+				return err
+			}
+			unacked = 0
+		case !ack:
+			unacked = e.id
+			if herr != nil {
+				s.log.Debug().Err(herr).Uint64("seq", e.id).Msg("async message failed in handler")
+			}
+		}
+	}
+}
+
+// reply writes and flushes an ack or fail-ack for id.
+func (s *session) reply(typ frameType, id uint64, text string) error {
+	e := envelope{typ: typ, id: id, payload: []byte(text)}
+	s.out = s.out[:0]
+	start := len(s.out)
+	s.out = beginFrame(s.out)
+	if s.sealer != nil {
+		s.plain = appendEnvelope(s.plain[:0], &e)
+		s.out = s.sealer.SealAD(s.out, s.plain, []byte(sealAD))
+	} else {
+		s.out = appendEnvelope(s.out, &e)
+	}
+	s.out = endFrame(s.out, start)
+	s.dc.SetWriteDeadline(time.Now().Add(s.r.cfg.Timeout))
+	if _, err := s.bw.Write(s.out); err != nil {
+		return err
+	}
+	return s.bw.Flush()
+}
+
+// deadlineConn applies a read deadline of Timeout to each read while
+// armed (inside a frame, or before the hello) and none while idle
+// between frames: a persistent connection may stay quiet for hours, but
+// a frame must keep arriving.
+type deadlineConn struct {
+	net.Conn
+	timeout time.Duration
+	armed   bool
+	set     bool
+}
+
+func (d *deadlineConn) arm()    { d.armed = true }
+func (d *deadlineConn) disarm() { d.armed = false }
+
+func (d *deadlineConn) Read(p []byte) (int, error) {
+	switch {
+	case d.armed:
+		d.Conn.SetReadDeadline(time.Now().Add(d.timeout))
+		d.set = true
+	case d.set:
+		d.Conn.SetReadDeadline(time.Time{})
+		d.set = false
+	}
+	return d.Conn.Read(p)
+}
+
+// isClosedErr reports errors that only say the connection went away.
+func isClosedErr(err error) bool {
+	return errors.Is(err, net.ErrClosed) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.Canceled)
+}

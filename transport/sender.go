@@ -1,0 +1,279 @@
+package transport
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"net"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gomcat/gomcat/internal/seal"
+	"github.com/rs/zerolog"
+)
+
+const (
+	writeBufSize = 64 << 10 // per-peer write buffer (Tomcat's msg buffer size)
+	ackReadSize  = 4 << 10  // per-connection ack read buffer
+	maxBatch     = 256      // items taken from the queue per lock
+	backoffMin   = 10 * time.Millisecond
+	backoffMax   = time.Second
+)
+
+// PeerStats are the counters of one destination of a Sender.
+type PeerStats struct {
+	Addr           string
+	Connected      bool
+	QueuedBytes    int    // bytes queued or written and not yet acknowledged
+	QueuedMessages int    // messages queued or written and not yet acknowledged
+	Sent           uint64 // frames written, re-sends included
+	Acked          uint64 // messages the peer confirmed
+	Failed         uint64 // messages given up on (returned as errors or reported to OnError)
+	Reconnects     uint64 // connections made after a lost or failed one
+}
+
+// Sender sends messages to peers over one persistent connection per peer
+// (Tomcat's ReplicationTransmitter), preserving per-peer send order in
+// every mode. Safe for concurrent use. Create it with NewSender; it dials
+// on demand; stop it with Stop.
+type Sender struct {
+	cfg     Config
+	log     zerolog.Logger
+	epoch   uint64
+	nextID  atomic.Uint64
+	items   sync.Pool
+	maxBody int // largest payload that fits a frame
+
+	mu     sync.Mutex // guards peers and closed; taken before any peer.mu
+	peers  map[string]*peer
+	closed bool
+
+	wg sync.WaitGroup
+}
+
+// NewSender validates cfg and returns a Sender. It opens no connection.
+func NewSender(cfg Config) (*Sender, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	var b [8]byte
+	rand.Read(b[:])
+	if cfg.Self.UniqueID == ([16]byte{}) {
+		rand.Read(cfg.Self.UniqueID[:])
+	}
+	s := &Sender{
+		cfg:     cfg,
+		log:     cfg.Logger.With().Str("component", "transport").Logger(),
+		epoch:   binary.BigEndian.Uint64(b[:]),
+		maxBody: cfg.MaxFrameSize - envHeaderLen,
+		peers:   make(map[string]*peer),
+	}
+	if cfg.Key != nil {
+		s.maxBody -= seal.Overhead
+		if _, err := seal.New(cfg.Key); err != nil {
+			return nil, fmt.Errorf("transport: %w", err)
+		}
+	}
+	s.items.New = func() any { return new(item) }
+	return s, nil
+}
+
+// Send sends m to the receiver at addr ("host:port") and blocks according
+// to m.Options: async (8) until the message is queued; use_ack|sync (6)
+// until the peer's handler returned (its error comes back as a
+// *RemoteError); otherwise until the peer received it. Each wait is
+// bounded by ctx and Config.Timeout: a full queue gives ErrQueueFull, a
+// missing ack ErrTimeout (the message may still arrive). Messages to one
+// addr arrive in Send order, whatever their modes. Concurrency-safe.
+func (s *Sender) Send(ctx context.Context, addr string, m Message) error {
+	if len(m.Payload) > s.maxBody {
+		return fmt.Errorf("send to %s: %w (%d bytes)", addr, ErrTooLarge, len(m.Payload))
+	}
+	opts := m.Options
+	if opts&(OptAsync|OptUseAck|OptSync) == 0 {
+		opts |= OptUseAck // Tomcat's SEND_OPTIONS_DEFAULT
+	}
+	return s.send(ctx, addr, typeData, m.Channel, opts, m.Payload)
+}
+
+// Ping sends a probe through addr's queue and waits for its ack: nil
+// means the peer is alive and has received everything sent before.
+func (s *Sender) Ping(ctx context.Context, addr string) error {
+	return s.send(ctx, addr, typePing, 0, OptUseAck, nil)
+}
+
+func (s *Sender) send(ctx context.Context, addr string, typ frameType, ch Channel, opts int, payload []byte) error {
+	p, err := s.peer(addr)
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", addr, err)
+	}
+	async := opts&OptAsync != 0
+	it := s.newItem(typ, ch, opts, payload, !async)
+	deadline := time.Now().Add(s.cfg.Timeout)
+	if err := p.enqueue(ctx, it, deadline); err != nil {
+		s.putItem(it)
+		return fmt.Errorf("send to %s: %w", addr, err)
+	}
+	if async {
+		return nil
+	}
+	return p.wait(ctx, it, deadline)
+}
+
+// ClosePeer drops addr (its member disappeared): the connection is closed
+// and messages not yet acknowledged fail with ErrPeerClosed (waiting
+// callers get it, async ones go to OnError). A later Send dials again.
+func (s *Sender) ClosePeer(addr string) {
+	s.mu.Lock()
+	p := s.peers[addr]
+	delete(s.peers, addr)
+	s.mu.Unlock()
+	if p != nil {
+		p.close(ErrPeerClosed)
+	}
+}
+
+// Stats returns the counters of every known peer, sorted by address.
+func (s *Sender) Stats() []PeerStats {
+	s.mu.Lock()
+	ps := make([]*peer, 0, len(s.peers))
+	for _, p := range s.peers {
+		ps = append(ps, p)
+	}
+	s.mu.Unlock()
+	out := make([]PeerStats, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.stats())
+	}
+	slices.SortFunc(out, func(a, b PeerStats) int {
+		switch {
+		case a.Addr < b.Addr:
+			return -1
+		case a.Addr > b.Addr:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
+
+// Stop closes every peer (pending messages fail with ErrClosed) and waits
+// for the sender's goroutines, or for ctx. Idempotent.
+func (s *Sender) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	s.closed = true
+	ps := s.peers
+	s.peers = make(map[string]*peer)
+	s.mu.Unlock()
+	for _, p := range ps {
+		p.close(ErrClosed)
+	}
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("transport: stop sender: %w", ctx.Err())
+	}
+}
+
+// peer returns addr's peer, creating it and its writer on first use.
+func (s *Sender) peer(addr string) (*peer, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
+	if p := s.peers[addr]; p != nil {
+		return p, nil
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &peer{
+		s:      s,
+		addr:   addr,
+		log:    s.log.With().Str("peer", addr).Logger(),
+		ctx:    ctx,
+		cancel: cancel,
+		wake:   make(chan struct{}, 1),
+	}
+	s.peers[addr] = p
+	s.wg.Go(p.run)
+	return p, nil
+}
+
+// item is one message on its way to a peer.
+type item struct {
+	id        uint64
+	typ       frameType
+	ch        Channel
+	opts      int
+	buf       []byte     // the frame, or the envelope when sealing
+	done      chan error // nil for async items
+	finished  bool       // result decided (guarded by peer.mu)
+	cancelled bool       // the waiter gave up (guarded by peer.mu)
+}
+
+func (s *Sender) newItem(typ frameType, ch Channel, opts int, payload []byte, wait bool) *item {
+	var it *item
+	if wait {
+		it = &item{done: make(chan error, 1)}
+	} else {
+		it = s.items.Get().(*item)
+	}
+	it.typ, it.ch, it.opts = typ, ch, opts
+	e := envelope{typ: typ, ch: ch, opts: uint16(opts), payload: payload}
+	if s.cfg.Key != nil {
+		it.buf = appendEnvelope(it.buf[:0], &e)
+	} else {
+		it.buf = endFrame(appendEnvelope(beginFrame(it.buf[:0]), &e), 0)
+	}
+	return it
+}
+
+// setID writes the id into the encoded item.
+func (s *Sender) setID(it *item, id uint64) {
+	it.id = id
+	off := envIDOffset
+	if s.cfg.Key == nil {
+		off += frameHeaderLen
+	}
+	binary.BigEndian.PutUint64(it.buf[off:], id)
+}
+
+// message rebuilds the Message of an item for OnError.
+func (s *Sender) message(it *item) *Message {
+	m := &Message{Channel: it.ch, Options: it.opts, ID: it.id}
+	if s.cfg.Key != nil {
+		m.Payload = it.buf[envHeaderLen:]
+	} else {
+		m.Payload = it.buf[frameHeaderLen+envHeaderLen : len(it.buf)-len(endMarker)]
+	}
+	return m
+}
+
+func (s *Sender) putItem(it *item) {
+	if it.done != nil {
+		return // a waiter may still read it
+	}
+	if cap(it.buf) > 4*writeBufSize {
+		it.buf = nil
+	}
+	*it = item{buf: it.buf[:0]}
+	s.items.Put(it)
+}
+
+func backoff(failures int) time.Duration {
+	d := backoffMin << min(failures-1, 10)
+	return min(d, backoffMax)
+}
+
+// isTimeout reports a deadline error.
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

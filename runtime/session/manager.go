@@ -1,0 +1,38 @@
+package session
+
+import "context"
+
+// Manager owns a web application's sessions (Tomcat Manager). LocalManager
+// is the single-node one; deltamgr.Manager replicates to the cluster. All
+// methods are safe for concurrent use.
+type Manager interface {
+	// Start makes the manager ready and starts its background goroutines;
+	// a replicated manager also runs state transfer and blocks until it is
+	// done or timed out.
+	Start(ctx context.Context) error
+	// Stop stops the background goroutines and waits for them (or for ctx).
+	// Idempotent.
+	Stop(ctx context.Context) error
+	// Create makes and registers a new session and fires Created. It fails
+	// with ErrTooManySessions at MaxActiveSessions and ErrClosed after
+	// Stop. A replicated manager may block to announce the session.
+	Create(ctx context.Context) (*Session, error)
+	// Find returns the live session with id, or nil when it is unknown,
+	// invalid or idle past its timeout (which expires it). Does not block.
+	Find(id string) *Session
+	// ChangeID renames s to newID atomically: afterwards Find(old) is nil
+	// and Find(newID) is s. Fires IDChanged; replicated by deltamgr.
+	// ErrDuplicateID, ErrNotFound, ErrBadID.
+	ChangeID(s *Session, newID string) error
+	// Expire invalidates s (Destroyed fires once) and unregisters it;
+	// replicated by deltamgr. Idempotent.
+	Expire(s *Session)
+	// RequestCompleted runs at the end of every request that used s: a
+	// replicated manager sends the pending changes (blocking until the
+	// members acked in sync mode); LocalManager just drops them.
+	RequestCompleted(ctx context.Context, s *Session) error
+	// Count returns the number of registered sessions.
+	Count() int
+	// Route returns the jvmRoute appended to new ids ("" for none).
+	Route() string
+}

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# Layering check (DESIGN §1): which package of this module may import which.
+# Uses `go list -deps`; a package that doesn't exist yet is skipped.
+# Prints nothing and exits 0 when every arrow points the right way.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mod=$(go list -m)
+mapfile -t present < <(go list -e ./... 2>/dev/null; go list -e -tags e2e ./... 2>/dev/null)
+msgs=()
+report() { msgs+=("layers: $*"); }
+
+exists() { # exists PKG: is $mod/PKG a package of the module?
+	local p
+	for p in "${present[@]}"; do [[ $p == "$mod/$1" ]] && return 0; done
+	return 1
+}
+
+# allow PKG RE...: every package of ours that PKG depends on (transitively,
+# non-test) must be PKG itself, one of PKG's subpackages, or match one of the
+# regular expressions (anchored, relative to the module path).
+allow() {
+	local pkg=$1
+	shift
+	exists "$pkg" || return 0
+	local dep rel re ok
+	while read -r dep; do
+		[[ $dep == "$mod/$pkg" || $dep == "$mod/$pkg/"* ]] && continue
+		rel=${dep#"$mod/"}
+		ok=0
+		for re in "$@"; do
+			if [[ $rel =~ ^($re)$ ]]; then ok=1; break; fi
+		done
+		if ((ok == 0)); then
+			report "$pkg must not import $rel (allowed: ${*:-nothing of ours})"
+		fi
+	done < <(go list -e -deps -f '{{if not .Standard}}{{.ImportPath}}{{end}}' "./$pkg" 2>/dev/null | grep "^$mod/" || true)
+}
+
+# Leaves.
+allow conf internal/seal
+allow mcast internal/seal
+allow transport internal/seal
+allow runtime/session internal/seal
+allow runtime/lifecycle
+allow internal/seal
+# Consumers of the cluster seam see it only through their own interface.
+allow deltamgr runtime/session 'internal/.*'
+allow farmdeploy
+# Middle layers.
+allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' 'internal/.*'
+allow runtime/host runtime/session runtime/lifecycle 'internal/.*'
+allow balancer mcast 'mcast/.*' 'internal/.*'
+
+# Direct imports (with tests, with and without the e2e tag): nothing imports
+# tests/; cmd/X and examples/X are imported only from inside themselves; only
+# runtime/node (the wiring place), cmd/ and examples/ import conf.
+check_imports() {
+	local from imports imp rel frel
+	while read -r from imports; do
+		frel=${from#"$mod"}
+		frel=${frel#/}
+		for imp in $imports; do
+			[[ $imp == "$mod" || $imp == "$mod/"* ]] || continue
+			rel=${imp#"$mod"}
+			rel=${rel#/}
+			case $rel in
+			tests | tests/*)
+				[[ $frel == tests || $frel == tests/* ]] || { report "$frel must not import $rel"; } ;;
+			cmd/* | examples/*)
+				local top
+				top=$(cut -d/ -f1-2 <<<"$rel")
+				[[ $frel == "$top" || $frel == "$top/"* ]] || { report "$frel must not import $rel"; } ;;
+			conf | conf/*)
+				case $frel in
+				conf | conf/* | runtime/node | runtime/node/* | cmd/* | examples/* | tests | tests/*) ;;
+				*) report "$frel must not import $rel (only runtime/node maps the config model)" ;;
+				esac ;;
+			esac
+		done
+	done < <(
+		for tags in "" e2e; do
+			go list -e -tags "$tags" -f '{{.ImportPath}} {{join .Imports " "}} {{join .TestImports " "}} {{join .XTestImports " "}}' ./... 2>/dev/null
+		done
+	)
+}
+check_imports
+
+if ((${#msgs[@]})); then
+	printf '%s\n' "${msgs[@]}" | sort -u
+	exit 1
+fi

@@ -1,0 +1,210 @@
+package balancer
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Backend is one statically configured node: its jvmRoute and its HTTP base URL.
+type Backend struct {
+	Name string // jvmRoute of the node, e.g. "node1": [A-Za-z0-9._-]+.
+	URL  string // http://host:port of the node's HTTP connector.
+}
+
+// HealthConfig tunes the active health checks (static backends) and the
+// recovery probes that bring a node back after a passive failure.
+type HealthConfig struct {
+	// Path is requested with GET; any status below 500 counts as healthy. Default: "/".
+	Path string
+	// Interval between two checks of one node. Default: 1s.
+	Interval time.Duration
+	// Timeout of one check (connect + response headers). Default: 1s.
+	Timeout time.Duration
+	// Fall is the number of consecutive failed checks that take a node down. Default: 2.
+	Fall int
+	// Rise is the number of consecutive good checks that bring a node back. Default: 2.
+	// A static node's very first good check makes it live at once.
+	Rise int
+}
+
+// Config configures a Balancer. It is passed by value to New and cannot change afterwards.
+type Config struct {
+	// Listen is the client-facing address. Empty: Start opens no listener and
+	// the caller serves Handler() itself. Default: "127.0.0.1:8080".
+	Listen string
+	// AdminListen is the address of /livez, /readyz, /status and /members.
+	// Empty: no admin listener (AdminHandler() still works). Default: "127.0.0.1:8081".
+	AdminListen string
+
+	// Backends are static nodes, health-checked actively. Ignored when Discovery is set.
+	Backends []Backend
+	// Discovery supplies the nodes. Default: Static(Backends).
+	Discovery Discovery
+	// Health configures health checks and recovery probes.
+	Health HealthConfig
+
+	// CookieName is the session cookie that carries "<id>.<route>". Default: "JSESSIONID".
+	CookieName string
+	// PathParam is the path parameter that carries the session id (";jsessionid=…"). Default: "jsessionid".
+	PathParam string
+
+	// ConnectTimeout bounds a TCP connect to a node. Default: 2s.
+	ConnectTimeout time.Duration
+	// ResponseHeaderTimeout bounds the wait for a node's response headers after
+	// the request was written. 0 disables it. Default: 60s.
+	ResponseHeaderTimeout time.Duration
+	// IdleConnTimeout closes idle keep-alive connections to nodes. Default: 90s.
+	IdleConnTimeout time.Duration
+	// MaxConnsPerNode caps concurrent upstream connections to one node; extra
+	// requests wait for a free connection. 0 means no cap. Default: 256.
+	MaxConnsPerNode int
+	// MaxIdleConnsPerNode is the keep-alive pool size per node. Default: 64.
+	MaxIdleConnsPerNode int
+
+	// ReadHeaderTimeout bounds reading a client's request headers. Default: 10s.
+	ReadHeaderTimeout time.Duration
+	// ClientIdleTimeout closes idle client keep-alive connections. Default: 120s.
+	ClientIdleTimeout time.Duration
+
+	// TrustForwarded keeps X-Forwarded-For/Forwarded headers that clients send and
+	// appends to them (set it only behind another trusted proxy). Default: false,
+	// they are replaced.
+	TrustForwarded bool
+	// AccessLog logs one line per request at info level. Default: false.
+	AccessLog bool
+	// Logger receives membership changes, failovers and (with AccessLog) requests.
+	// Default: zerolog.Nop().
+	Logger zerolog.Logger
+}
+
+// DefaultConfig returns the defaults documented on Config.
+func DefaultConfig() Config {
+	return Config{
+		Listen:      "127.0.0.1:8080",
+		AdminListen: "127.0.0.1:8081",
+		Health: HealthConfig{
+			Path:     "/",
+			Interval: time.Second,
+			Timeout:  time.Second,
+			Fall:     2,
+			Rise:     2,
+		},
+		CookieName:            "JSESSIONID",
+		PathParam:             "jsessionid",
+		ConnectTimeout:        2 * time.Second,
+		ResponseHeaderTimeout: 60 * time.Second,
+		IdleConnTimeout:       90 * time.Second,
+		MaxConnsPerNode:       256,
+		MaxIdleConnsPerNode:   64,
+		ReadHeaderTimeout:     10 * time.Second,
+		ClientIdleTimeout:     120 * time.Second,
+		Logger:                zerolog.Nop(),
+	}
+}
+
+// Validate reports every problem of c at once (errors.Join), each wrapping ErrInvalidConfig.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%w: %s", ErrInvalidConfig, fmt.Sprintf(format, a...)))
+	}
+	for _, a := range []struct{ name, addr string }{{"listen", c.Listen}, {"admin listen", c.AdminListen}} {
+		if a.addr == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.addr); err != nil {
+			bad("%s address %q: %v", a.name, a.addr, err)
+		}
+	}
+	if c.Discovery == nil {
+		if len(c.Backends) == 0 {
+			bad("no backends and no discovery")
+		}
+		seen := map[string]bool{}
+		for _, be := range c.Backends {
+			if !ValidRoute(be.Name) {
+				bad("backend name %q: want [A-Za-z0-9._-]+ (the node's jvmRoute)", be.Name)
+			}
+			if seen[be.Name] {
+				bad("backend %q listed twice", be.Name)
+			}
+			seen[be.Name] = true
+			if _, err := ParseNodeURL(be.URL); err != nil {
+				bad("backend %s: %v", be.Name, err)
+			}
+		}
+	}
+	h := c.Health
+	if !strings.HasPrefix(h.Path, "/") {
+		bad("health path %q must start with /", h.Path)
+	}
+	if h.Interval <= 0 || h.Timeout <= 0 {
+		bad("health interval and timeout must be > 0")
+	}
+	if h.Fall < 1 || h.Rise < 1 {
+		bad("health fall and rise must be >= 1")
+	}
+	if c.CookieName == "" || strings.ContainsAny(c.CookieName, "=;, \t") {
+		bad("cookie name %q", c.CookieName)
+	}
+	if c.PathParam == "" || strings.ContainsAny(c.PathParam, "=;/?# ") {
+		bad("path parameter %q", c.PathParam)
+	}
+	if c.ConnectTimeout <= 0 {
+		bad("connect timeout must be > 0")
+	}
+	if c.ResponseHeaderTimeout < 0 || c.IdleConnTimeout < 0 || c.ReadHeaderTimeout < 0 || c.ClientIdleTimeout < 0 {
+		bad("timeouts must not be negative")
+	}
+	if c.MaxConnsPerNode < 0 || c.MaxIdleConnsPerNode < 0 {
+		bad("connection limits must not be negative")
+	}
+	return errors.Join(errs...)
+}
+
+// ValidRoute reports whether name can be a jvmRoute the balancer routes on:
+// [A-Za-z0-9._-]+ as mcast accepts. Dots work (the route is everything after
+// the id's first dot) but mod_jk reads them as domains: avoid them.
+func ValidRoute(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
+}
+
+// ParseNodeURL accepts "http://host:port" (an optional trailing "/" only) or a
+// bare "host:port" and returns the http URL of the node.
+func ParseNodeURL(s string) (*url.URL, error) {
+	if s == "" {
+		return nil, fmt.Errorf("%w: empty node URL", ErrInvalidConfig)
+	}
+	if !strings.Contains(s, "://") {
+		s = "http://" + s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("%w: node URL %q: %v", ErrInvalidConfig, s, err)
+	}
+	if u.Scheme != "http" {
+		return nil, fmt.Errorf("%w: node URL %q: only http is supported", ErrInvalidConfig, s)
+	}
+	if u.Host == "" || u.Port() == "" {
+		return nil, fmt.Errorf("%w: node URL %q: want host:port", ErrInvalidConfig, s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil || u.Fragment != "" {
+		return nil, fmt.Errorf("%w: node URL %q: want only scheme://host:port", ErrInvalidConfig, s)
+	}
+	return &url.URL{Scheme: "http", Host: u.Host}, nil
+}

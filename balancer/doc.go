@@ -1,0 +1,34 @@
+// Package balancer is Gomcat's sticky front-end load balancer and the
+// generator of equivalent HAProxy, nginx, Apache httpd and keepalived configs.
+//
+// Routing: the route is read from the JSESSIONID cookie ("<id>.<route>";
+// with several cookies the first whose route names a live node wins) or the
+// ";jsessionid=" path parameter; the route is everything after the FIRST dot,
+// as in Tomcat. A live node whose name (jvmRoute) equals the route gets the
+// request; otherwise the live node with the fewest outstanding requests (ties
+// round robin). When the chosen node fails before answering, the request is
+// sent once to another live node if it can be replayed: connect failures
+// always, GET/HEAD/OPTIONS, and requests whose body was not read yet; others
+// get 502. The balancer never rewrites cookies: after a failover the node's
+// JvmRouteBinderValve gives the session its own route, so later requests stick
+// to the new node.
+//
+// Node states: live; down (gone from discovery, failing active checks, or a
+// connection failure — passive health, cleared after Health.Rise good probes);
+// draining (said goodbye: in-flight requests finish, no new ones).
+//
+// Main type: Balancer (New, Start, Stop, Handler, AdminHandler). Discovery:
+// Static (fixed backends, active checks) or Membership (heartbeat observer).
+// Generate writes haproxy/nginx/httpd/keepalived configs.
+//
+// Goroutines, all started by Start and ended by Stop (which waits for them):
+//   - the discovery loop (Discovery.Run), ended by cancelling its context;
+//   - one checker per node (active checks, recovery probes), ended when the
+//     node is replaced or by Stop;
+//   - the proxy server and the admin server (http.Server.Serve), ended by
+//     Shutdown/Close; Stop cancels the request base context last, which ends
+//     proxied WebSockets still open.
+//
+// Locks: Balancer.mu, pool.mu and node.mu are never held together except
+// pool.mu → node.live (atomic), so there is no lock order to keep.
+package balancer

@@ -1,0 +1,132 @@
+package balancer
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// State is a node's state as the balancer sees it.
+type State string
+
+// Node states, as shown by /status.
+const (
+	StateLive     State = "live"     // takes new requests
+	StateDown     State = "down"     // gone from discovery, failing checks, or failing connections
+	StateDraining State = "draining" // said goodbye; in-flight requests finish, no new ones
+	StateLeft     State = "left"     // said goodbye and has nothing in flight
+)
+
+// node is one backend incarnation. Its URL and transport never change; a
+// member that comes back at another address gets a new node.
+type node struct {
+	name      string
+	url       *url.URL
+	transport *http.Transport
+	checked   bool // active health checks decide "healthy" (static backends)
+
+	outstanding atomic.Int64
+	requests    atomic.Uint64
+	failures    atomic.Uint64 // failed attempts (connect errors, resets, timeouts)
+	failovers   atomic.Uint64 // requests for this node's route served elsewhere
+
+	mu          sync.Mutex // guards the fields below
+	present     bool       // discovery says it is there
+	leaving     bool       // discovery says it said goodbye
+	healthy     bool       // active checks pass (always true for unchecked nodes)
+	passiveDown bool       // a connection failed; a recovery probe must pass Rise times
+	check       checkState
+	live        atomic.Bool // present && !leaving && healthy && !passiveDown; written under mu
+
+	cancel context.CancelFunc // stops this node's checker; set before the node is published
+}
+
+func newNode(name string, u *url.URL, checked bool, c *Config) *node {
+	d := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}
+	t := &http.Transport{
+		DialContext:           d.DialContext,
+		MaxIdleConns:          0,
+		MaxIdleConnsPerHost:   c.MaxIdleConnsPerNode,
+		MaxConnsPerHost:       c.MaxConnsPerNode,
+		IdleConnTimeout:       c.IdleConnTimeout,
+		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
+		ExpectContinueTimeout: time.Second,
+		DisableCompression:    true, // a proxy passes encodings through untouched
+	}
+	return &node{
+		name:      name,
+		url:       u,
+		transport: t,
+		checked:   checked,
+		present:   true,
+		healthy:   !checked,
+	}
+}
+
+// update recomputes live; callers hold n.mu. It reports the old and new state.
+func (n *node) update() (was, now bool) {
+	was = n.live.Load()
+	now = n.present && !n.leaving && n.healthy && !n.passiveDown
+	n.live.Store(now)
+	return was, now
+}
+
+func (n *node) state() State {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case n.leaving && n.outstanding.Load() > 0:
+		return StateDraining
+	case n.leaving:
+		return StateLeft
+	case n.live.Load():
+		return StateLive
+	}
+	return StateDown
+}
+
+// reason says why a node is not live, for logs and /status.
+func (n *node) reason() string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	switch {
+	case !n.present:
+		return "gone from membership"
+	case n.leaving:
+		return "left the cluster"
+	case !n.healthy:
+		return "failing health checks"
+	case n.passiveDown:
+		return "connection failures"
+	}
+	return ""
+}
+
+// NodeStatus is one node in /status.
+type NodeStatus struct {
+	Name        string `json:"name"`
+	URL         string `json:"url"`
+	State       State  `json:"state"`
+	Reason      string `json:"reason,omitempty"`
+	Outstanding int64  `json:"outstanding"`
+	Requests    uint64 `json:"requests"`
+	Failures    uint64 `json:"failures"`
+	Failovers   uint64 `json:"failovers"`
+}
+
+func (n *node) status() NodeStatus {
+	return NodeStatus{
+		Name:        n.name,
+		URL:         n.url.String(),
+		State:       n.state(),
+		Reason:      n.reason(),
+		Outstanding: n.outstanding.Load(),
+		Requests:    n.requests.Load(),
+		Failures:    n.failures.Load(),
+		Failovers:   n.failovers.Load(),
+	}
+}

@@ -1,0 +1,226 @@
+package balancer
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"sync/atomic"
+	"syscall"
+)
+
+// reqInfo travels in the request context from ServeHTTP to roundTrip.
+type reqInfo struct {
+	buf    [2]string
+	routes []string // candidate routes, in priority order
+	node   string   // node that answered (access log)
+	tries  int
+}
+
+type infoKey struct{}
+
+// transport is the RoundTripper given to httputil.ReverseProxy: it picks the
+// node for each attempt and retries once on another node.
+type transport struct{ b *Balancer }
+
+func (t transport) RoundTrip(out *http.Request) (*http.Response, error) {
+	return t.b.roundTrip(out)
+}
+
+// roundTrip sends out to a node. When the attempt fails before a response and
+// the request may be replayed (see retryable), it is sent once more to
+// another live node. The response body keeps the node's outstanding count
+// until it is closed.
+func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
+	info, _ := out.Context().Value(infoKey{}).(*reqInfo)
+	if info == nil {
+		info = &reqInfo{}
+	}
+	var body *sharedBody
+	if out.Body != nil && out.Body != http.NoBody {
+		body = &sharedBody{rc: out.Body}
+	}
+	var (
+		prev    *node
+		lastErr error
+	)
+	for attempt := 0; attempt < 2; attempt++ {
+		n, routed := b.pool.pick(info.routes, prev)
+		if n == nil {
+			if lastErr != nil {
+				return nil, lastErr
+			}
+			return nil, ErrNoLiveNode
+		}
+		switch {
+		case prev != nil:
+			prev.failovers.Add(1)
+			b.log.Warn().Str("from", prev.name).Str("to", n.name).Err(lastErr).
+				Msg("failover: route " + prev.name + " → " + n.name)
+		case !routed && len(info.routes) > 0:
+			b.stickyMiss(info.routes, n)
+		}
+		info.node, info.tries = n.name, attempt+1
+		n.outstanding.Add(1)
+		n.requests.Add(1)
+
+		req := out.WithContext(out.Context())
+		u := *out.URL
+		u.Scheme, u.Host = n.url.Scheme, n.url.Host
+		req.URL = &u
+		if body != nil {
+			req.Body = &attemptBody{s: body, id: int32(attempt)}
+		}
+		resp, err := n.transport.RoundTrip(req)
+		if err == nil {
+			resp.Body = doneBody(resp.Body, n)
+			return resp, nil
+		}
+		n.outstanding.Add(-1)
+		n.failures.Add(1)
+		lastErr = err
+		if out.Context().Err() != nil {
+			return nil, err // the client went away; not the node's fault
+		}
+		if connFailure(err) {
+			b.markFailed(n, err)
+		}
+		if !retryable(out.Method, err, body) {
+			return nil, err
+		}
+		prev = n
+	}
+	return nil, lastErr
+}
+
+// stickyMiss logs a request whose session route names a known node that is
+// not live, now served by n.
+func (b *Balancer) stickyMiss(routes []string, n *node) {
+	for _, rt := range routes {
+		if want := b.pool.get(rt); want != nil {
+			want.failovers.Add(1)
+			b.log.Info().Str("route", rt).Str("to", n.name).
+				Msg("failover: route " + rt + " → " + n.name)
+			return
+		}
+	}
+}
+
+// retryable reports whether a failed attempt may be sent to another node:
+// the body (if any) must be untouched, and then either nothing reached the
+// node (connect failed), or the method is idempotent (GET, HEAD, OPTIONS), or
+// the request has a body the node never got (so it cannot have acted on it).
+func retryable(method string, err error, body *sharedBody) bool {
+	if body != nil && !body.handOff() {
+		return false
+	}
+	if dialFailure(err) {
+		return true
+	}
+	switch method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return true
+	}
+	return body != nil
+}
+
+func dialFailure(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// connFailure reports errors that say the node (or its listener) is gone:
+// they take the node down at once (passive health). Timeouts do not.
+func connFailure(err error) bool {
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		return false
+	}
+	return dialFailure(err) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// sharedBody is the client's request body shared by the attempts of one
+// request. Only the newest attempt may read; once any attempt started
+// reading, no retry is possible. The net/http server closes the client body
+// when the handler returns, so attempts never close it.
+type sharedBody struct {
+	rc      io.ReadCloser
+	owner   atomic.Int32 // attempt allowed to read
+	started atomic.Bool  // some attempt called Read
+}
+
+// handOff moves the body to the next attempt and reports whether it is
+// still untouched. (started is set before owner is checked in Read, and
+// owner is changed before started is checked here, so a late Read of the old
+// attempt either fails or makes handOff report false.)
+func (s *sharedBody) handOff() bool {
+	s.owner.Add(1)
+	return !s.started.Load()
+}
+
+type attemptBody struct {
+	s  *sharedBody
+	id int32
+}
+
+func (a *attemptBody) Read(p []byte) (int, error) {
+	a.s.started.Store(true)
+	if a.s.owner.Load() != a.id {
+		return 0, errBodyTaken
+	}
+	return a.s.rc.Read(p)
+}
+
+func (a *attemptBody) Close() error { return nil }
+
+// doneBody wraps a response body so that closing it ends the node's
+// outstanding request. Upgraded (101) bodies stay io.ReadWriteCloser.
+func doneBody(rc io.ReadCloser, n *node) io.ReadCloser {
+	d := &respBody{ReadCloser: rc, n: n}
+	if rwc, ok := rc.(io.ReadWriteCloser); ok {
+		return &rwcBody{respBody: d, w: rwc}
+	}
+	return d
+}
+
+type respBody struct {
+	io.ReadCloser
+	n    *node
+	done atomic.Bool
+}
+
+func (r *respBody) Close() error {
+	if r.done.CompareAndSwap(false, true) {
+		r.n.outstanding.Add(-1)
+	}
+	return r.ReadCloser.Close()
+}
+
+type rwcBody struct {
+	*respBody
+	w io.Writer
+}
+
+func (r *rwcBody) Write(p []byte) (int, error) { return r.w.Write(p) }
+
+// proxyError answers a request no node could serve: 503 when no node was
+// live, 504 on a node timeout, 502 otherwise.
+func (b *Balancer) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	code := http.StatusBadGateway
+	var ne net.Error
+	switch {
+	case errors.Is(err, ErrNoLiveNode):
+		code = http.StatusServiceUnavailable
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		code = http.StatusGatewayTimeout
+	}
+	if r.Context().Err() == nil {
+		b.log.Debug().Err(err).Str("method", r.Method).Str("path", r.URL.Path).Int("status", code).Msg("proxy error")
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(code)
+	_, _ = io.WriteString(w, http.StatusText(code)+"\n")
+}

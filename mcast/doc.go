@@ -1,0 +1,40 @@
+// Package mcast is Gomcat's cluster membership, after Tomcat's McastService:
+// each node multicasts a heartbeat every Frequency; a member silent for
+// DropTime is Disappeared, one that announces its stop (command BABY-ALEX)
+// Left at once, and a restart (same Name or receiver host:port, new
+// UniqueID) Replaced at once. Identity = host + port + UniqueID.
+//
+// Types: Service (member: sends and listens), Observer (listens only; for
+// `gomcat members` and the balancer; also lists foreign members), Static
+// (fixed list, TCP probe liveness); all implement Membership. Probe is the
+// TCP check runtime/cluster uses to confirm suspects (TcpFailureDetector).
+//
+// Wire (wire.go, payload.go): Tribes' packet, TRIBES-B … TRIBES-E, big-endian,
+// byte for byte (77 bytes for IPv4 with empty command/domain/payload), so a
+// Tomcat on the same group parses us and we parse it. Gomcat's fields travel
+// in the payload as "GOMCAT" + format byte + CBOR map (integer keys, append
+// only). A heartbeat without that payload is a foreign member: logged once,
+// listed by Observer.Members and Service.Foreign, never an event. With
+// Config.Key the datagram is "GMSEAL\x01" + internal/seal output (AD
+// "gomcat-mcast"); everything else is dropped and counted (Stats.Rejected).
+// Peers' advertised address comes from the heartbeat, never the UDP source.
+//
+// Goroutines (Service/Observer): a receive loop (reads with a Frequency
+// deadline; owns recovery after RecoveryCounter consecutive errors: closes,
+// sleeps RecoverySleep, reopens) and a tick loop (heartbeat every Frequency
+// and on Update; expiry). Static: one probe loop. Start starts them; Stop
+// cancels, closes the socket, waits, then closes Events. Locks: Service.mu
+// (or Static.mu) before emitter.mu; Service.connMu is never held with mu.
+//
+// Events never block: the channel holds EventBuffer events and drops the
+// oldest when full (Stats.EventsDropped); a lagging consumer reconciles with
+// Members(). runtime/cluster must treat Added of a known member as a no-op
+// (after a Disappeared it may have kept as a suspect).
+//
+// Logging: mcast logs membership changes at DEBUG only ("member added",
+// peer=Member.String()). runtime/cluster logs Tomcat's INFO lines after its
+// failure detector: "Replication member added: " + Member.String(), and
+// "Replication member disappeared: …". mcast itself logs at INFO only its
+// start/stop, foreign members (once per id) and, when EstablishWait > 0,
+// Tomcat's "Sleeping for N milliseconds to establish cluster membership".
+package mcast

@@ -1,0 +1,510 @@
+package mcast
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/internal/seal"
+)
+
+// Membership is what Service, Observer and Static have in common.
+type Membership interface {
+	// Start opens sockets and starts goroutines; it blocks for EstablishWait
+	// (Service) or until ctx ends. Call once.
+	Start(ctx context.Context) error
+	// Stop announces the shutdown (Service), stops every goroutine and closes
+	// Events. Idempotent; returns ctx.Err() if ctx ends before goroutines exit.
+	Stop(ctx context.Context) error
+	// Events delivers membership changes; closed by Stop. Never blocks the
+	// service: when full, the oldest event is dropped (Stats.EventsDropped).
+	Events() <-chan Event
+	// Members returns the live members, oldest first (StartedAt, UniqueID).
+	Members() []Member
+	// Stats returns counters. All methods are safe for concurrent use.
+	Stats() Stats
+}
+
+var (
+	_ Membership = (*Service)(nil)
+	_ Membership = (*Observer)(nil)
+	_ Membership = (*Static)(nil)
+)
+
+// sealPrefix marks a sealed datagram: "GMSEAL" + format 1, then seal output.
+var (
+	sealPrefix = []byte("GMSEAL\x01")
+	sealAD     = []byte("gomcat-mcast")
+)
+
+const (
+	stateNew = iota
+	stateStarted
+	stateStopped
+)
+
+// Service is Tomcat's McastService: it heartbeats the local member to the
+// group, listens for the others and reports changes. Safe for concurrent use.
+type Service struct {
+	cfg    Config
+	log    zerolog.Logger
+	silent bool // Observer: never sends
+	sealer *seal.Sealer
+	ev     *emitter
+	kick   chan struct{}
+	st     counters
+	wg     sync.WaitGroup
+
+	// receive loop counters of consecutive errors; either reaching
+	// RecoveryCounter triggers recovery.
+	recvErrs, sendErrs atomic.Int32
+
+	connMu sync.Mutex // guards conn; never held with mu
+	conn   packetConn
+
+	mu     sync.Mutex // guards the fields below; taken before emitter.mu
+	tab    *table
+	local  Member
+	start  time.Time
+	state  int
+	cancel context.CancelFunc
+}
+
+// New validates cfg (including cfg.Local) and allocates a Service with a
+// fresh random UniqueID. No sockets, no goroutines until Start.
+func New(cfg Config) (*Service, error) {
+	if err := errors.Join(cfg.Validate(), cfg.Local.validate()); err != nil {
+		return nil, err
+	}
+	s, err := newService(cfg, false)
+	if err != nil {
+		return nil, err
+	}
+	s.local = Member{
+		Name:    cfg.Local.Name,
+		Domain:  cfg.Domain,
+		Host:    net.ParseIP(cfg.Local.Host),
+		Port:    cfg.Local.Port,
+		HTTPURL: cfg.Local.HTTPURL,
+	}
+	if v4 := s.local.Host.To4(); v4 != nil {
+		s.local.Host = v4
+	}
+	_, _ = rand.Read(s.local.UniqueID[:])
+	s.tab = newTable(s.cfg, &s.local)
+	s.log = s.log.With().Str("member", s.local.Name).Logger()
+	return s, nil
+}
+
+func newService(cfg Config, silent bool) (*Service, error) {
+	cfg = cfg.withDefaults()
+	s := &Service{
+		cfg:    cfg,
+		log:    cfg.Logger.With().Str("component", "mcast").Logger(),
+		silent: silent,
+		ev:     newEmitter(cfg.EventBuffer),
+		kick:   make(chan struct{}, 1),
+	}
+	if len(cfg.Key) > 0 {
+		sl, err := seal.New(cfg.Key)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+		s.sealer = sl
+	}
+	s.tab = newTable(cfg, nil)
+	return s, nil
+}
+
+// Start joins the group, sends the first heartbeat, starts the goroutines and
+// then waits EstablishWait (logged as Tomcat does) or until ctx ends, in
+// which case it returns ctx.Err() with the service running: call Stop.
+func (s *Service) Start(ctx context.Context) error {
+	s.mu.Lock()
+	switch s.state {
+	case stateStarted:
+		s.mu.Unlock()
+		return ErrStarted
+	case stateStopped:
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	pc, err := s.cfg.listen(s.cfg)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	s.setConn(pc)
+	s.start = s.cfg.Now()
+	s.local.StartedAt = s.start.UnixMilli()
+	s.state = stateStarted
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.mu.Unlock()
+
+	s.wg.Go(func() { s.receiveLoop(runCtx) })
+	s.wg.Go(func() { s.tickLoop(runCtx) })
+	ev := s.log.Info().Str("group", fmt.Sprintf("%s:%d", s.cfg.Address, s.cfg.Port)).
+		Str("bind", s.cfg.Bind).Str("domain", s.cfg.Domain).Bool("sealed", s.sealer != nil)
+	if s.silent {
+		ev.Msg("membership observer started")
+		return nil
+	}
+	s.send(false)
+	ev.Str("local", s.Local().String()).Msg("membership started")
+	if w := s.cfg.EstablishWait; w > 0 {
+		s.log.Info().Msgf("Sleeping for %d milliseconds to establish cluster membership", w.Milliseconds())
+		t := time.NewTimer(w)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-runCtx.Done(): // stopped meanwhile
+			return nil
+		case <-t.C:
+		}
+		s.log.Info().Msg("Done sleeping, membership established")
+	}
+	return nil
+}
+
+// Stop sends the shutdown heartbeat (BABY-ALEX) unless silent, stops the
+// goroutines, closes the socket and then Events. Idempotent.
+func (s *Service) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	prev := s.state
+	s.state = stateStopped
+	cancel := s.cancel
+	s.mu.Unlock()
+	if prev != stateStarted {
+		s.ev.close()
+		return nil
+	}
+	if !s.silent {
+		s.send(true)
+	}
+	cancel()
+	s.setConn(nil)
+	done := make(chan struct{})
+	go func() { s.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	s.ev.close()
+	s.log.Info().Msg("membership stopped")
+	return nil
+}
+
+// Events delivers Added, Replaced, Disappeared, Left and Updated for Gomcat
+// members (never for foreign ones). Closed by Stop.
+func (s *Service) Events() <-chan Event { return s.ev.ch }
+
+// Members returns the live Gomcat members except this node, oldest first.
+func (s *Service) Members() []Member {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tab.list(s.silent)
+}
+
+// Foreign returns the live foreign (Tomcat) members heard on the group.
+func (s *Service) Foreign() []Member {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Member
+	for _, m := range s.tab.list(true) {
+		if m.Foreign {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// Local returns this node as peers see it (StartedAt is set by Start).
+func (s *Service) Local() Member {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.local.clone()
+	if s.state == stateStarted {
+		m.Alive = s.cfg.Now().Sub(s.start)
+	}
+	return m
+}
+
+// Update changes the advertised HTTP URL and sends an extra heartbeat now.
+func (s *Service) Update(httpURL string) error {
+	if err := validURL(httpURL); err != nil {
+		return fmt.Errorf("%w: HTTPURL: %v", ErrConfig, err)
+	}
+	s.mu.Lock()
+	s.local.HTTPURL = httpURL
+	s.mu.Unlock()
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Stats returns the counters.
+func (s *Service) Stats() Stats {
+	st := s.st.snapshot()
+	st.EventsDropped = s.ev.dropped.Load()
+	s.mu.Lock()
+	st.Members, st.ForeignMembers = len(s.tab.members), len(s.tab.foreign)
+	s.mu.Unlock()
+	return st
+}
+
+func (s *Service) getConn() packetConn {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	return s.conn
+}
+
+// setConn swaps the socket, closing the old one.
+func (s *Service) setConn(pc packetConn) {
+	s.connMu.Lock()
+	old := s.conn
+	s.conn = pc
+	s.connMu.Unlock()
+	if old != nil {
+		_ = old.Close()
+	}
+}
+
+// heartbeat encodes (and seals) the local member's packet.
+func (s *Service) heartbeat(shutdown bool) ([]byte, error) {
+	s.mu.Lock()
+	l := s.local
+	alive := s.cfg.Now().Sub(s.start).Milliseconds()
+	s.mu.Unlock()
+	payload, err := EncodePayload(nil, Payload{Protocol: ProtocolVersion, Name: l.Name, HTTPURL: l.HTTPURL, StartedAt: l.StartedAt})
+	if err != nil {
+		return nil, err
+	}
+	h := Heartbeat{Alive: alive, Port: l.Port, SecurePort: -1, UDPPort: -1, Host: l.Host,
+		Domain: []byte(s.cfg.Domain), UniqueID: l.UniqueID, Payload: payload}
+	if shutdown {
+		h.Command = ShutdownCommand
+	}
+	b, err := h.AppendTo(make([]byte, 0, h.Size()))
+	if err != nil || s.sealer == nil {
+		return b, err
+	}
+	out := append(make([]byte, 0, len(sealPrefix)+len(b)+seal.Overhead), sealPrefix...)
+	return s.sealer.SealAD(out, b, sealAD), nil
+}
+
+func (s *Service) send(shutdown bool) {
+	pc := s.getConn()
+	if pc == nil {
+		return
+	}
+	b, err := s.heartbeat(shutdown)
+	if err != nil {
+		s.log.Error().Err(err).Msg("encode heartbeat") // a broken invariant, not a peer's fault
+		return
+	}
+	if err := pc.WriteTo(b); err != nil {
+		s.st.sendErrors.Add(1)
+		s.log.Debug().Err(err).Msg("send heartbeat")
+		if int(s.sendErrs.Add(1)) >= s.cfg.RecoveryCounter {
+			_ = pc.Close() // wakes the receive loop, which runs recovery
+		}
+		return
+	}
+	s.sendErrs.Store(0)
+	s.st.sent.Add(1)
+}
+
+// tickLoop sends a heartbeat every Frequency (and on Update) and expires
+// silent members. Exits when ctx ends.
+func (s *Service) tickLoop(ctx context.Context) {
+	t := time.NewTicker(s.cfg.Frequency)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if !s.silent {
+				s.send(false)
+			}
+			s.expire()
+		case <-s.kick:
+			if !s.silent {
+				s.send(false)
+			}
+		}
+	}
+}
+
+func (s *Service) expire() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, ev := range s.tab.expire(s.cfg.Now()) {
+		s.log.Debug().Str("peer", ev.Member.String()).Msg("member disappeared")
+		s.ev.emit(ev)
+	}
+}
+
+// receiveLoop reads the group socket until ctx ends; it owns recovery.
+func (s *Service) receiveLoop(ctx context.Context) {
+	buf := make([]byte, MaxPacket+1)
+	for ctx.Err() == nil {
+		pc := s.getConn()
+		if pc == nil || int(s.sendErrs.Load()) >= s.cfg.RecoveryCounter {
+			if !s.recover(ctx, errors.New("send errors")) {
+				return
+			}
+			continue
+		}
+		_ = pc.SetReadDeadline(time.Now().Add(s.cfg.Frequency))
+		n, misdirected, err := pc.ReadFrom(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				continue
+			}
+			s.st.receiveErrors.Add(1)
+			s.log.Debug().Err(err).Msg("receive heartbeat")
+			if int(s.recvErrs.Add(1)) >= s.cfg.RecoveryCounter {
+				if !s.recover(ctx, err) {
+					return
+				}
+				continue
+			}
+			if !sleep(ctx, s.cfg.Frequency) { // never spin on a broken socket
+				return
+			}
+			continue
+		}
+		s.recvErrs.Store(0)
+		s.st.received.Add(1)
+		if misdirected {
+			s.st.misdirected.Add(1)
+			continue
+		}
+		s.handle(buf[:n])
+	}
+}
+
+// recover closes the socket and reopens it every RecoverySleep until it
+// works or ctx ends (false). One warning per episode, like Tomcat's
+// "Tribes membership running recovery thread. Multicasting is not functional."
+func (s *Service) recover(ctx context.Context, cause error) bool {
+	s.setConn(nil)
+	s.st.recoveries.Add(1)
+	s.log.Warn().Err(cause).Int("errors", s.cfg.RecoveryCounter).Dur("retry", s.cfg.RecoverySleep).
+		Msg("membership socket failing, multicasting is not functional; recovering")
+	for {
+		if !sleep(ctx, s.cfg.RecoverySleep) {
+			return false
+		}
+		pc, err := s.cfg.listen(s.cfg)
+		if err != nil {
+			s.log.Debug().Err(err).Msg("membership recovery attempt failed")
+			continue
+		}
+		s.connMu.Lock()
+		if ctx.Err() != nil {
+			s.connMu.Unlock()
+			_ = pc.Close()
+			return false
+		}
+		s.conn = pc
+		s.connMu.Unlock()
+		s.recvErrs.Store(0)
+		s.sendErrs.Store(0)
+		s.log.Info().Msg("membership socket recovered")
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+		return true
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// handle unseals, decodes and applies one datagram.
+func (s *Service) handle(b []byte) {
+	if s.sealer != nil {
+		if !bytes.HasPrefix(b, sealPrefix) {
+			s.st.rejected.Add(1)
+			s.log.Debug().Err(ErrSealed).Msg("drop unsealed datagram")
+			return
+		}
+		pt, err := s.sealer.OpenAD(nil, b[len(sealPrefix):], sealAD)
+		if err != nil {
+			s.st.rejected.Add(1)
+			s.log.Debug().Err(err).Msg("drop sealed datagram")
+			return
+		}
+		b = pt
+	} else if bytes.HasPrefix(b, sealPrefix) {
+		s.st.rejected.Add(1)
+		s.log.Debug().Err(ErrSealed).Msg("drop sealed datagram: no key configured")
+		return
+	}
+	h, err := DecodeHeartbeat(b)
+	if err != nil {
+		s.st.decodeErrors.Add(1)
+		s.log.Debug().Err(err).Int("bytes", len(b)).Msg("drop heartbeat")
+		return
+	}
+	s.apply(h)
+}
+
+func (s *Service) apply(h Heartbeat) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	o, m, evs, err := s.tab.receive(h, s.cfg.Now())
+	switch o {
+	case oOtherDomain:
+		s.st.otherDomain.Add(1)
+	case oBadPayload:
+		s.st.decodeErrors.Add(1)
+		s.log.Debug().Err(err).Msg("drop heartbeat")
+	case oForeign:
+		s.st.foreign.Add(1)
+	case oForeignNew:
+		s.st.foreign.Add(1)
+		s.log.Info().Str("peer", m.String()).Msg("foreign member (not gomcat) on the multicast group; ignored")
+	case oConflict:
+		s.st.conflicts.Add(1)
+		if s.tab.firstLog(m.UniqueID) {
+			s.log.Warn().Str("peer", m.String()).Msg("member conflicts with this node or a newer incarnation; ignored")
+		}
+	}
+	for _, ev := range evs {
+		l := s.log.Debug().Str("peer", ev.Member.String())
+		if ev.Kind == Replaced {
+			l = l.Str("old", ev.Old.String())
+		}
+		l.Msg("member " + ev.Kind.String())
+		s.ev.emit(ev)
+	}
+}

@@ -1,0 +1,384 @@
+package mcast
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// StaticConfig configures a Static membership (Tomcat's
+// StaticMembershipService) for networks without multicast.
+type StaticConfig struct {
+	// Members lists the peers; an entry equal to Local's host:port is skipped.
+	Members []StaticMember
+	// Local describes this node (Name, Host, Port required).
+	Local LocalMember
+	// Domain is reported in every Member. Default: "".
+	Domain string
+	// ConnectTimeout bounds each TCP probe. Default: 1000ms.
+	ConnectTimeout time.Duration
+	// Interval between probe rounds. Default: 1000ms.
+	Interval time.Duration
+	// ExpirationTime: a member whose probes fail (other than "connection
+	// refused", which drops it at once) for longer is Disappeared. Default: 5000ms.
+	ExpirationTime time.Duration
+	// EventBuffer is the Events capacity (drop-oldest when full). Default: 256.
+	EventBuffer int
+	// Logger. Default: zerolog.Nop().
+	Logger zerolog.Logger
+	// Now is the clock. Default: time.Now.
+	Now func() time.Time
+
+	probe func(ctx context.Context, host string, port int, timeout time.Duration) error // tests
+}
+
+// StaticMember is one configured peer (Tomcat's <Member host port uniqueId/>).
+type StaticMember struct {
+	// Host is the receiver IP literal. Required.
+	Host string
+	// Port is the receiver TCP port. Required.
+	Port int
+	// UniqueID as in Tomcat; zero means derived from host:port (stable).
+	UniqueID [16]byte
+	// Name is the jvmRoute if known; "" means "host:port" until Learn is
+	// called with the real name (which emits Replaced).
+	Name string
+	// HTTPURL for balancers; optional, may be learned too.
+	HTTPURL string
+}
+
+// DefaultStaticConfig returns Tomcat-like timings (connectTimeout 1000 ms as
+// TcpFailureDetector, expirationTime 5000 ms, ping every 1000 ms).
+func DefaultStaticConfig() StaticConfig {
+	return StaticConfig{
+		ConnectTimeout: time.Second,
+		Interval:       time.Second,
+		ExpirationTime: 5 * time.Second,
+		EventBuffer:    256,
+		Logger:         zerolog.Nop(),
+		Now:            time.Now,
+	}
+}
+
+// Validate checks timings, Local and every member.
+func (c StaticConfig) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...))
+	}
+	if c.ConnectTimeout <= 0 || c.Interval <= 0 {
+		bad("ConnectTimeout %v and Interval %v must be > 0", c.ConnectTimeout, c.Interval)
+	}
+	if c.ExpirationTime <= c.Interval {
+		bad("ExpirationTime %v must exceed Interval %v", c.ExpirationTime, c.Interval)
+	}
+	if c.EventBuffer < 0 {
+		bad("EventBuffer %d must be >= 0", c.EventBuffer)
+	}
+	if err := c.Local.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	seen := map[string]bool{}
+	for i, m := range c.Members {
+		if ip := net.ParseIP(m.Host); ip == nil || ip.IsUnspecified() || ip.IsMulticast() {
+			bad("Members[%d].Host %q is not a unicast IP", i, m.Host)
+		}
+		if m.Port < 1 || m.Port > 65535 {
+			bad("Members[%d].Port %d out of range", i, m.Port)
+		}
+		if m.Name != "" {
+			if err := validName(m.Name); err != nil {
+				bad("Members[%d].Name: %v", i, err)
+			}
+		}
+		if err := validURL(m.HTTPURL); err != nil {
+			bad("Members[%d].HTTPURL: %v", i, err)
+		}
+		k := net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
+		if seen[k] {
+			bad("Members[%d]: %s listed twice", i, k)
+		}
+		seen[k] = true
+	}
+	return errors.Join(errs...)
+}
+
+// ParseUniqueID reads Tomcat's uniqueId spelling "{0,1,2,…,15}" (16 signed or
+// unsigned bytes) or 32 hex digits.
+func ParseUniqueID(s string) ([16]byte, error) {
+	var id [16]byte
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+		parts := strings.Split(s[1:len(s)-1], ",")
+		if len(parts) != 16 {
+			return id, fmt.Errorf("%w: uniqueId has %d bytes, want 16", ErrConfig, len(parts))
+		}
+		for i, p := range parts {
+			v, err := strconv.Atoi(strings.TrimSpace(p))
+			if err != nil || v < -128 || v > 255 {
+				return id, fmt.Errorf("%w: uniqueId byte %q", ErrConfig, p)
+			}
+			id[i] = byte(v)
+		}
+		return id, nil
+	}
+	b, err := hex.DecodeString(s)
+	if err != nil || len(b) != 16 {
+		return id, fmt.Errorf("%w: uniqueId %q: want {b,…} with 16 bytes or 32 hex digits", ErrConfig, s)
+	}
+	copy(id[:], b)
+	return id, nil
+}
+
+type staticEntry struct {
+	m         Member
+	live      bool
+	firstSeen time.Time
+}
+
+// Static is membership from a fixed list, liveness by TCP connect probes
+// (Probe) to each member's receiver port. Same methods and events as
+// Service, except Left (a static peer cannot announce its stop here; the
+// transport's shutdown message is runtime/cluster's business). Safe for
+// concurrent use.
+type Static struct {
+	cfg StaticConfig
+	log zerolog.Logger
+	ev  *emitter
+	st  counters
+	wg  sync.WaitGroup
+
+	mu      sync.Mutex // guards below; taken before emitter.mu
+	entries []*staticEntry
+	local   Member
+	state   int
+	cancel  context.CancelFunc
+}
+
+// NewStatic validates cfg and allocates a Static; no probes until Start.
+func NewStatic(cfg StaticConfig) (*Static, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.EventBuffer == 0 {
+		cfg.EventBuffer = 256
+	}
+	if cfg.probe == nil {
+		cfg.probe = Probe
+	}
+	s := &Static{
+		cfg: cfg,
+		log: cfg.Logger.With().Str("component", "mcast").Str("member", cfg.Local.Name).Logger(),
+		ev:  newEmitter(cfg.EventBuffer),
+		local: Member{Name: cfg.Local.Name, Domain: cfg.Domain, Host: normIP(cfg.Local.Host),
+			Port: cfg.Local.Port, HTTPURL: cfg.Local.HTTPURL},
+	}
+	_, _ = rand.Read(s.local.UniqueID[:])
+	for _, sm := range cfg.Members {
+		m := Member{Name: sm.Name, Domain: cfg.Domain, Host: normIP(sm.Host), Port: sm.Port,
+			UniqueID: sm.UniqueID, HTTPURL: sm.HTTPURL}
+		if m.addrKey() == s.local.addrKey() {
+			continue
+		}
+		if m.Name == "" {
+			m.Name = m.Addr()
+		}
+		if m.UniqueID == ([16]byte{}) {
+			sum := sha256.Sum256([]byte(m.Addr()))
+			copy(m.UniqueID[:], sum[:16])
+		}
+		s.entries = append(s.entries, &staticEntry{m: m})
+	}
+	return s, nil
+}
+
+func normIP(s string) net.IP {
+	ip := net.ParseIP(s)
+	if v4 := ip.To4(); v4 != nil {
+		return v4
+	}
+	return ip
+}
+
+// Start probes every member once (so Members is filled when it returns) and
+// starts the probe loop.
+func (s *Static) Start(ctx context.Context) error {
+	s.mu.Lock()
+	switch s.state {
+	case stateStarted:
+		s.mu.Unlock()
+		return ErrStarted
+	case stateStopped:
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	s.state = stateStarted
+	s.local.StartedAt = s.cfg.Now().UnixMilli()
+	runCtx, cancel := context.WithCancel(context.Background())
+	s.cancel = cancel
+	s.mu.Unlock()
+	s.log.Info().Int("members", len(s.entries)).Msg("static membership started")
+	s.round(ctx)
+	s.wg.Go(func() {
+		t := time.NewTicker(s.cfg.Interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-runCtx.Done():
+				return
+			case <-t.C:
+				s.round(runCtx)
+			}
+		}
+	})
+	return nil
+}
+
+// round probes all members in parallel and applies the results.
+func (s *Static) round(ctx context.Context) {
+	s.mu.Lock()
+	targets := make([]Member, len(s.entries))
+	for i, e := range s.entries {
+		targets[i] = e.m
+	}
+	s.mu.Unlock()
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, m := range targets {
+		wg.Go(func() { errs[i] = s.cfg.probe(ctx, m.Host.String(), m.Port, s.cfg.ConnectTimeout) })
+	}
+	wg.Wait()
+	if ctx.Err() != nil {
+		return
+	}
+	now := s.cfg.Now()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, e := range s.entries {
+		s.st.probes.Add(1)
+		switch err := errs[i]; {
+		case err == nil:
+			e.m.LastHeard = now
+			if !e.live {
+				e.live, e.firstSeen = true, now
+				e.m.Alive = 0
+				s.log.Debug().Str("peer", e.m.String()).Msg("member added")
+				s.ev.emit(Event{Kind: Added, Member: e.m.clone()})
+			}
+		default:
+			s.st.probeFailures.Add(1)
+			if e.live && (refused(err) || now.Sub(e.m.LastHeard) > s.cfg.ExpirationTime) {
+				e.live = false
+				e.m.Alive = now.Sub(e.firstSeen)
+				s.log.Debug().Err(err).Str("peer", e.m.String()).Msg("member disappeared")
+				s.ev.emit(Event{Kind: Disappeared, Member: e.m.clone()})
+			}
+		}
+	}
+}
+
+// Stop ends the probe loop and closes Events. Idempotent.
+func (s *Static) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	prev := s.state
+	s.state = stateStopped
+	cancel := s.cancel
+	s.mu.Unlock()
+	if prev == stateStarted {
+		cancel()
+		done := make(chan struct{})
+		go func() { s.wg.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	s.ev.close()
+	return nil
+}
+
+// Events delivers Added, Disappeared, Replaced (via Learn) and Updated.
+func (s *Static) Events() <-chan Event { return s.ev.ch }
+
+// Members returns the members whose last probe round found them alive, oldest
+// first. Until Learn supplies StartedAt, it is 0, so two nodes may each think
+// the other older: feed Learn from the first message a peer sends.
+func (s *Static) Members() []Member {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.cfg.Now()
+	var out []Member
+	for _, e := range s.entries {
+		if e.live {
+			m := e.m.clone()
+			m.Alive = now.Sub(e.firstSeen)
+			out = append(out, m)
+		}
+	}
+	sortMembers(out)
+	return out
+}
+
+// Local returns this node.
+func (s *Static) Local() Member {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.local.clone()
+}
+
+// Learn records what a peer at host:port told about itself (over the
+// transport). A live member whose name changes is Replaced (Old carries the
+// provisional name); other changes are Updated. Unknown addresses are ignored
+// (false).
+func (s *Static) Learn(host string, port int, name, httpURL string, startedAt int64) bool {
+	if validName(name) != nil || validURL(httpURL) != nil {
+		return false
+	}
+	key := addrKey{host: hostKey(net.ParseIP(host)), port: port}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.entries {
+		if e.m.addrKey() != key {
+			continue
+		}
+		old := e.m.clone()
+		e.m.Name, e.m.HTTPURL, e.m.StartedAt = name, httpURL, startedAt
+		switch {
+		case !e.live || old.Name == name && old.HTTPURL == httpURL && old.StartedAt == startedAt:
+		case old.Name != name:
+			s.ev.emit(Event{Kind: Replaced, Member: e.m.clone(), Old: old})
+		default:
+			s.ev.emit(Event{Kind: Updated, Member: e.m.clone()})
+		}
+		return true
+	}
+	return false
+}
+
+// Stats returns probe counters and the live member count.
+func (s *Static) Stats() Stats {
+	st := s.st.snapshot()
+	st.EventsDropped = s.ev.dropped.Load()
+	s.mu.Lock()
+	for _, e := range s.entries {
+		if e.live {
+			st.Members++
+		}
+	}
+	s.mu.Unlock()
+	return st
+}

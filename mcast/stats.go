@@ -1,0 +1,38 @@
+package mcast
+
+import "sync/atomic"
+
+// Stats are counters since New. Every field only grows except the member counts.
+type Stats struct {
+	Sent           uint64 // datagrams sent
+	Received       uint64 // datagrams read from the group socket (incl. our own)
+	DecodeErrors   uint64 // malformed heartbeats or Gomcat payloads
+	Rejected       uint64 // sealing: unsealed, wrong key, stale or replayed
+	Foreign        uint64 // heartbeats from foreign (Tomcat) members
+	OtherDomain    uint64 // heartbeats of another domain, ignored
+	Misdirected    uint64 // datagrams for another group or interface, ignored
+	Conflicts      uint64 // our name/address used by another, or a superseded incarnation
+	SendErrors     uint64
+	ReceiveErrors  uint64
+	Recoveries     uint64 // socket restarts after RecoveryCounter consecutive errors
+	EventsDropped  uint64 // oldest events discarded because Events() was not drained
+	Members        int    // live Gomcat members, excluding self
+	ForeignMembers int    // live foreign members
+	Probes         uint64 // Static only: TCP probes made
+	ProbeFailures  uint64 // Static only: probes that failed
+}
+
+type counters struct {
+	sent, received, decodeErrors, rejected, foreign, otherDomain, misdirected,
+	conflicts, sendErrors, receiveErrors, recoveries, probes, probeFailures atomic.Uint64
+}
+
+func (c *counters) snapshot() Stats {
+	return Stats{
+		Sent: c.sent.Load(), Received: c.received.Load(), DecodeErrors: c.decodeErrors.Load(),
+		Rejected: c.rejected.Load(), Foreign: c.foreign.Load(), OtherDomain: c.otherDomain.Load(),
+		Misdirected: c.misdirected.Load(), Conflicts: c.conflicts.Load(), SendErrors: c.sendErrors.Load(),
+		ReceiveErrors: c.receiveErrors.Load(), Recoveries: c.recoveries.Load(),
+		Probes: c.probes.Load(), ProbeFailures: c.probeFailures.Load(),
+	}
+}

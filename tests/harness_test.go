@@ -14,6 +14,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -440,5 +441,47 @@ func TestCleanupLeftovers(t *testing.T) {
 	}
 	if _, err := os.Stat("/run/netns/" + live); err != nil {
 		t.Errorf("namespace %s of live pid %d removed: %v", live, os.Getppid(), err)
+	}
+}
+
+func TestProcInNamespace(t *testing.T) {
+	t.Parallel()
+	nt := NewNet(t, 1)
+	ns := nt.NS[0]
+	p := StartCommand(t, ns, "sleeper", []string{"E2E_WORD=ready"},
+		"sh", "-c", `printf '\033[1mbold\033[0m\n'; echo "$E2E_WORD $GOMCAT_E2E."; ip -o -4 addr show eth0; exec sleep 60`)
+	p.WaitLog(t, `^ready \.$`, 10*time.Second) // GOMCAT_* is not passed on
+	p.WaitLog(t, `^bold$`, time.Second)        // ANSI escapes are stripped
+	if line := p.WaitLog(t, `inet `, 10*time.Second); !strings.Contains(line, ns.Addr.String()+"/24") {
+		t.Errorf("process not in %s: %s", ns, line)
+	}
+	// ip netns exec execs in place: the pid we signal is the process in ns.
+	var want, got syscall.Stat_t
+	if err := syscall.Stat("/run/netns/"+ns.Name, &want); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Stat(fmt.Sprintf("/proc/%d/ns/net", p.PID()), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got.Ino != want.Ino {
+		t.Errorf("pid %d is not in namespace %s", p.PID(), ns)
+	}
+	p.Signal(t, syscall.SIGTERM)
+	if code := p.Wait(t, 10*time.Second); code != -1 {
+		t.Errorf("exit code after SIGTERM: %d, want -1 (signalled)", code)
+	}
+	if p.Running() {
+		t.Errorf("still running after Wait")
+	}
+
+	mark := p.LogMark()
+	p.start(t, "sh", "-c", "echo second run; exec sleep 60")
+	p.WaitLogAfter(t, mark, `^second run$`, 10*time.Second)
+	if n := p.CountLog(`^ready`); n != 1 {
+		t.Errorf("CountLog over both runs: %d, want 1", n)
+	}
+	p.Kill(t)
+	if _, err := os.Stat(p.LogFile); err != nil {
+		t.Errorf("log file: %v", err)
 	}
 }

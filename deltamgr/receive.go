@@ -1,0 +1,216 @@
+package deltamgr
+
+import (
+	"context"
+	"time"
+
+	"github.com/gomcat/gomcat/runtime/session"
+)
+
+// receive handles one decoded message for this manager (from the Router).
+// State-transfer replies are handled at once; GET_ALL_SESSIONS and session
+// events are queued while the manager has not finished its own transfer.
+func (m *Manager) receive(_ context.Context, from string, msg *Message, size int) error {
+	m.stats.received[msg.Kind].Add(1)
+	m.stats.receivedBytes.Add(uint64(size))
+	switch msg.Kind {
+	case KindAllSessionData:
+		return m.receiveChunk(from, msg)
+	case KindAllSessionTransferComplete:
+		m.receiveComplete(from, msg)
+		return nil
+	case KindAllSessionNoContextManager:
+		m.receiveNoContext(from, msg)
+		return nil
+	case KindGetAllSessions:
+		m.mu.Lock()
+		switch m.state {
+		case stateRunning:
+			m.goRespondLocked(from, msg.Transfer)
+		case stateStopped:
+		default:
+			// Never dropped: answered as soon as our own transfer ended.
+			m.getAlls = append(m.getAlls, queued{from, msg})
+		}
+		m.mu.Unlock()
+		return nil
+	}
+	m.mu.Lock()
+	switch m.state {
+	case stateNew, stateTransferring:
+		if len(m.queue) >= m.cfg.QueueLimit {
+			m.mu.Unlock()
+			if m.stats.queueDrops.Add(1) == 1 {
+				m.log.Warn().Int("limit", m.cfg.QueueLimit).Msg("state transfer queue full: dropping session messages")
+			}
+			return nil
+		}
+		m.queue = append(m.queue, queued{from, msg})
+		m.mu.Unlock()
+		return nil
+	case stateStopped:
+		m.mu.Unlock()
+		return nil
+	}
+	m.mu.Unlock()
+	m.apply(from, msg)
+	return nil
+}
+
+// apply applies one session event from a peer.
+func (m *Manager) apply(from string, msg *Message) {
+	now := m.now()
+	switch msg.Kind {
+	case KindCreated, KindDelta:
+		m.applyDelta(msg, now)
+	case KindAccessed:
+		s, e := m.lookup(msg.SessionID, now)
+		if e == nil {
+			m.stats.unknownSession.Add(1)
+			return
+		}
+		m.mu.Lock()
+		e.primary = false
+		m.mu.Unlock()
+		s.Access(now)
+		s.EndAccess()
+	case KindExpired:
+		s, e := m.lookup(msg.SessionID, now)
+		if e == nil {
+			m.mu.Lock()
+			m.tombs[msg.SessionID] = now.Add(m.tombTTL())
+			m.mu.Unlock()
+			m.stats.unknownSession.Add(1)
+			return
+		}
+		m.expire(s, false, m.cfg.NotifySessionListenersOnReplication, "expired by "+from)
+	case KindChangeSessionID:
+		m.applyRename(msg.SessionID, msg.NewID, now)
+	}
+}
+
+// lookup finds a held session by id, following a recent rename.
+func (m *Manager) lookup(id string, now time.Time) (*session.Session, *entry) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	s := m.store.Get(id)
+	if s == nil {
+		if a, ok := m.aliases[id]; ok && now.Before(a.until) {
+			s = m.store.Get(a.to)
+		}
+	}
+	if s == nil {
+		return nil, nil
+	}
+	return s, m.meta[s]
+}
+
+// applyDelta applies a CREATED or DELTA. A session the manager does not
+// know is created (with the sender's creation time) rather than dropped,
+// so a first write is never lost; only a recently expired id is refused.
+func (m *Manager) applyDelta(msg *Message, now time.Time) {
+	id := msg.SessionID
+	if id == "" {
+		return
+	}
+	var d Delta
+	if msg.Delta != nil {
+		d = *msg.Delta
+	}
+	m.mu.Lock()
+	s := m.store.Get(id)
+	var e *entry
+	if s != nil {
+		e = m.meta[s]
+	}
+	created := false
+	if e == nil {
+		if until, dead := m.tombs[id]; dead && now.Before(until) {
+			m.mu.Unlock()
+			m.stats.unknownSession.Add(1)
+			return
+		}
+		mi := m.cfg.MaxInactive
+		if d.MaxInactiveSet {
+			mi = d.MaxInactive
+		}
+		at := msg.Created
+		if at == 0 {
+			at = now.UnixNano()
+		}
+		s = session.FromRecord(session.Record{
+			ID: id, Created: at, LastAccessed: now.UnixNano(), MaxInactive: mi, New: d.New,
+		}, m.opts)
+		if old := m.store.Put(s); old != nil {
+			delete(m.meta, old)
+		}
+		e = &entry{announced: true, lastReplicated: now}
+		m.meta[s] = e
+		created = true
+	}
+	e.primary = false
+	m.mu.Unlock()
+	if created {
+		m.stats.replicasCreated.Add(1)
+		if msg.Kind == KindDelta && !d.New {
+			m.stats.unknownDeltas.Add(1)
+			m.log.Debug().Str("session_id", session.LogID(id)).Msg("delta for unknown session: created it")
+		}
+		if m.cfg.NotifySessionListenersOnReplication {
+			m.opts.Listeners.FireCreated(s)
+		}
+	}
+	s.Access(now)
+	s.Apply(d.Changes(), m.cfg.NotifyListenersOnReplication)
+	s.EndAccess()
+	if msg.Kind == KindDelta {
+		m.stats.deltasApplied.Add(1)
+	}
+}
+
+// applyRename applies a peer's CHANGE_SESSION_ID.
+func (m *Manager) applyRename(oldID, newID string, now time.Time) {
+	if oldID == "" || newID == "" || oldID == newID {
+		return
+	}
+	m.mu.Lock()
+	s := m.store.Get(oldID)
+	var e *entry
+	if s != nil {
+		e = m.meta[s]
+	}
+	if e == nil {
+		known := m.store.Get(newID) != nil
+		m.mu.Unlock()
+		if !known {
+			m.stats.unknownSession.Add(1)
+		}
+		return
+	}
+	// A message under the new id that overtook the rename (from another
+	// member) made a fragment: the complete copy wins.
+	other := m.store.Get(newID)
+	if other != nil {
+		delete(m.meta, other)
+		m.store.Remove(other)
+	}
+	_, err := m.store.Rename(s, newID)
+	if err == nil {
+		e.primary = false
+		if m.cfg.RenameGrace > 0 {
+			m.aliases[oldID] = alias{to: newID, until: now.Add(m.cfg.RenameGrace)}
+		}
+	}
+	m.mu.Unlock()
+	if other != nil {
+		other.Expire(false)
+	}
+	if err != nil {
+		m.log.Warn().Err(err).Msg("cannot apply session id change")
+		return
+	}
+	m.stats.renamed.Add(1)
+	if m.cfg.NotifySessionListenersOnReplication {
+		m.opts.Listeners.FireIDChanged(s, oldID)
+	}
+}

@@ -1,0 +1,424 @@
+package deltamgr
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/gomcat/gomcat/runtime/session"
+)
+
+// javaDate is the layout of java.util.Date.toString, which Tomcat's state
+// transfer log lines print.
+const javaDate = "Mon Jan 02 15:04:05 MST 2006"
+
+// membershipPoll is how often a waiting requester checks that its target
+// is still a member.
+const membershipPoll = 20 * time.Millisecond
+
+// transfer is one GET_ALL_SESSIONS round with one target. Fields after done
+// are guarded by Manager.mu.
+type transfer struct {
+	id     uint64
+	target string
+	sentAt time.Time // wall clock when GET_ALL_SESSIONS left
+	done   chan struct{}
+
+	closed   bool
+	result   result
+	sessions int   // sessions installed from this target's chunks
+	chunks   int   // chunks received
+	total    int   // sessions the target says it sent
+	snapshot int64 // the target's snapshot time T, unix ms
+}
+
+type result uint8
+
+const (
+	resultPending result = iota
+	resultComplete
+	resultIncomplete
+	resultNoContext
+	resultGone
+	resultTimeout
+	resultCancelled
+)
+
+// transferState is Start's state transfer (DeltaManager.getAllClusterSessions).
+func (m *Manager) transferState(ctx context.Context) error {
+	name := m.cfg.Name
+	members := m.cl.Members()
+	if len(members) == 0 {
+		m.log.Info().Msgf("Manager [%s]: skipping state transfer. No members active in cluster group.", name)
+		return nil
+	}
+	if len(m.cl.Seniors()) == 0 {
+		m.log.Info().Int("members", len(members)).
+			Msgf("Manager [%s]: skipping state transfer. No member started before this one (%d younger members).", name, len(members))
+		return nil
+	}
+	timeout := m.cfg.StateTransferTimeout
+	secs := int64(timeout / time.Second)
+	if timeout < 0 {
+		secs = -1
+	}
+	begin := time.Now()
+	var deadline <-chan time.Time
+	if timeout > 0 {
+		t := time.NewTimer(timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	tried := make(map[string]bool)
+	for {
+		target := ""
+		for _, s := range m.cl.Seniors() {
+			if !tried[s] {
+				target = s
+				break
+			}
+		}
+		if target == "" {
+			m.stats.transfersFailed.Add(1)
+			m.log.Error().Int("tried", len(tried)).
+				Msgf("Manager [%s]: no senior member left to send the session state; continuing without it.", name)
+			return nil
+		}
+		tried[target] = true
+		x := m.beginTransfer(target)
+		m.log.Info().Msgf("Manager [%s], requesting session state from [%s]. This operation will timeout if no session state has been received within [%d] seconds.", name, target, secs)
+		err := m.sendTo(ctx, target, &Message{Kind: KindGetAllSessions, SessionID: "GET-ALL", Transfer: x.id}, OptionsAsync)
+		if err != nil {
+			m.endTransfer(x)
+			m.log.Warn().Err(err).Str("member", target).Msg("cannot request session state; asking the next senior member")
+			continue
+		}
+		if timeout == 0 {
+			// Do not wait: chunks are applied whenever they come.
+			m.mu.Lock()
+			if m.state != stateStopped {
+				m.wg.Go(func() { m.awaitInBackground(x, begin) })
+			}
+			m.mu.Unlock()
+			return nil
+		}
+		res := m.await(ctx, x, deadline)
+		m.endTransfer(x)
+		elapsed := time.Since(begin).Milliseconds()
+		switch res {
+		case resultComplete:
+			m.completed(x, begin)
+			return nil
+		case resultIncomplete:
+			m.log.Error().Str("member", target).Int("sessions", x.sessions).Int("expected", x.total).
+				Msgf("Manager [%s]: incomplete session state from [%s]: received [%d] of [%d] sessions; asking the next senior member.", name, target, x.sessions, x.total)
+		case resultNoContext:
+			m.log.Warn().Str("member", target).
+				Msgf("Manager [%s]: In reply to the 'Get all session data' message sent at [%s], a 'No matching context manager' message was received after [%d] ms.", name, x.sentAt.Format(javaDate), elapsed)
+		case resultGone:
+			m.log.Warn().Str("member", target).Int("sessions", x.sessions).
+				Msgf("Manager [%s]: member [%s] disappeared during state transfer after [%d] ms; asking the next senior member.", name, target, elapsed)
+		case resultTimeout:
+			m.stats.transfersFailed.Add(1)
+			m.log.Error().Str("member", target).Int("sessions", x.sessions).
+				Msgf("Manager [%s]: No session state sent at [%s] received, timing out after [%d] ms.", name, x.sentAt.Format(javaDate), elapsed)
+			return nil
+		case resultCancelled:
+			m.stats.transfersFailed.Add(1)
+			if err := ctx.Err(); err != nil {
+				return fmt.Errorf("state transfer: %w", err)
+			}
+			return session.ErrClosed
+		}
+	}
+}
+
+// completed logs and counts a successful transfer.
+func (m *Manager) completed(x *transfer, begin time.Time) {
+	d := time.Since(begin)
+	m.mu.Lock()
+	m.snapT = x.snapshot
+	m.mu.Unlock()
+	m.stats.transfersCompleted.Add(1)
+	m.stats.transferSessions.Store(uint64(x.sessions))
+	m.stats.transferNanos.Store(uint64(d))
+	m.log.Info().Str("member", x.target).Int("sessions", x.sessions).Int("chunks", x.chunks).
+		Msgf("Manager [%s]; session state sent at [%s] received in [%d] ms.", m.cfg.Name, time.UnixMilli(x.snapshot).Format(javaDate), d.Milliseconds())
+}
+
+func (m *Manager) beginTransfer(target string) *transfer {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.xferSeq++
+	x := &transfer{
+		id:     m.xferSeq<<16 | uint64(time.Now().UnixNano()&0xffff),
+		target: target,
+		sentAt: time.Now(),
+		done:   make(chan struct{}),
+	}
+	m.xfer = x
+	return x
+}
+
+// endTransfer stops accepting chunks for x.
+func (m *Manager) endTransfer(x *transfer) {
+	m.mu.Lock()
+	if m.xfer == x {
+		m.xfer = nil
+	}
+	m.mu.Unlock()
+}
+
+// await waits for x to finish, the deadline, the target to leave, or ctx.
+func (m *Manager) await(ctx context.Context, x *transfer, deadline <-chan time.Time) result {
+	tick := time.NewTicker(membershipPoll)
+	defer tick.Stop()
+	for {
+		select {
+		case <-x.done:
+			m.mu.Lock()
+			defer m.mu.Unlock()
+			return x.result
+		case <-deadline:
+			return resultTimeout
+		case <-ctx.Done():
+			return resultCancelled
+		case <-m.runCtx.Done():
+			return resultCancelled
+		case <-tick.C:
+			if !slices.Contains(m.cl.Members(), x.target) {
+				return resultGone
+			}
+		}
+	}
+}
+
+// awaitInBackground logs the outcome of a transfer Start did not wait for
+// (StateTransferTimeout 0).
+func (m *Manager) awaitInBackground(x *transfer, begin time.Time) {
+	res := m.await(m.runCtx, x, nil)
+	m.endTransfer(x)
+	if res == resultComplete {
+		m.completed(x, begin)
+		return
+	}
+	m.stats.transfersFailed.Add(1)
+	m.log.Warn().Str("member", x.target).Int("sessions", x.sessions).
+		Msgf("Manager [%s]: background session state transfer from [%s] did not complete.", m.cfg.Name, x.target)
+}
+
+// current returns the transfer a reply from from belongs to, or nil.
+func (m *Manager) currentLocked(from string, id uint64) *transfer {
+	x := m.xfer
+	if x == nil || x.closed || x.id != id || x.target != from {
+		return nil
+	}
+	return x
+}
+
+// receiveChunk installs one ALL_SESSION_DATA chunk. It runs on the
+// transport's goroutine; the responder's sync send returns when it did.
+func (m *Manager) receiveChunk(from string, msg *Message) error {
+	m.mu.Lock()
+	x := m.currentLocked(from, msg.Transfer)
+	stopped := m.state == stateStopped
+	m.mu.Unlock()
+	if x == nil || stopped {
+		m.stats.staleChunks.Add(1)
+		return nil
+	}
+	recs := make([]session.Record, 0, len(msg.Sessions))
+	for _, raw := range msg.Sessions {
+		var r session.Record
+		if err := decMode.Unmarshal(raw, &r); err != nil || r.ID == "" {
+			m.stats.badRecords.Add(1)
+			continue
+		}
+		recs = append(recs, r)
+	}
+	now := m.now()
+	news := make([]*session.Session, len(recs))
+	var olds []*session.Session
+	m.mu.Lock()
+	for i, r := range recs {
+		s := session.FromRecord(r, m.opts)
+		if old := m.store.Put(s); old != nil {
+			delete(m.meta, old)
+			olds = append(olds, old)
+		}
+		m.meta[s] = &entry{announced: true, lastReplicated: now}
+		news[i] = s
+	}
+	if m.xfer == x {
+		x.sessions += len(recs)
+		x.chunks++
+		x.snapshot = msg.Timestamp
+	}
+	m.mu.Unlock()
+	for _, old := range olds {
+		old.Expire(false)
+	}
+	m.stats.sessionsReplaced.Add(uint64(len(olds)))
+	m.stats.sessionsReceived.Add(uint64(len(recs)))
+	if m.cfg.NotifySessionListenersOnReplication && m.opts.Listeners != nil && m.opts.Listeners.Created != nil {
+		for _, s := range news {
+			m.opts.Listeners.FireCreated(s)
+		}
+	}
+	return nil
+}
+
+// receiveComplete ends a transfer: complete only when every session the
+// target says it sent was installed.
+func (m *Manager) receiveComplete(from string, msg *Message) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x := m.currentLocked(from, msg.Transfer)
+	if x == nil {
+		m.stats.staleChunks.Add(1)
+		return
+	}
+	x.closed = true
+	x.total = msg.Count
+	x.snapshot = msg.Timestamp
+	x.result = resultIncomplete
+	if x.sessions == msg.Count && x.chunks == msg.Seq {
+		x.result = resultComplete
+	}
+	close(x.done)
+}
+
+// receiveNoContext ends a transfer whose target has no such context.
+func (m *Manager) receiveNoContext(from string, msg *Message) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	x := m.currentLocked(from, msg.Transfer)
+	if x == nil {
+		return
+	}
+	x.closed = true
+	x.result = resultNoContext
+	close(x.done)
+}
+
+// drainQueue applies what arrived during the transfer, dropping session
+// events older than the snapshot (StateTimestampDrop), answers the
+// GET_ALL_SESSIONS that waited, and switches to running.
+func (m *Manager) drainQueue() {
+	m.mu.Lock()
+	snapT := m.snapT
+	m.mu.Unlock()
+	for {
+		m.mu.Lock()
+		if m.state == stateStopped {
+			m.mu.Unlock()
+			return
+		}
+		q, g := m.queue, m.getAlls
+		m.queue, m.getAlls = nil, nil
+		if len(q) == 0 && len(g) == 0 {
+			m.state = stateRunning
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Unlock()
+		for _, it := range q {
+			if m.cfg.StateTimestampDrop && snapT > 0 && it.msg.Timestamp < snapT {
+				m.stats.staleDropped.Add(1)
+				m.log.Warn().Str("peer", it.from).
+					Msgf("Manager [%s]: Drop message [%s] inside GET_ALL_SESSIONS sync phase start date [%s] message date [%s]",
+						m.cfg.Name, it.msg.Kind, time.UnixMilli(snapT).Format(javaDate), time.UnixMilli(it.msg.Timestamp).Format(javaDate))
+				continue
+			}
+			m.apply(it.from, it.msg)
+		}
+		m.mu.Lock()
+		for _, it := range g {
+			m.goRespondLocked(it.from, it.msg.Transfer)
+		}
+		m.mu.Unlock()
+	}
+}
+
+// goRespondLocked answers a GET_ALL_SESSIONS on its own goroutine; m.mu held.
+func (m *Manager) goRespondLocked(to string, id uint64) {
+	if m.state == stateStopped {
+		return
+	}
+	m.wg.Go(func() { m.sendAllSessions(to, id) })
+}
+
+// sendAllSessions streams every session, as of now, to the requester: chunks
+// of at most SendAllSessionsSize sessions and SendAllSessionsBytes bytes,
+// each sync-acked, no pause, then TRANSFERCOMPLETE with the count.
+func (m *Manager) sendAllSessions(to string, id uint64) {
+	begin := time.Now()
+	snapT := m.now().UnixMilli()
+	list := m.store.Sessions()
+	var (
+		chunk        [][]byte
+		bytes, total int
+		seq          int
+	)
+	send := func(msg *Message) error {
+		ctx := m.runCtx
+		if t := m.cfg.StateTransferTimeout; t > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, t)
+			defer cancel()
+		}
+		return m.sendTo(ctx, to, msg, OptionsSync)
+	}
+	flush := func() error {
+		seq++
+		err := send(&Message{
+			Kind: KindAllSessionData, SessionID: "SESSION-STATE", Timestamp: snapT,
+			Transfer: id, Seq: seq, Sessions: chunk,
+		})
+		total += len(chunk)
+		chunk, bytes = chunk[:0], 0
+		return err
+	}
+	for _, s := range list {
+		if !s.Valid() {
+			continue
+		}
+		b, err := encMode.Marshal(s.Snapshot())
+		if err != nil {
+			m.log.Warn().Err(err).Str("session_id", session.LogID(s.ID())).Msg("cannot encode session for state transfer")
+			continue
+		}
+		if len(chunk) > 0 && (len(chunk) >= m.cfg.SendAllSessionsSize || bytes+len(b) > m.cfg.SendAllSessionsBytes) {
+			if err := flush(); err != nil {
+				m.abortSend(to, err, total)
+				return
+			}
+		}
+		chunk = append(chunk, b)
+		bytes += len(b)
+	}
+	if len(chunk) > 0 {
+		if err := flush(); err != nil {
+			m.abortSend(to, err, total)
+			return
+		}
+	}
+	err := send(&Message{
+		Kind: KindAllSessionTransferComplete, SessionID: "SESSION-STATE-TRANSFERRED", Timestamp: snapT,
+		Transfer: id, Seq: seq, Count: total,
+	})
+	if err != nil {
+		m.abortSend(to, err, total)
+		return
+	}
+	m.stats.transfersServed.Add(1)
+	m.stats.sessionsSent.Add(uint64(total))
+	m.log.Info().Str("peer", to).Int("sessions", total).Int("chunks", seq).Int64("ms", time.Since(begin).Milliseconds()).
+		Msg("session state sent")
+}
+
+func (m *Manager) abortSend(to string, err error, sent int) {
+	m.stats.transfersAborted.Add(1)
+	m.log.Warn().Err(err).Str("peer", to).Int("sessions", sent).Msg("session state transfer aborted")
+}

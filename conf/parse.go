@@ -1,0 +1,352 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"strings"
+	"time"
+)
+
+// Parse reads a server.xml document; name is used in messages. It fills
+// every default and returns warnings for what Gomcat ignores. Problems that
+// prevent reading a value (a port that is not a number, an unsupported
+// className, …) are returned together as an errors.Join of *Error; the
+// returned Server is then partial (values that failed keep their defaults),
+// and nil only when the XML itself is unreadable.
+//
+// Parse does not run Validate, so that overrides can be applied first.
+func Parse(name string, data []byte) (*Server, []Warning, error) {
+	root, err := parseTree(name, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	p := &parser{}
+	if root.name != "Server" {
+		return nil, nil, errors.Join(fmt.Errorf("%w", ErrNoServer),
+			&Error{File: name, Line: root.pos.Line, Element: root.name, Msg: "the root element must be <Server>"})
+	}
+	s := p.server(root)
+	s.finish(p)
+	return s, p.warns, errors.Join(p.errs...)
+}
+
+func (p *parser) server(e *elem) *Server {
+	s := newServer()
+	s.Pos = e.pos
+	p.standardClass(e, "org.apache.catalina.core.StandardServer")
+	p.attrs(e, &s.Node, fields{
+		"port":     fInt(&s.Port),
+		"shutdown": fStr(&s.Shutdown),
+		"address":  fStr(&s.Address),
+		"portOffset": {set: func(p *parser, e *elem, a attr) {
+			if strings.TrimSpace(a.value) != "0" {
+				p.errorf(a.pos, e.name, a.name, "not supported (write the ports themselves)")
+			}
+		}},
+	}, inert{"utilityThreads": "", "utilityThreadsAsDaemon": "", "periodicEventDelay": ""})
+	for _, k := range e.kids {
+		switch k.name {
+		case "Service":
+			s.Services = append(s.Services, p.service(k))
+		default:
+			p.ignore(k)
+		}
+	}
+	return s
+}
+
+func (p *parser) service(e *elem) *Service {
+	svc := newService()
+	svc.Pos = e.pos
+	p.standardClass(e, "org.apache.catalina.core.StandardService")
+	p.attrs(e, &svc.Node, fields{"name": fStr(&svc.Name)}, inert{"gracefulStopAwaitMillis": ""})
+	for _, k := range e.kids {
+		switch k.name {
+		case "Connector":
+			if c := p.connector(k); c != nil {
+				svc.Connectors = append(svc.Connectors, c)
+			}
+		case "Engine":
+			if svc.Engine != nil {
+				p.errorf(k.pos, k.name, "", "a <Service> holds one <Engine> (the first is at line %d)", svc.Engine.Line)
+				continue
+			}
+			svc.Engine = p.engine(k)
+		default:
+			p.ignore(k)
+		}
+	}
+	return svc
+}
+
+// httpProtocols are the protocol values Gomcat serves itself.
+var httpProtocols = map[string]bool{
+	"":         true,
+	"HTTP/1.1": true,
+	"org.apache.coyote.http11.Http11NioProtocol":  true,
+	"org.apache.coyote.http11.Http11Nio2Protocol": true,
+	"org.apache.coyote.http11.Http11AprProtocol":  true,
+	"org.apache.coyote.http11.Http11Protocol":     true,
+}
+
+// connector returns nil for a connector Gomcat does not serve (AJP, …).
+func (p *parser) connector(e *elem) *Connector {
+	if a, ok := e.attr("protocol"); ok && !httpProtocols[strings.TrimSpace(a.value)] {
+		v := strings.TrimSpace(a.value)
+		if strings.HasPrefix(v, "AJP/") || strings.HasPrefix(v, "org.apache.coyote.ajp.") {
+			p.warnf(e.pos, e.name, "protocol", "AJP connector ignored: Gomcat serves HTTP only (point the proxy at an HTTP connector)")
+		} else {
+			p.warnf(e.pos, e.name, "protocol", "connector with protocol %q ignored: Gomcat serves HTTP/1.1 (and HTTP/2 over TLS) only", v)
+		}
+		return nil
+	}
+	c := newConnector()
+	c.Pos = e.pos
+	keystore := "Java keystores are not supported; use certificateFile and certificateKeyFile (PEM)"
+	p.attrs(e, &c.Node, fields{
+		"port":                  fInt(&c.Port),
+		"address":               fStr(&c.Address),
+		"protocol":              {set: func(*parser, *elem, attr) {}},
+		"connectionTimeout":     fDur(&c.ConnectionTimeout, time.Millisecond),
+		"keepAliveTimeout":      fDur(&c.KeepAliveTimeout, time.Millisecond),
+		"maxThreads":            fInt(&c.MaxThreads),
+		"maxHttpHeaderSize":     fInt(&c.MaxHTTPHeaderSize),
+		"scheme":                fStr(&c.Scheme),
+		"secure":                fBool(&c.Secure),
+		"SSLEnabled":            fBool(&c.SSLEnabled),
+		"certificateFile":       fStr(&c.CertificateFile),
+		"certificateKeyFile":    fStr(&c.CertificateKeyFile),
+		"SSLCertificateFile":    fStr(&c.CertificateFile).as("certificateFile"),
+		"SSLCertificateKeyFile": fStr(&c.CertificateKeyFile).as("certificateKeyFile"),
+	}, inert{
+		"redirectPort":      "Gomcat does not redirect to a TLS port",
+		"maxParameterCount": "", "URIEncoding": "Gomcat decodes URIs as UTF-8", "useBodyEncodingForURI": "",
+		"acceptCount": "", "enableLookups": "", "compression": "", "compressibleMimeType": "",
+		"maxPostSize": "", "maxSavePostSize": "", "proxyName": "", "proxyPort": "", "executor": "",
+		"maxConnections": "", "minSpareThreads": "", "server": "", "xpoweredBy": "", "allowTrace": "",
+		"maxKeepAliveRequests": "", "disableUploadTimeout": "", "connectionUploadTimeout": "",
+		"relaxedQueryChars": "", "relaxedPathChars": "", "maxSwallowSize": "", "tcpNoDelay": "",
+		"parseBodyMethods": "", "bindOnInit": "", "clientAuth": "client certificates are not supported",
+		"sslProtocol": "", "keystoreFile": keystore, "keystorePass": keystore, "keystoreType": keystore,
+		"SSLPassword": "encrypted private keys are not supported",
+	})
+	for _, k := range e.kids {
+		switch k.name {
+		case "SSLHostConfig":
+			p.sslHostConfig(k, c)
+		default:
+			p.ignore(k)
+		}
+	}
+	if !c.Has("keepAliveTimeout") {
+		c.KeepAliveTimeout = c.ConnectionTimeout
+	}
+	if c.SSLEnabled && !c.Has("scheme") {
+		c.Scheme = "https"
+	}
+	if c.SSLEnabled && !c.Has("secure") {
+		c.Secure = true
+	}
+	return c
+}
+
+func (p *parser) sslHostConfig(e *elem, c *Connector) {
+	p.attrs(e, &Node{}, fields{}, inert{"hostName": "one certificate per connector in Gomcat",
+		"protocols": "", "ciphers": "", "honorCipherOrder": "", "certificateVerification": "client certificates are not supported",
+		"sslProtocol": ""})
+	for _, k := range e.kids {
+		if k.name != "Certificate" {
+			p.ignore(k)
+			continue
+		}
+		keystore := "Java keystores are not supported; use certificateFile and certificateKeyFile (PEM)"
+		var n Node
+		p.attrs(k, &n, fields{
+			"certificateFile":    fStr(&c.CertificateFile),
+			"certificateKeyFile": fStr(&c.CertificateKeyFile),
+		}, inert{"certificateKeystoreFile": keystore, "certificateKeystorePassword": keystore,
+			"certificateKeyAlias": keystore, "certificateKeystoreType": keystore,
+			"certificateChainFile": "put the chain in certificateFile", "type": "",
+			"certificateKeyPassword": "encrypted private keys are not supported"})
+		for name, m := range n.attrs {
+			c.mark(name, m.Pos, m.as)
+		}
+	}
+}
+
+func (p *parser) engine(e *elem) *Engine {
+	eng := newEngine()
+	eng.Pos = e.pos
+	p.standardClass(e, "org.apache.catalina.core.StandardEngine")
+	p.attrs(e, &eng.Node, fields{
+		"name":        fStr(&eng.Name),
+		"defaultHost": fStr(&eng.DefaultHost),
+		"jvmRoute":    fStr(&eng.JvmRoute),
+	}, inert{"backgroundProcessorDelay": "", "startStopThreads": ""})
+	for _, k := range e.kids {
+		switch k.name {
+		case "Host":
+			eng.Hosts = append(eng.Hosts, p.host(k))
+		case "Cluster":
+			if eng.Cluster != nil {
+				p.errorf(k.pos, k.name, "", "only one <Cluster> per <Engine> (the first is at line %d)", eng.Cluster.Line)
+				continue
+			}
+			eng.Cluster = p.cluster(k)
+		default:
+			p.ignore(k)
+		}
+	}
+	return eng
+}
+
+func (p *parser) host(e *elem) *Host {
+	h := newHost()
+	h.Pos = e.pos
+	p.standardClass(e, "org.apache.catalina.core.StandardHost")
+	p.attrs(e, &h.Node, fields{
+		"name":       fStr(&h.Name),
+		"appBase":    fStr(&h.AppBase),
+		"autoDeploy": fBool(&h.AutoDeploy),
+		"unpackWARs": fBool(&h.UnpackWARs),
+	}, inert{"xmlBase": "", "createDirs": "", "deployOnStartup": "", "deployXML": "", "copyXML": "",
+		"workDir": "", "deployIgnore": "", "errorReportValveClass": "", "startStopThreads": "",
+		"backgroundProcessorDelay": "", "failCtxIfServletStartFails": "", "xmlValidation": "",
+		"xmlNamespaceAware": "", "legacyAppBase": ""})
+	for _, k := range e.kids {
+		switch k.name {
+		case "Context":
+			if c := p.context(k, ""); c != nil {
+				h.Contexts = append(h.Contexts, c)
+			}
+		case "Cluster":
+			if h.Cluster != nil {
+				p.errorf(k.pos, k.name, "", "only one <Cluster> per <Host> (the first is at line %d)", h.Cluster.Line)
+				continue
+			}
+			h.Cluster = p.cluster(k)
+		default:
+			p.ignore(k)
+		}
+	}
+	return h
+}
+
+// context reads a <Context>. fromFile is the descriptor's base name
+// without ".xml" ("ROOT", "foo#bar") or "" inside server.xml.
+func (p *parser) context(e *elem, fromFile string) *Context {
+	c := newContext()
+	c.Pos = e.pos
+	p.standardClass(e, "org.apache.catalina.core.StandardContext")
+	var written string
+	p.attrs(e, &c.Node, fields{
+		"path":           fStr(&written),
+		"docBase":        fStr(&c.DocBase),
+		"distributable":  fBool(&c.Distributable),
+		"sessionTimeout": fDur(&c.SessionTimeout, time.Minute),
+		"app":            fStr(&c.App),
+	}, inert{"reloadable": "", "crossContext": "", "cookies": "", "privileged": "", "useHttpOnly": "",
+		"sessionCookieName": "", "sessionCookiePath": "", "sessionCookieDomain": "",
+		"antiResourceLocking": "", "swallowOutput": "", "override": "", "backgroundProcessorDelay": "",
+		"allowCasualMultipartParsing": "", "mapperContextRootRedirectEnabled": "", "useNaming": "",
+		"workDir": "", "unpackWAR": "", "logEffectiveWebXml": "", "parallelAnnotationScanning": ""})
+	for _, k := range e.kids {
+		p.ignore(k)
+	}
+	if fromFile != "" {
+		c.Path = pathFromFile(fromFile)
+		if c.Has("path") {
+			if normalizePath(written) != c.Path {
+				p.warnf(c.AttrPos("path"), e.name, "path", "ignored: a context descriptor's path comes from its file name (%s)", c.Path)
+			}
+			delete(c.attrs, "path")
+		}
+		if !c.Has("docBase") {
+			c.DocBase = fromFile
+		}
+		return c
+	}
+	if !c.Has("path") {
+		p.errorf(e.pos, e.name, "path", "required in server.xml (\"\" or \"/\" for ROOT, \"/name\" otherwise)")
+		return nil
+	}
+	c.Path = normalizePath(written)
+	if !c.Has("docBase") {
+		c.DocBase = docBaseFromPath(c.Path)
+	}
+	return c
+}
+
+// pathFromFile maps a descriptor name to a context path: ROOT → "/",
+// foo → "/foo", foo#bar → "/foo/bar".
+func pathFromFile(base string) string {
+	if base == "ROOT" {
+		return "/"
+	}
+	return "/" + strings.ReplaceAll(base, "#", "/")
+}
+
+func docBaseFromPath(p string) string {
+	if p == "/" {
+		return "ROOT"
+	}
+	return strings.ReplaceAll(strings.TrimPrefix(p, "/"), "/", "#")
+}
+
+// normalizePath turns "" into "/" and keeps everything else as written, so
+// that Validate can report a path that is malformed.
+func normalizePath(p string) string {
+	if p == "" {
+		return "/"
+	}
+	return p
+}
+
+// validContextPath reports whether p is "/" or "/seg[/seg…]" with clean
+// segments.
+func validContextPath(p string) bool {
+	if p == "/" {
+		return true
+	}
+	return strings.HasPrefix(p, "/") && !strings.HasSuffix(p, "/") && path.Clean(p) == p &&
+		!strings.ContainsAny(p, "#?;\\ ") && !strings.Contains(p, "/../") && !strings.HasSuffix(p, "/..")
+}
+
+// finish resolves what depends on more than one element.
+func (s *Server) finish(p *parser) {
+	for _, svc := range s.Services {
+		if svc.Engine == nil {
+			continue
+		}
+		eng := svc.Engine
+		if eng.Cluster != nil {
+			eng.Cluster.finishDeployer(p, eng.Host(eng.DefaultHost))
+		}
+		for _, h := range eng.Hosts {
+			if h.Cluster != nil {
+				h.Cluster.finishDeployer(p, h)
+			}
+		}
+	}
+}
+
+// finishDeployer defaults deployDir to the served Host's appBase. A
+// Cluster in an Engine serves the Engine's defaultHost (Tomcat's deployer
+// only works in a Host; Gomcat makes the Engine case useful instead).
+func (c *Cluster) finishDeployer(p *parser, h *Host) {
+	d := c.Deployer
+	if d == nil {
+		return
+	}
+	if !d.Has("deployDir") {
+		d.DeployDir = DefaultAppBase
+		if h != nil {
+			d.DeployDir = h.AppBase
+		}
+	}
+	if h != nil && path.Clean(d.DeployDir) != path.Clean(h.AppBase) {
+		p.warnf(d.AttrPos("deployDir"), "Deployer", "deployDir",
+			"%q is not Host %q's appBase %q: bundles land there but the host deploys from its appBase", d.DeployDir, h.Name, h.AppBase)
+	}
+}

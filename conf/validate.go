@@ -1,0 +1,363 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+)
+
+// routePattern is what a jvmRoute may hold (it ends every session id and
+// cookie, and the balancer routes by it).
+var routePattern = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
+// ValidRoute reports whether r is a usable jvmRoute: [A-Za-z0-9_-]+.
+func ValidRoute(r string) bool { return routePattern.MatchString(r) }
+
+type validator struct{ errs []error }
+
+// bad records a problem with attribute canon of n (or with n itself when
+// canon is "").
+func (v *validator) bad(n *Node, canon, f string, args ...any) {
+	pos, name := n.Pos, ""
+	if canon != "" {
+		pos, name = n.AttrPos(canon), n.attrName(canon)
+	}
+	v.errs = append(v.errs, &Error{File: pos.File, Line: pos.Line, Element: n.Element, Attr: name, Msg: fmt.Sprintf(f, args...)})
+}
+
+func (v *validator) port(n *Node, canon string, port, min int, allowed string) {
+	if port < min || port > 65535 {
+		v.bad(n, canon, "%d is not a valid port (%s)", port, allowed)
+	}
+}
+
+func (v *validator) positive(n *Node, canon string, d time.Duration, unit time.Duration) {
+	if d <= 0 {
+		v.bad(n, canon, "%d is not allowed (a positive number of %s)", d/unit, unitName(unit))
+	}
+}
+
+func (v *validator) atLeast(n *Node, canon string, x, min int) {
+	if x < min {
+		v.bad(n, canon, "%d is not allowed (at least %d)", x, min)
+	}
+}
+
+// address checks a listen/bind address: an IP address or a host name.
+func (v *validator) address(n *Node, canon, a string) {
+	if a == "" || net.ParseIP(a) != nil || validHostname(a) {
+		return
+	}
+	v.bad(n, canon, "%q is not an IP address or host name", a)
+}
+
+func validHostname(h string) bool {
+	if len(h) > 253 {
+		return false
+	}
+	for label := range strings.SplitSeq(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r == '-' || r == '_' || '0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// Validate checks the whole model and returns every problem as an
+// errors.Join of *Error, each naming file, line, element and attribute:
+// ports, addresses, jvmRoute (required with a cluster), multicast group,
+// cluster key, durations and sizes, duplicate context paths and ports used
+// twice. nil means the node can start with this configuration.
+func (s *Server) Validate() error {
+	v := &validator{}
+	v.port(&s.Node, "port", s.Port, -1, "-1 disables, 0..65535")
+	v.address(&s.Node, "address", s.Address)
+	if s.Port != -1 && s.Shutdown == "" {
+		v.bad(&s.Node, "shutdown", "empty (a command word, or port=\"-1\" to disable the shutdown port)")
+	}
+	switch len(s.Services) {
+	case 0:
+		v.bad(&s.Node, "", "no <Service> (Gomcat needs one Service with a Connector and an Engine)")
+	case 1:
+	default:
+		v.bad(&s.Services[1].Node, "", "a second <Service> (Gomcat runs one Service per server)")
+	}
+	for _, svc := range s.Services {
+		v.service(svc)
+	}
+	v.oneCluster(s)
+	v.ports(s)
+	return errors.Join(v.errs...)
+}
+
+func (v *validator) service(svc *Service) {
+	if len(svc.Connectors) == 0 {
+		v.bad(&svc.Node, "", "no HTTP <Connector> (add <Connector port=\"8080\" protocol=\"HTTP/1.1\"/>)")
+	}
+	for _, c := range svc.Connectors {
+		v.connector(c)
+	}
+	if svc.Engine == nil {
+		v.bad(&svc.Node, "", "no <Engine> (add <Engine name=\"Catalina\" defaultHost=\"localhost\">)")
+		return
+	}
+	v.engine(svc.Engine)
+}
+
+func (v *validator) connector(c *Connector) {
+	v.port(&c.Node, "port", c.Port, 0, "0 picks a free port, 1..65535")
+	v.address(&c.Node, "address", c.Address)
+	v.atLeast(&c.Node, "maxThreads", c.MaxThreads, 1)
+	v.atLeast(&c.Node, "maxHttpHeaderSize", c.MaxHTTPHeaderSize, 1024)
+	if c.Scheme != "http" && c.Scheme != "https" {
+		v.bad(&c.Node, "scheme", "%q is not allowed (http or https)", c.Scheme)
+	}
+	if c.SSLEnabled {
+		if c.CertificateFile == "" {
+			v.bad(&c.Node, "certificateFile", "required with SSLEnabled=\"true\" (a PEM certificate chain)")
+		}
+		if c.CertificateKeyFile == "" {
+			v.bad(&c.Node, "certificateKeyFile", "required with SSLEnabled=\"true\" (a PEM private key)")
+		}
+	}
+}
+
+func (v *validator) engine(e *Engine) {
+	if e.Name == "" || strings.ContainsAny(e.Name, `/\`) {
+		v.bad(&e.Node, "name", "%q is not allowed (a name usable as a directory, e.g. Catalina)", e.Name)
+	}
+	clustered := e.Cluster != nil
+	for _, h := range e.Hosts {
+		clustered = clustered || h.Cluster != nil
+	}
+	switch {
+	case e.JvmRoute == "" && clustered:
+		v.bad(&e.Node, "jvmRoute", "required with a <Cluster>: it names this member and ends its session ids (unique per node, letters, digits, '_' and '-'; or set GOMCAT_JVM_ROUTE)")
+	case e.JvmRoute != "" && !ValidRoute(e.JvmRoute):
+		v.bad(&e.Node, "jvmRoute", "%q is not allowed (letters, digits, '_' and '-')", e.JvmRoute)
+	}
+	if len(e.Hosts) == 0 {
+		v.bad(&e.Node, "", "no <Host> (add <Host name=\"localhost\" appBase=\"webapps\">)")
+	} else if e.Host(e.DefaultHost) == nil {
+		v.bad(&e.Node, "defaultHost", "%q names no <Host> (hosts: %s)", e.DefaultHost, hostNames(e))
+	}
+	seen := map[string]*Host{}
+	for _, h := range e.Hosts {
+		key := strings.ToLower(h.Name)
+		if first, dup := seen[key]; dup {
+			v.bad(&h.Node, "name", "%q is already used by the <Host> at %s", h.Name, first.Pos)
+		}
+		seen[key] = h
+		v.host(h)
+	}
+	if e.Cluster != nil {
+		v.cluster(e.Cluster)
+	}
+}
+
+func hostNames(e *Engine) string {
+	var names []string
+	for _, h := range e.Hosts {
+		names = append(names, h.Name)
+	}
+	return strings.Join(names, ", ")
+}
+
+func (v *validator) host(h *Host) {
+	if h.Name == "" || !validHostname(h.Name) {
+		v.bad(&h.Node, "name", "%q is not a host name", h.Name)
+	}
+	if h.AppBase == "" {
+		v.bad(&h.Node, "appBase", "empty (a directory, relative to the home or absolute)")
+	}
+	seen := map[string]*Context{}
+	for _, c := range h.Contexts {
+		if !validContextPath(c.Path) {
+			v.bad(&c.Node, "path", "%q is not a context path (\"\" or \"/\" for ROOT, else \"/name\" without a trailing slash)", c.Path)
+		}
+		if first, dup := seen[c.Path]; dup {
+			v.bad(&c.Node, "path", "context path %q is already used by the <Context> at %s", c.Path, first.Pos)
+		}
+		seen[c.Path] = c
+		if c.DocBase == "" {
+			v.bad(&c.Node, "docBase", "empty (a directory or bundle under the Host's appBase)")
+		}
+	}
+	if h.Cluster != nil {
+		v.cluster(h.Cluster)
+	}
+}
+
+func (v *validator) oneCluster(s *Server) {
+	var first *Cluster
+	for _, svc := range s.Services {
+		if svc.Engine == nil {
+			continue
+		}
+		all := []*Cluster{svc.Engine.Cluster}
+		for _, h := range svc.Engine.Hosts {
+			all = append(all, h.Cluster)
+		}
+		for _, c := range all {
+			if c == nil {
+				continue
+			}
+			if first != nil {
+				v.bad(&c.Node, "", "a second <Cluster> (the first is at %s; a Gomcat node joins one cluster)", first.Pos)
+				continue
+			}
+			first = c
+		}
+	}
+}
+
+func (v *validator) cluster(c *Cluster) {
+	opts := c.ChannelSendOptions &^ SendByteMessage
+	switch {
+	case opts&(SendUDP|SendMulticast|SendSecure) != 0:
+		v.bad(&c.Node, "channelSendOptions", "%d (%s) is not supported (async=8, use_ack=2, use_ack,sync=6)", c.ChannelSendOptions, FormatSendOptions(c.ChannelSendOptions))
+	case opts&SendSyncAck != 0 && opts&SendUseAck == 0:
+		v.bad(&c.Node, "channelSendOptions", "%d (%s): sync needs use_ack (use 6 = use_ack,sync)", c.ChannelSendOptions, FormatSendOptions(c.ChannelSendOptions))
+	case opts == 0 || opts&^(SendUseAck|SendSyncAck|SendAsync) != 0:
+		v.bad(&c.Node, "channelSendOptions", "%d is not supported (async=8, use_ack=2, use_ack,sync=6)", c.ChannelSendOptions)
+	}
+	if c.ChannelStartOptions < 1 || c.ChannelStartOptions > 15 {
+		v.bad(&c.Node, "channelStartOptions", "%d is not allowed (1..15; 15 starts everything)", c.ChannelStartOptions)
+	}
+	if c.Key != nil && !validKeyLen(len(c.Key)) {
+		v.bad(&c.Node, "key", "%d bytes (16, 24 or 32 bytes: 32, 48 or 64 hex digits)", len(c.Key))
+	}
+
+	m := &c.Manager
+	if m.SendAllSessionsSize <= 0 {
+		v.bad(&m.Node, "sendAllSessionsSize", "%d is not allowed (a positive number of sessions per message)", m.SendAllSessionsSize)
+	}
+	if m.SendAllSessionsWaitTime < 0 {
+		v.bad(&m.Node, "sendAllSessionsWaitTime", "%d is not allowed (0 or more milliseconds)", m.SendAllSessionsWaitTime/time.Millisecond)
+	}
+	if m.MaxActiveSessions == 0 || m.MaxActiveSessions < -1 {
+		v.bad(&m.Node, "maxActiveSessions", "%d is not allowed (-1 for no limit, or a positive number)", m.MaxActiveSessions)
+	}
+	v.atLeast(&m.Node, "maxSessionSize", m.MaxSessionSize, 1024)
+	v.atLeast(&m.Node, "processExpiresFrequency", m.ProcessExpiresFrequency, 1)
+
+	v.membership(&c.Membership)
+
+	r := &c.Receiver
+	v.port(&r.Node, "port", r.Port, 0, "0 picks a free port, 1..65535")
+	if r.Port > 0 && r.Port+r.AutoBind-1 > 65535 {
+		v.bad(&r.Node, "autoBind", "%d ports from %d run past 65535 (lower port or autoBind)", r.AutoBind, r.Port)
+	}
+	if r.Address != "auto" {
+		v.address(&r.Node, "address", r.Address)
+	}
+	v.positive(&r.Node, "selectorTimeout", r.SelectorTimeout, time.Millisecond)
+	v.positive(&r.Node, "timeout", r.Timeout, time.Millisecond)
+	v.atLeast(&r.Node, "maxThreads", r.MaxThreads, 1)
+	v.atLeast(&r.Node, "minThreads", r.MinThreads, 0)
+	v.atLeast(&r.Node, "maxFrameSize", r.MaxFrameSize, 64<<10)
+
+	t := &c.Sender.Transport
+	v.positive(&t.Node, "timeout", t.Timeout, time.Millisecond)
+	v.positive(&t.Node, "maxWait", t.MaxWait, time.Millisecond)
+	v.atLeast(&t.Node, "maxRetryAttempts", t.MaxRetryAttempts, 0)
+	v.atLeast(&t.Node, "poolSize", t.PoolSize, 1)
+	v.atLeast(&t.Node, "queueBytes", t.QueueBytes, 64<<10)
+
+	if rv := c.ReplicationValve; rv != nil && rv.Filter != "" {
+		if _, err := regexp.Compile("^(?:" + rv.Filter + ")$"); err != nil {
+			v.bad(&rv.Node, "filter", "%q is not a regular expression Go accepts: %v (RE2 syntax: no look-arounds or back-references)", rv.Filter, err)
+		}
+	}
+	if d := c.Deployer; d != nil {
+		if d.TempDir == "" {
+			v.bad(&d.Node, "tempDir", "empty (a directory for incoming bundles)")
+		}
+		if d.DeployDir == "" {
+			v.bad(&d.Node, "deployDir", "empty (the Host's appBase)")
+		}
+		if d.WatchEnabled && d.WatchDir == "" {
+			v.bad(&d.Node, "watchDir", "required with watchEnabled=\"true\" (the directory to watch for bundles)")
+		}
+		if d.MaxBundleSize <= 0 {
+			v.bad(&d.Node, "maxBundleSize", "%d is not allowed (a positive number of bytes)", d.MaxBundleSize)
+		}
+	}
+}
+
+func (v *validator) membership(m *Membership) {
+	v.positive(&m.Node, "frequency", m.Frequency, time.Millisecond)
+	if m.ClassName == StaticMembershipService {
+		if len(m.Members) == 0 {
+			v.bad(&m.Node, "", "StaticMembershipService needs at least one nested <Member host=\"…\" port=\"…\"/>")
+		}
+		for _, sm := range m.Members {
+			if sm.Host == "" {
+				v.bad(&sm.Node, "host", "required (the member's IP address or host name)")
+			} else {
+				v.address(&sm.Node, "host", sm.Host)
+			}
+			v.port(&sm.Node, "port", sm.Port, 1, "the member's receiver port, 1..65535")
+		}
+		v.positive(&m.Node, "connectTimeout", m.ConnectTimeout, time.Millisecond)
+		v.positive(&m.Node, "expirationTime", m.ExpirationTime, time.Millisecond)
+		return
+	}
+	if ip := net.ParseIP(m.Address); ip == nil || ip.To4() == nil || !ip.IsMulticast() {
+		v.bad(&m.Node, "address", "%q is not an IPv4 multicast address (224.0.0.0 to 239.255.255.255, e.g. 228.0.0.4)", m.Address)
+	}
+	v.port(&m.Node, "port", m.Port, 1, "1..65535")
+	v.positive(&m.Node, "dropTime", m.DropTime, time.Millisecond)
+	if m.DropTime > 0 && m.Frequency > 0 && m.DropTime <= m.Frequency {
+		v.bad(&m.Node, "dropTime", "%d ms is not longer than frequency %d ms (members would expire between heartbeats; Tomcat uses 3000 with 500)", m.DropTime/time.Millisecond, m.Frequency/time.Millisecond)
+	}
+	v.address(&m.Node, "bind", m.Bind)
+	if m.TTL < -1 || m.TTL > 255 {
+		v.bad(&m.Node, "ttl", "%d is not allowed (-1 for the system default, 0..255)", m.TTL)
+	}
+	v.positive(&m.Node, "soTimeout", m.SoTimeout, time.Millisecond)
+	if m.EstablishWait < 0 {
+		v.bad(&m.Node, "establishWait", "%d is not allowed (0 or more milliseconds)", m.EstablishWait/time.Millisecond)
+	}
+	if m.RecoveryEnabled {
+		v.atLeast(&m.Node, "recoveryCounter", m.RecoveryCounter, 1)
+		v.positive(&m.Node, "recoverySleepTime", m.RecoverySleepTime, time.Millisecond)
+	}
+}
+
+// ports reports a TCP port used twice among the shutdown port, the
+// connectors and the cluster receiver (0 and -1 are never clashes).
+func (v *validator) ports(s *Server) {
+	type use struct {
+		n    *Node
+		what string
+	}
+	seen := map[int]use{}
+	claim := func(port int, n *Node, what string) {
+		if port <= 0 {
+			return
+		}
+		if first, dup := seen[port]; dup {
+			v.bad(n, "port", "%d is already used by the %s at %s", port, first.what, first.n.AttrPos("port"))
+			return
+		}
+		seen[port] = use{n, what}
+	}
+	claim(s.Port, &s.Node, "shutdown port")
+	for _, svc := range s.Services {
+		for _, c := range svc.Connectors {
+			claim(c.Port, &c.Node, "<Connector>")
+		}
+	}
+	if c := s.Cluster(); c != nil {
+		claim(c.Receiver.Port, &c.Receiver.Node, "<Receiver>")
+	}
+}

@@ -189,7 +189,7 @@ func readFrame(r *bufio.Reader, buf []byte, maxBody int, armed func()) ([]byte, 
 	}
 	hdr, err := r.Peek(frameHeaderLen)
 	if err != nil {
-		if string(hdr) != startMarker[:min(len(hdr), len(startMarker))] {
+		if n := min(len(hdr), len(startMarker)); string(hdr[:n]) != startMarker[:n] {
 			return buf[:0], &ProtocolError{Reason: "missing start marker"}
 		}
 		return buf[:0], truncated(err)

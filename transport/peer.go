@@ -37,7 +37,7 @@ type peer struct {
 	idle      bool          // the writer is waiting for work
 	closed    bool
 	closeErr  error
-	failures  int       // failed dials in a row
+	failures  int       // failed dials or connections since the last ack
 	downSince time.Time // first failure of the current outage; zero when up
 	nextDial  time.Time
 	connected bool // has ever connected
@@ -252,34 +252,20 @@ func (p *peer) connect() *pconn {
 		}
 		return nil
 	}
-	now := time.Now()
 	if err != nil {
-		p.failures++
-		if p.downSince.IsZero() {
-			p.downSince = now
-		}
-		p.nextDial = now.Add(backoff(p.failures))
-		var failed []*item
-		if now.Sub(p.downSince) >= p.s.cfg.Timeout {
-			failed = p.drainLocked()
-		}
+		failed := p.failedLocked()
 		first := p.failures == 1
 		p.mu.Unlock()
 		if first {
 			p.log.Warn().Err(err).Msg("cannot connect to peer, retrying")
 		}
-		if len(failed) > 0 {
-			p.log.Error().Err(err).Int("messages", len(failed)).Msg("peer unreachable, messages failed")
-			p.report(failed, fmt.Errorf("%w: %s: %w", ErrUnreachable, p.addr, err))
-		}
+		p.giveUp(failed, err)
 		return nil
 	}
 	if p.connected {
 		p.reconnects.Add(1)
-		p.log.Info().Msg("reconnected to peer")
 	}
 	p.connected = true
-	p.failures, p.downSince, p.nextDial = 0, time.Time{}, time.Time{}
 	p.cur = c
 	p.mu.Unlock()
 	p.s.wg.Go(func() { p.readAcks(c) })
@@ -315,6 +301,31 @@ func (p *peer) dial() (*pconn, error) {
 	return c, nil
 }
 
+// failedLocked records a failed dial or connection: the next dial backs
+// off, and once the outage has lasted Timeout every pending item is
+// taken out to fail. p.mu is held.
+func (p *peer) failedLocked() []*item {
+	now := time.Now()
+	p.failures++
+	if p.downSince.IsZero() {
+		p.downSince = now
+	}
+	p.nextDial = now.Add(backoff(p.failures))
+	if now.Sub(p.downSince) >= p.s.cfg.Timeout {
+		return p.drainLocked()
+	}
+	return nil
+}
+
+// giveUp fails items after the peer stayed unreachable.
+func (p *peer) giveUp(items []*item, err error) {
+	if len(items) == 0 {
+		return
+	}
+	p.log.Error().Err(err).Int("messages", len(items)).Msg("peer unreachable, messages failed")
+	p.report(items, fmt.Errorf("%w: %s: %w", ErrUnreachable, p.addr, err))
+}
+
 // broken retires c after an error: unacknowledged items go back to the
 // front of the queue, and the writer reconnects.
 func (p *peer) broken(c *pconn, err error) {
@@ -324,9 +335,6 @@ func (p *peer) broken(c *pconn, err error) {
 		return
 	}
 	p.cur = nil
-	if p.downSince.IsZero() {
-		p.downSince = time.Now()
-	}
 	var drop []*item
 	q := make([]*item, 0, p.inflight.len()+p.queue.len())
 	for p.inflight.len() > 0 {
@@ -346,9 +354,14 @@ func (p *peer) broken(c *pconn, err error) {
 	if len(drop) > 0 {
 		p.freeSpace()
 	}
+	failed := p.failedLocked()
+	first := p.failures == 1
 	p.mu.Unlock()
 	c.nc.Close()
-	p.log.Warn().Err(err).Msg("connection to peer lost, reconnecting")
+	if first {
+		p.log.Warn().Err(err).Msg("connection to peer lost, reconnecting")
+	}
+	p.giveUp(failed, err)
 	p.signal()
 }
 
@@ -391,6 +404,11 @@ func (p *peer) confirm(c *pconn, e envelope) {
 	if p.cur != c {
 		p.mu.Unlock()
 		return
+	}
+	if p.failures > 0 {
+		// The peer accepted this connection: the outage is over.
+		p.failures, p.downSince, p.nextDial = 0, time.Time{}, time.Time{}
+		p.log.Info().Msg("connected to peer")
 	}
 	for p.inflight.len() > 0 && p.inflight.front().id <= e.id {
 		it := p.inflight.pop()

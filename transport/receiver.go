@@ -262,6 +262,9 @@ func (r *Receiver) serve(ctx context.Context, c *rconn) {
 		st, err = r.attach(ctx, c, s.peer)
 	}
 	if err == nil {
+		err = s.reply(typeAck, 0, "") // the hello is accepted
+	}
+	if err == nil {
 		err = s.loop(ctx, st)
 	}
 	r.closed(log, err)

@@ -4,9 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -267,13 +265,11 @@ func (s *Sender) putItem(it *item) {
 	s.items.Put(it)
 }
 
+// backoff is the wait before the next dial: none after the first
+// failure (Tomcat's one immediate retry), then doubling from backoffMin.
 func backoff(failures int) time.Duration {
-	d := backoffMin << min(failures-1, 10)
-	return min(d, backoffMax)
-}
-
-// isTimeout reports a deadline error.
-func isTimeout(err error) bool {
-	var ne net.Error
-	return errors.As(err, &ne) && ne.Timeout()
+	if failures <= 1 {
+		return 0
+	}
+	return min(backoffMin<<min(failures-2, 10), backoffMax)
 }

@@ -1,0 +1,197 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gomcat/gomcat/internal/seal"
+)
+
+// rawHello is a valid unsealed hello frame.
+func rawHello() []byte {
+	e := envelope{typ: typeHello, payload: appendHello(nil, hello{peer: Peer{Name: "raw"}, epoch: 1})}
+	return appendFrame(nil, appendEnvelope(nil, &e))
+}
+
+func TestReceiverClosesOnlyBadConnections(t *testing.T) {
+	good := validFrames()[0]
+	wrongVersion := appendFrame(nil, append([]byte{9}, appendEnvelope(nil, &envelope{typ: typeData, id: 5})[1:]...))
+	tests := []struct {
+		name string
+		in   []byte
+	}{
+		{"bad marker", append(rawHello(), append([]byte("FLT2003"), good[7:]...)...)},
+		{"huge length", append(rawHello(), binary.BigEndian.AppendUint32([]byte(startMarker), 0x7fffffff)...)},
+		{"truncated", append(rawHello(), good[:len(good)-3]...)},
+		{"wrong version", append(rawHello(), wrongVersion...)},
+		{"garbage", bytes.Repeat([]byte("\x00\xffgarbage"), 100)},
+		{"no hello", good},
+		{"hello twice", append(rawHello(), rawHello()...)},
+	}
+	c := testConfig(t)
+	var n atomic.Int64
+	r := startReceiver(t, c, HandlerFunc(func(context.Context, Peer, *Message) error { n.Add(1); return nil }))
+	s := newSender(t, c)
+	addr := r.Addr().String()
+	ctx := ctxT(t)
+	if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("before")}); err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			nc, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer nc.Close()
+			nc.Write(tt.in)
+			if tt.name == "truncated" {
+				nc.(*net.TCPConn).CloseWrite()
+			}
+			nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+			if _, err := io.ReadAll(nc); err != nil {
+				t.Fatalf("receiver did not close the connection: %v", err)
+			}
+			waitFor(t, "protocol error counted", time.Second, func() bool {
+				return r.Stats().ProtocolErrors == uint64(i+1)
+			})
+			// The healthy peer's connection is unaffected.
+			if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte(tt.name)}); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	if st := s.Stats()[0]; st.Reconnects != 0 {
+		t.Fatalf("healthy connection was disturbed: %+v", st)
+	}
+}
+
+func TestReceiverSealed(t *testing.T) {
+	key := bytes.Repeat([]byte{1}, 16)
+	c := testConfig(t)
+	c.Key = key
+	c.Timeout = 300 * time.Millisecond
+	var handled atomic.Int64
+	r := startReceiver(t, c, HandlerFunc(func(context.Context, Peer, *Message) error { handled.Add(1); return nil }))
+	addr := r.Addr().String()
+	ctx := ctxT(t)
+	t.Run("wrong key", func(t *testing.T) {
+		wc := c
+		wc.Key = bytes.Repeat([]byte{2}, 16)
+		s := newSender(t, wc)
+		if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("x")}); err == nil {
+			t.Fatal("a sender with the wrong key delivered")
+		}
+		if err := s.Send(ctx, addr, Message{Options: 8, Payload: []byte("y")}); err != nil {
+			t.Fatal(err) // queued; fails later
+		}
+		waitFor(t, "async failure", 5*time.Second, func() bool { return s.Stats()[0].Failed >= 2 })
+	})
+	t.Run("no key", func(t *testing.T) {
+		nc := c
+		nc.Key = nil
+		s := newSender(t, nc)
+		if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("x")}); err == nil {
+			t.Fatal("a sender without the key delivered")
+		}
+	})
+	t.Run("replayed hello", func(t *testing.T) {
+		sl, _ := seal.New(key)
+		e := envelope{typ: typeHello, payload: appendHello(nil, hello{peer: Peer{Name: "x"}, epoch: 3})}
+		f := appendFrame(nil, sl.SealAD(nil, appendEnvelope(nil, &e), []byte("other-ad")))
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		conn.Write(f)
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := io.ReadAll(conn); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if handled.Load() != 0 {
+		t.Fatalf("%d messages handled without the key", handled.Load())
+	}
+	waitFor(t, "seal errors counted", time.Second, func() bool { return r.Stats().SealErrors >= 3 })
+	s := newSender(t, c)
+	if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("ok")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReceiverAutoBind(t *testing.T) {
+	c := testConfig(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	port := busy.Addr().(*net.TCPAddr).Port
+	c.Port, c.AutoBind = port, 1
+	r, _ := NewReceiver(c, HandlerFunc(func(context.Context, Peer, *Message) error { return nil }))
+	err = r.Start(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:"+strconv.Itoa(port)+"-"+strconv.Itoa(port)) {
+		t.Fatalf("got %v, want an error naming the range", err)
+	}
+	if port+20 > 65535 {
+		t.Skip("no room above the busy port")
+	}
+	c.AutoBind = 20
+	r2 := startReceiver(t, c, HandlerFunc(func(context.Context, Peer, *Message) error { return nil }))
+	if p := r2.Port(); p <= port || p >= port+20 {
+		t.Fatalf("bound %d, want in (%d, %d)", p, port, port+20)
+	}
+	if err := r2.Start(context.Background()); err == nil {
+		t.Fatal("second Start succeeded")
+	}
+	if err := r2.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := r2.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	if err := DefaultConfig().Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := DefaultConfig()
+	bad.Address, bad.Port, bad.Timeout, bad.Key, bad.MaxQueueBytes = "auto", 70000, 0, []byte{1}, 10
+	err := bad.Validate()
+	for _, want := range []string{"address", "port", "timeout", "key", "maxQueueBytes"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Fatalf("%v does not mention %s", err, want)
+		}
+	}
+	if _, err := NewSender(bad); err == nil {
+		t.Fatal("NewSender accepted a bad config")
+	}
+	if _, err := NewReceiver(DefaultConfig(), nil); err == nil {
+		t.Fatal("nil handler accepted")
+	}
+}
+
+func TestParseSendOptions(t *testing.T) {
+	for in, want := range map[string]int{"8": 8, "async": 8, "use_ack": 2, "use_ack,sync": 6, " asynchronous ": 8, "6": 6} {
+		if got, err := ParseSendOptions(in); err != nil || got != want {
+			t.Errorf("%q: got %d %v, want %d", in, got, err, want)
+		}
+	}
+	if _, err := ParseSendOptions("fast"); err == nil {
+		t.Error("unknown name accepted")
+	}
+	if !errors.Is(&ProtocolError{Err: io.EOF}, io.EOF) {
+		t.Error("ProtocolError does not unwrap")
+	}
+}

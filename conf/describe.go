@@ -47,7 +47,7 @@ func (d *describer) head(depth int, s string) {
 }
 
 func (d *describer) kv(depth int, k string, v any) {
-	fmt.Fprintf(d.w, "%s%-*s %v\n", strings.Repeat("  ", depth), 40-2*depth, k+":", v)
+	fmt.Fprintf(d.w, "%s%-*s %v\n", strings.Repeat("  ", depth), 44-2*depth, k+":", v)
 }
 
 func ms(x time.Duration) string {
@@ -153,7 +153,7 @@ func (d *describer) cluster(n int, c *Cluster, where string) {
 	d.kv(n+1, "stateTimestampDrop", m.StateTimestampDrop)
 	d.kv(n+1, "expireSessionsOnShutdown", m.ExpireSessionsOnShutdown)
 	d.kv(n+1, "notifyListenersOnReplication", m.NotifyListenersOnReplication)
-	d.kv(n+1, "notifySessionListenersOnRepl.", m.NotifySessionListenersOnReplication)
+	d.kv(n+1, "notifySessionListenersOnReplication", m.NotifySessionListenersOnReplication)
 	d.kv(n+1, "maxActiveSessions", m.MaxActiveSessions)
 	d.kv(n+1, "maxSessionSize", bytesStr(int64(m.MaxSessionSize)))
 	d.kv(n+1, "recordAllActions", m.RecordAllActions)
@@ -180,7 +180,11 @@ func (d *describer) cluster(n int, c *Cluster, where string) {
 		d.kv(n+1, "expirationTime", ms(mb.ExpirationTime))
 		d.kv(n+1, "rpcTimeout", ms(mb.RPCTimeout))
 	}
-	d.kv(n+1, "domain", orText(strconv.Quote(mb.Domain), ""))
+	domain := "(none)"
+	if mb.Domain != "" {
+		domain = strconv.Quote(mb.Domain)
+	}
+	d.kv(n+1, "domain", domain)
 	d.kv(n+1, "establishWait", ms(mb.EstablishWait))
 	for _, sm := range mb.Members {
 		d.staticMember(n+1, "Member", sm)

@@ -1,0 +1,42 @@
+// Package conf reads a Gomcat node's configuration: Tomcat's server.xml
+// shape (Server, Service, Connector, Engine, Host, Context, Cluster with
+// Manager, Channel, Membership, Receiver, Sender, Interceptor, Valve,
+// Deployer, ClusterListener) and the context descriptors
+// conf/<Engine>/<Host>/*.xml.
+//
+// The main type is Server, a tree of plain structs with every default
+// filled in (defaults.go holds them all). Each element embeds Node, which
+// remembers the file and line of the element and of each attribute, so a
+// problem reads "server.xml:42: element <Membership> attribute address:
+// "10.0.0.1" is not an IPv4 multicast address (…)".
+//
+// Flow: Load (or Parse) → Apply(OverridesFromEnv) → Apply(flags) →
+// Validate. Load and Parse collect every problem they can find while
+// reading (a value that is not a number, an unsupported className) and
+// warnings for what Gomcat ignores (Listeners, Realms, JNDI, AJP
+// connectors, access-log valves, Tomcat-only attributes); Validate checks
+// the finished model (ranges, jvmRoute, multicast group, key, ports used
+// twice, duplicate context paths). Both report *Error values joined with
+// errors.Join.
+//
+// Compatibility: className accepts Tomcat 6+ names
+// (org.apache.catalina.ha.*, org.apache.catalina.tribes.*), Tomcat 5.5
+// names (org.apache.catalina.cluster.*) with 5.5's attribute names
+// (mcastAddr, tcpListenPort, replicationMode, managerClassName, …, and
+// 5.5's "manager."/"service."/"receiver."/"sender."/"valve." prefixed Cluster
+// attributes) and short names (SimpleTcpCluster). A bare Cluster of either
+// generation expands to Tomcat 6+'s defaults (DefaultCluster), not to 5.5's
+// "default mode" ports. Tomcat 5.5's replicationMode becomes
+// channelSendOptions: asynchronous/fastasyncqueue → 8; pooled/synchronous →
+// 6 with waitForAck="true", else 2. A 5.5 ReplicationValve filter
+// (";"-separated) becomes one Go regular expression. Gomcat extensions
+// (Tomcat would only warn about them): Cluster key, Context app, Manager
+// maxSessionSize, Membership establishWait, Receiver maxFrameSize,
+// Transport queueBytes, Deployer maxBundleSize.
+//
+// Template renders the commented server.xml that "gomcat init" writes
+// (defaults/server.xml, embedded): cluster enabled, multicast bound to
+// loopback with TTL 0.
+//
+// The package starts no goroutines and imports nothing of Gomcat's.
+package conf

@@ -1,7 +1,9 @@
 package transport
 
 import (
+	"bufio"
 	"context"
+	"io"
 	"testing"
 	"time"
 
@@ -72,3 +74,5 @@ func ctxT(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+func bufioReader(r io.Reader) *bufio.Reader { return bufio.NewReader(r) }

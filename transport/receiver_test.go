@@ -195,3 +195,60 @@ func TestParseSendOptions(t *testing.T) {
 		t.Error("ProtocolError does not unwrap")
 	}
 }
+
+// A message re-sent on a new connection of the same sender stream is
+// answered as before and not handled again.
+func TestReceiverDeduplicatesResends(t *testing.T) {
+	c := testConfig(t)
+	var handled atomic.Int64
+	r := startReceiver(t, c, HandlerFunc(func(_ context.Context, _ Peer, m *Message) error {
+		handled.Add(1)
+		if string(m.Payload) == "bad" {
+			return errors.New("nope")
+		}
+		return nil
+	}))
+	data := func(id uint64, payload string) []byte {
+		return appendFrame(nil, appendEnvelope(nil, &envelope{typ: typeData, opts: 6, id: id, payload: []byte(payload)}))
+	}
+	// exchange sends hello + frames on a new connection and returns the
+	// replies (ack 0 for the hello first).
+	exchange := func(frames ...[]byte) []envelope {
+		nc, err := net.Dial("tcp", r.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.Write(rawHello())
+		for _, f := range frames {
+			nc.Write(f)
+		}
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		br := bufioReader(nc)
+		var out []envelope
+		for range len(frames) + 1 {
+			b, err := readFrame(br, nil, 1<<20, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := decodeEnvelope(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, e)
+		}
+		return out[1:]
+	}
+	first := exchange(data(1, "ok"), data(2, "bad"))
+	again := exchange(data(1, "ok"), data(2, "bad"), data(3, "ok"))
+	if handled.Load() != 3 {
+		t.Fatalf("handled %d, want 3", handled.Load())
+	}
+	if first[1].typ != typeFailAck || again[1].typ != typeFailAck || string(again[1].payload) != "nope" ||
+		again[0].typ != typeAck || again[2].typ != typeAck || again[2].id != 3 {
+		t.Fatalf("replies %+v / %+v", first, again)
+	}
+	if r.Stats().Duplicates != 2 {
+		t.Fatalf("stats %+v", r.Stats())
+	}
+}

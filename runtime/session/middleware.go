@@ -63,7 +63,11 @@ func MiddlewareWith(m Manager, o MiddlewareOptions, next http.Handler) http.Hand
 		defer func() {
 			rw.commit()
 			if err := q.complete(r.Context()); err != nil {
-				log.Warn().Err(err).Str("session_id", LogID(q.current().ID())).Msg("request completion failed")
+				ev := log.Warn().Err(err)
+				if s := q.current(); s != nil {
+					ev = ev.Str("session_id", LogID(s.ID()))
+				}
+				ev.Msg("request completion failed")
 			}
 		}()
 		next.ServeHTTP(rw, r)

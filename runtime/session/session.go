@@ -51,6 +51,7 @@ type Session struct {
 	attrs map[string][]byte // name → CBOR; slices are never mutated in place
 	size  int               // sum of len(name)+len(value)
 	log   *changeLog        // nil when nothing changed since TakeChanges
+	note  any               // the manager's per-session data (SetNote)
 
 	o Options
 }
@@ -389,6 +390,23 @@ func (s *Session) RenewID() (string, error) {
 		return "", err
 	}
 	return id, nil
+}
+
+// Note returns what the manager stored with SetNote.
+func (s *Session) Note() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.note
+}
+
+// SetNote stores per-session data for the Manager implementation (Tomcat
+// session notes: a replicated manager keeps "primary" and "last
+// replicated" there). Never replicated, never seen by Get; handlers must
+// not use it.
+func (s *Session) SetNote(v any) {
+	s.mu.Lock()
+	s.note = v
+	s.mu.Unlock()
 }
 
 // setID renames the session; only Store.Rename calls it.

@@ -210,3 +210,17 @@ func TestConcurrentSetGet(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestNote(t *testing.T) {
+	s := New("X", Options{})
+	if s.Note() != nil {
+		t.Fatal("note set")
+	}
+	s.SetNote(true)
+	if s.Note() != true || len(s.Keys()) != 0 || s.Dirty() != true /* New */ {
+		t.Fatal("note")
+	}
+	if r := s.Snapshot(); len(r.Attrs) != 0 {
+		t.Fatal("note in the record")
+	}
+}

@@ -105,6 +105,9 @@ func (s *Sender) Ping(ctx context.Context, addr string) error {
 }
 
 func (s *Sender) send(ctx context.Context, addr string, typ frameType, ch Channel, opts int, payload []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("send to %s: %w", addr, err)
+	}
 	p, err := s.peer(addr)
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", addr, err)

@@ -57,8 +57,10 @@ type Config struct {
 	MaxInactive time.Duration
 	// SweepInterval is how often idle sessions are expired. Default: 10s.
 	SweepInterval time.Duration
-	// RenameGrace is how long an id renamed by ChangeID still finds the
-	// session, so concurrent requests carrying the old id are not lost. Default: 10s.
+	// RenameGrace is how long an id whose route was rewritten by ChangeID
+	// (JvmRouteBinderValve) still finds the session, so concurrent requests
+	// carrying the old cookie are not lost. Fresh ids (RenewID) get no grace.
+	// Default: 10s.
 	RenameGrace time.Duration
 	// QueueLimit bounds the messages queued while the state transfer runs;
 	// the excess is dropped and counted. Default: 100000.

@@ -324,6 +324,19 @@ func (m *Manager) expire(s *session.Session, tell, listeners bool, why string) b
 	return true
 }
 
+// aliasLocked lets old keep finding the session renamed to newID for
+// RenameGrace, when only the route changed (JvmRouteBinderValve: concurrent
+// requests of the same user still carry the old cookie). A fresh id
+// (RenewID, session-fixation protection) never keeps the old one alive.
+// m.mu held.
+func (m *Manager) aliasLocked(old, newID string, now time.Time) {
+	ob, _ := session.SplitID(old)
+	nb, _ := session.SplitID(newID)
+	if m.cfg.RenameGrace > 0 && ob == nb {
+		m.aliases[old] = alias{to: newID, until: now.Add(m.cfg.RenameGrace)}
+	}
+}
+
 // tombTTL is how long an expired id is remembered, so a late delta from
 // another member does not resurrect it.
 func (m *Manager) tombTTL() time.Duration {
@@ -334,8 +347,8 @@ func (m *Manager) tombTTL() time.Duration {
 }
 
 // ChangeID renames s to newID atomically and sends CHANGE_SESSION_ID to the
-// members (RenewID, JvmRouteBinderValve). The old id keeps finding s for
-// RenameGrace. Fires IDChanged. Errors: session.ErrInvalid, ErrBadID,
+// members (RenewID, JvmRouteBinderValve). When only the route changed, the
+// old id keeps finding s for RenameGrace. Fires IDChanged. Errors: session.ErrInvalid, ErrBadID,
 // ErrNotFound, ErrDuplicateID, or the members' failure in sync mode.
 func (m *Manager) ChangeID(s *session.Session, newID string) error {
 	if !s.Valid() {
@@ -355,9 +368,7 @@ func (m *Manager) ChangeID(s *session.Session, newID string) error {
 	}
 	now := m.now()
 	m.mu.Lock()
-	if m.cfg.RenameGrace > 0 {
-		m.aliases[old] = alias{to: newID, until: now.Add(m.cfg.RenameGrace)}
-	}
+	m.aliasLocked(old, newID, now)
 	e.primary = true
 	announced := e.announced
 	if announced {

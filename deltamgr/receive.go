@@ -197,9 +197,7 @@ func (m *Manager) applyRename(oldID, newID string, now time.Time) {
 	_, err := m.store.Rename(s, newID)
 	if err == nil {
 		e.primary = false
-		if m.cfg.RenameGrace > 0 {
-			m.aliases[oldID] = alias{to: newID, until: now.Add(m.cfg.RenameGrace)}
-		}
+		m.aliasLocked(oldID, newID, now)
 	}
 	m.mu.Unlock()
 	if other != nil {

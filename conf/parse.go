@@ -127,7 +127,7 @@ func (p *parser) connector(e *elem) *Connector {
 		"maxConnections": "", "minSpareThreads": "", "server": "", "xpoweredBy": "", "allowTrace": "",
 		"maxKeepAliveRequests": "", "disableUploadTimeout": "", "connectionUploadTimeout": "",
 		"relaxedQueryChars": "", "relaxedPathChars": "", "maxSwallowSize": "", "tcpNoDelay": "",
-		"parseBodyMethods": "", "bindOnInit": "", "clientAuth": "client certificates are not supported",
+		"parseBodyMethods": "", "bindOnInit": "", "maxSpareThreads": "", "minProcessors": "", "maxProcessors": "", "debug": "", "clientAuth": "client certificates are not supported",
 		"sslProtocol": "", "keystoreFile": keystore, "keystorePass": keystore, "keystoreType": keystore,
 		"SSLPassword": "encrypted private keys are not supported",
 	})

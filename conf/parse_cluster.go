@@ -124,15 +124,41 @@ func (p *parser) cluster(e *elem) *Cluster {
 	}
 	if !sawValve {
 		c.JvmRouteBinderValve = newJvmRouteBinderValve()
-		c.ReplicationValve = newReplicationValve()
+		if c.ReplicationValve == nil { // 5.5's valve.* attributes may have made it
+			c.ReplicationValve = newReplicationValve()
+		}
 	}
 	if !sawCL {
 		c.Listeners = append(c.Listeners, &ClusterListener{Node: Node{Element: "ClusterListener"}, ClassName: "ClusterSessionListener"})
 	}
+	c.placeDefaults()
 	p.resolveLegacySend(c, &old)
 	p.resolveInterceptors(c, keyAt)
 	c.Membership.finish()
 	return c
+}
+
+// placeDefaults gives elements that were not written the Cluster's
+// position, so messages about them point at the <Cluster>.
+func (c *Cluster) placeDefaults() {
+	nodes := []*Node{&c.Manager.Node, &c.Membership.Node, &c.Receiver.Node, &c.Sender.Node, &c.Sender.Transport.Node}
+	for _, in := range c.Interceptors {
+		nodes = append(nodes, &in.Node)
+	}
+	for _, l := range c.Listeners {
+		nodes = append(nodes, &l.Node)
+	}
+	if c.ReplicationValve != nil {
+		nodes = append(nodes, &c.ReplicationValve.Node)
+	}
+	if c.JvmRouteBinderValve != nil {
+		nodes = append(nodes, &c.JvmRouteBinderValve.Node)
+	}
+	for _, n := range nodes {
+		if n.File == "" {
+			n.Pos = c.Pos
+		}
+	}
 }
 
 // prefixedAttr applies 5.5's "manager.x", "service.x", "receiver.x",

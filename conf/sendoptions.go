@@ -7,19 +7,19 @@ import (
 	"strings"
 )
 
-// sendOptionNames maps Tomcat's option names to bits, in Tomcat's
-// rendering order.
+// sendOptionNames maps Tomcat's option names to bits, in the order
+// FormatSendOptions writes them ("use_ack,sync", as people write it).
 var sendOptionNames = []struct {
 	name, alias string
 	bit         int
 }{
-	{"multicast", "", SendMulticast},
-	{"udp", "", SendUDP},
-	{"secure", "", SendSecure},
 	{"async", "asynchronous", SendAsync},
-	{"sync", "synchronized_ack", SendSyncAck},
 	{"use_ack", "", SendUseAck},
+	{"sync", "synchronized_ack", SendSyncAck},
 	{"byte", "byte_message", SendByteMessage},
+	{"udp", "", SendUDP},
+	{"multicast", "", SendMulticast},
+	{"secure", "", SendSecure},
 }
 
 // ParseSendOptions reads a channelSendOptions value as Tomcat does: an
@@ -53,8 +53,8 @@ func ParseSendOptions(s string) (int, error) {
 	return opts, nil
 }
 
-// FormatSendOptions renders bits as Tomcat names in Tomcat's order, e.g.
-// "use_ack,sync"; 0 renders as "none".
+// FormatSendOptions renders bits as Tomcat names, e.g. "use_ack,sync";
+// 0 renders as "none".
 func FormatSendOptions(opts int) string {
 	var names []string
 	for _, o := range sendOptionNames {

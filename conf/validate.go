@@ -149,6 +149,9 @@ func (v *validator) engine(e *Engine) {
 	} else if e.Host(e.DefaultHost) == nil {
 		v.bad(&e.Node, "defaultHost", "%q names no <Host> (hosts: %s)", e.DefaultHost, hostNames(e))
 	}
+	if e.Cluster != nil {
+		v.cluster(e.Cluster)
+	}
 	seen := map[string]*Host{}
 	for _, h := range e.Hosts {
 		key := strings.ToLower(h.Name)
@@ -157,9 +160,6 @@ func (v *validator) engine(e *Engine) {
 		}
 		seen[key] = h
 		v.host(h)
-	}
-	if e.Cluster != nil {
-		v.cluster(e.Cluster)
 	}
 }
 

@@ -146,6 +146,7 @@ func rawSend(t *testing.T, group string, port int, b []byte) {
 func TestThreeServices(t *testing.T) {
 	g, p := testGroup()
 	a, la := start(t, loopConfig(t, g, p, "a"))
+	waitFor(t, "a clock tick", func() bool { return time.Now().UnixMilli() > a.Local().StartedAt })
 	b, _ := start(t, loopConfig(t, g, p, "b"))
 	c, lc := start(t, loopConfig(t, g, p, "c"))
 	waitFor(t, "a sees b, c", sees(a, "b", "c"))

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log"
@@ -24,6 +25,13 @@ type ConnectorConfig struct {
 	// ConnectionTimeout bounds reading request headers and idle keep-alive
 	// connections (Tomcat connectionTimeout). Default: 20s.
 	ConnectionTimeout time.Duration
+	// KeepAliveTimeout is the idle time between requests on one
+	// connection. Default: ConnectionTimeout.
+	KeepAliveTimeout time.Duration
+	// MaxHeaderBytes bounds request headers. Default: net/http's 1 MiB.
+	MaxHeaderBytes int
+	// CertFile and KeyFile (PEM) make the connector serve TLS.
+	CertFile, KeyFile string
 	// MaxThreads caps requests served at once; more wait for a slot while
 	// their client waits (Tomcat maxThreads). Default: 200.
 	MaxThreads int
@@ -76,12 +84,16 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = 30 * time.Second
 	}
+	if cfg.KeepAliveTimeout <= 0 {
+		cfg.KeepAliveTimeout = cfg.ConnectionTimeout
+	}
 	c := &Connector{cfg: cfg, name: "http-" + strconv.Itoa(cfg.Port)}
 	c.log = cfg.Logger.With().Str("component", "connector").Int("port", cfg.Port).Logger()
 	c.srv = &http.Server{
 		Handler:           limit(cfg.MaxThreads, cfg.Handler),
 		ReadHeaderTimeout: cfg.ConnectionTimeout,
-		IdleTimeout:       cfg.ConnectionTimeout,
+		IdleTimeout:       cfg.KeepAliveTimeout,
+		MaxHeaderBytes:    cfg.MaxHeaderBytes,
 		ErrorLog:          log.New(warnWriter{c.log}, "", 0),
 	}
 	return c, nil
@@ -103,6 +115,15 @@ func (c *Connector) Start(ctx context.Context) error {
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return &ListenError{Element: "Connector", Addr: addr, Port: c.cfg.Port, Err: err}
+	}
+	if c.cfg.CertFile != "" {
+		cert, err := tls.LoadX509KeyPair(c.cfg.CertFile, c.cfg.KeyFile)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("Connector port %d: certificate: %w", c.cfg.Port, err)
+		}
+		c.srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12, NextProtos: []string{"h2", "http/1.1"}}
+		ln = tls.NewListener(ln, c.srv.TLSConfig)
 	}
 	c.ln = ln
 	if c.cfg.Port == 0 {
@@ -127,7 +148,7 @@ func (c *Connector) Addr() net.Addr {
 	return c.ln.Addr()
 }
 
-// URL is "http://host:port" of the bound address ("127.0.0.1" for a
+// URL is "http://host:port" (https with TLS) of the bound address ("127.0.0.1" for a
 // wildcard bind), or "" before Start.
 func (c *Connector) URL() string {
 	a, ok := c.Addr().(*net.TCPAddr)
@@ -138,7 +159,11 @@ func (c *Connector) URL() string {
 	if a.IP.IsUnspecified() {
 		h = "127.0.0.1"
 	}
-	return "http://" + net.JoinHostPort(h, strconv.Itoa(a.Port))
+	scheme := "http://"
+	if c.cfg.CertFile != "" {
+		scheme = "https://"
+	}
+	return scheme + net.JoinHostPort(h, strconv.Itoa(a.Port))
 }
 
 // Stop stops accepting, lets in-flight requests finish for up to

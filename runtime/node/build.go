@@ -1,0 +1,110 @@
+package node
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/runtime/host"
+	"github.com/gomcat/gomcat/runtime/session"
+)
+
+// hostConfig maps a conf Host onto host.Config: directories under the home,
+// the contexts of server.xml and conf/<Engine>/<Host>/*.xml, the session
+// managers and, when a Cluster covers the host, its valves.
+func (n *Node) hostConfig(eng *conf.Engine, ch *conf.Host) (host.Config, error) {
+	hc := host.DefaultConfig()
+	hc.Name = ch.Name
+	hc.JvmRoute = eng.JvmRoute
+	hc.AutoDeploy = ch.AutoDeploy
+	hc.Logger = n.log
+	hc.WorkDir = filepath.Join(n.cfg.Home, "work", eng.Name, ch.Name)
+	if ch.AppBase != "" {
+		hc.AppBase = n.abs(ch.AppBase)
+	}
+	if n.clus != nil && n.clus.covers(ch) {
+		c := n.clus.conf
+		if v := c.ReplicationValve; v != nil {
+			hc.Valves.Replication = true
+			hc.Valves.Filter = v.Filter
+			hc.Valves.Sync = c.ChannelSendOptions&conf.SendAsync == 0
+		}
+		if v := c.JvmRouteBinderValve; v != nil && v.Enabled {
+			hc.Valves.JvmRouteBinder = true
+		}
+	}
+	hc.Managers = n.managers(ch)
+	for _, cc := range ch.Contexts {
+		spec, err := n.contextSpec(hc, cc)
+		if err != nil {
+			return hc, err
+		}
+		hc.Contexts = append(hc.Contexts, spec)
+	}
+	return hc, nil
+}
+
+// contextSpec maps a conf Context. docBase resolves against appBase; an app
+// whose docBase directory does not exist runs without static files.
+func (n *Node) contextSpec(hc host.Config, cc *conf.Context) (host.ContextSpec, error) {
+	spec := host.ContextSpec{
+		Path: cc.Path, App: cc.App, Distributable: cc.Distributable, Source: cc.File,
+		SessionTimeout: cc.SessionTimeout,
+	}
+	if cc.SessionTimeout <= 0 {
+		spec.SessionTimeout = -1 // conf: <= 0 never expires
+	}
+	if spec.Source == "" {
+		spec.Source = "server.xml"
+	}
+	if cc.DocBase != "" {
+		d := cc.DocBase
+		if !filepath.IsAbs(d) {
+			base := hc.AppBase
+			if base == "" {
+				base = n.cfg.Home
+			}
+			d = filepath.Join(base, d)
+		}
+		if strings.HasSuffix(d, host.BundleExt) {
+			return spec, fmt.Errorf("node: %s: Context %s: docBase %s is a bundle; put bundles in appBase instead", spec.Source, cc.Path, d)
+		}
+		if fi, err := os.Stat(d); err == nil && fi.IsDir() {
+			spec.DocBase = d
+		} else if cc.App == "" {
+			spec.DocBase = d // deploying fails with a clear error naming it
+		}
+	}
+	return spec, nil
+}
+
+// managers returns the session manager factory of a host. This is the seam
+// for the replicated manager: distributable contexts of a clustered host
+// will get a deltamgr.Manager here; today every context gets a
+// LocalManager, with the cluster Manager template's limits when
+// distributable.
+func (n *Node) managers(ch *conf.Host) host.ManagerFactory {
+	route := n.cfg.Server.Engine().JvmRoute
+	return func(spec host.ContextSpec) (session.Manager, error) {
+		sc := session.Config{
+			Route:             route,
+			MaxInactive:       spec.SessionTimeout,
+			MaxActiveSessions: spec.MaxActiveSessions,
+			Logger:            n.log.With().Str("context", spec.Path).Logger(),
+		}
+		if sc.MaxInactive == 0 {
+			sc.MaxInactive = session.DefaultMaxInactive
+		}
+		if n.clus != nil && n.clus.covers(ch) && spec.Distributable {
+			m := n.clus.conf.Manager
+			if sc.MaxActiveSessions <= 0 {
+				sc.MaxActiveSessions = m.MaxActiveSessions
+			}
+			sc.MaxSessionSize = m.MaxSessionSize
+			sc.ExpireOnStop = m.ExpireSessionsOnShutdown
+		}
+		return session.NewLocal(sc)
+	}
+}

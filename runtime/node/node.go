@@ -1,0 +1,235 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/runtime/host"
+	"github.com/gomcat/gomcat/runtime/lifecycle"
+)
+
+// Node is one Gomcat server: the Engine's hosts and their contexts, the
+// HTTP connectors and the shutdown port, built from a conf.Server.
+type Node struct {
+	cfg    Config
+	log    zerolog.Logger
+	engine *host.Engine
+	hosts  []*host.Host
+	conns  []*host.Connector
+	sd     *shutdownPort // nil when the port is -1
+	clus   *clusterSeam  // nil without a <Cluster>
+
+	mu       sync.Mutex
+	group    *lifecycle.Group
+	started  bool
+	stopped  bool
+	stopErr  error
+	stopDone chan struct{}
+	shutdown chan struct{} // closed by a valid shutdown command
+	shutOnce sync.Once
+}
+
+// New builds every part from cfg.Server. It validates and allocates only:
+// no sockets, no goroutines.
+func New(cfg Config) (*Node, error) {
+	cfg.fill()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	n := &Node{cfg: cfg, stopDone: make(chan struct{}), shutdown: make(chan struct{})}
+	n.log = cfg.Logger
+	s := cfg.Server
+	eng := s.Engine()
+	if c := s.Cluster(); c != nil {
+		var only *conf.Host // a Host-level Cluster serves that Host only
+		if eng.Cluster == nil {
+			only = s.ClusterHost()
+		}
+		n.clus = newClusterSeam(c, only, n.log)
+	}
+	for _, ch := range eng.Hosts {
+		hc, err := n.hostConfig(eng, ch)
+		if err != nil {
+			return nil, err
+		}
+		h, err := host.New(hc)
+		if err != nil {
+			return nil, fmt.Errorf("node: Host %s: %w", ch.Name, err)
+		}
+		n.hosts = append(n.hosts, h)
+	}
+	e, err := host.NewEngine(eng.DefaultHost, n.hosts...)
+	if err != nil {
+		return nil, err
+	}
+	n.engine = e
+	for _, cc := range s.Service().Connectors {
+		c, err := host.NewConnector(host.ConnectorConfig{
+			Address: cc.Address, Port: cc.Port,
+			ConnectionTimeout: cc.ConnectionTimeout, KeepAliveTimeout: cc.KeepAliveTimeout,
+			MaxThreads: cc.MaxThreads, MaxHeaderBytes: cc.MaxHTTPHeaderSize,
+			CertFile: n.abs(cc.CertificateFile), KeyFile: n.abs(cc.CertificateKeyFile),
+			ShutdownGrace: cfg.ShutdownGrace, Handler: e, Logger: n.log,
+		})
+		if err != nil {
+			return nil, err
+		}
+		n.conns = append(n.conns, c)
+	}
+	if s.Port != -1 {
+		addr, err := loopbackAddr(s.Address)
+		if err != nil {
+			return nil, err
+		}
+		n.sd = &shutdownPort{addr: addr, port: s.Port, command: s.Shutdown, timeout: cfg.ShutdownReadTimeout,
+			log: n.log.With().Str("component", "server").Logger(), fire: n.requestShutdown}
+	}
+	n.group = n.buildGroup()
+	return n, nil
+}
+
+// abs resolves p against the home ("" stays "").
+func (n *Node) abs(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(n.cfg.Home, p)
+}
+
+// buildGroup lists the parts in Tomcat's start order: work dirs, cluster,
+// hosts (contexts and session managers; state transfer blocks here later),
+// connectors last, then the shutdown port.
+func (n *Node) buildGroup() *lifecycle.Group {
+	steps := []lifecycle.Step{{Name: "directories", Component: lifecycle.Funcs{OnStart: n.makeDirs}}}
+	if n.clus != nil {
+		steps = append(steps, lifecycle.Step{Name: "cluster", Component: n.clus})
+	}
+	for _, h := range n.hosts {
+		steps = append(steps, lifecycle.Step{Name: "Host " + h.Name(), Component: h})
+	}
+	for i, c := range n.conns {
+		steps = append(steps, lifecycle.Step{Name: fmt.Sprintf("Connector %d", i), Component: c})
+	}
+	if n.sd != nil {
+		steps = append(steps, lifecycle.Step{Name: "shutdown port", Component: lifecycle.Funcs{
+			OnStart: n.sd.start,
+			OnStop:  func(context.Context) error { n.sd.stop(); return nil },
+		}})
+	}
+	return lifecycle.NewGroup(steps...)
+}
+
+func (n *Node) makeDirs(context.Context) error {
+	for _, d := range []string{"logs", "work", "temp"} {
+		if err := os.MkdirAll(filepath.Join(n.cfg.Home, d), 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Start starts every part in order and logs "Server startup in N ms". On
+// failure the parts already started are stopped and the error names the
+// part ("Connector port 8091: address already in use").
+func (n *Node) Start(ctx context.Context) error {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		return ErrStopped
+	}
+	if n.started {
+		n.mu.Unlock()
+		return nil
+	}
+	n.started = true
+	n.mu.Unlock()
+	began := time.Now()
+	eng := n.cfg.Server.Engine()
+	n.log.Info().Str("home", n.cfg.Home).Str("jvm_route", eng.JvmRoute).Msgf("Starting service [%s]", n.cfg.Server.Service().Name)
+	if err := n.group.Start(ctx); err != nil {
+		return unwrapStep(err)
+	}
+	n.log.Info().Strs("urls", n.URLs()).Msgf("Server startup in %d ms", time.Since(began).Milliseconds())
+	return nil
+}
+
+// unwrapStep drops the lifecycle "start X: " prefix when the cause already
+// names its element (a *host.ListenError).
+func unwrapStep(err error) error {
+	var le *host.ListenError
+	if errors.As(err, &le) {
+		return le
+	}
+	return err
+}
+
+// Stop stops the parts in reverse order: the shutdown port, the connectors
+// (in-flight requests drain for up to ShutdownGrace), the hosts (contexts
+// in reverse deployment order), the cluster. Idempotent; concurrent calls
+// wait for the first.
+func (n *Node) Stop(ctx context.Context) error {
+	n.mu.Lock()
+	if n.stopped {
+		n.mu.Unlock()
+		<-n.stopDone
+		return n.stopErr
+	}
+	n.stopped = true
+	n.mu.Unlock()
+	began := time.Now()
+	n.log.Info().Msgf("Stopping service [%s]", n.cfg.Server.Service().Name)
+	err := n.group.Stop(ctx)
+	n.stopErr = err
+	n.log.Info().Msgf("Server stopped in %d ms", time.Since(began).Milliseconds())
+	close(n.stopDone)
+	return err
+}
+
+// Run starts the node, waits until ctx ends or a valid command arrives on
+// the shutdown port, and stops it (bounded by ShutdownGrace plus the
+// contexts' drain). The caller turns signals into ctx cancellation.
+func (n *Node) Run(ctx context.Context) error {
+	if err := n.Start(ctx); err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+		n.log.Info().Msg("stop requested by signal")
+	case <-n.shutdown:
+	}
+	return n.Stop(context.WithoutCancel(ctx))
+}
+
+// Shutdown is closed when a valid shutdown command has been received.
+func (n *Node) Shutdown() <-chan struct{} { return n.shutdown }
+
+func (n *Node) requestShutdown() { n.shutOnce.Do(func() { close(n.shutdown) }) }
+
+// URLs are the base URLs of the started connectors.
+func (n *Node) URLs() []string {
+	var out []string
+	for _, c := range n.conns {
+		if u := c.URL(); u != "" {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// ShutdownAddr is the bound shutdown port, or nil (disabled / not started).
+func (n *Node) ShutdownAddr() net.Addr { return n.sd.Addr() }
+
+// Hosts returns the node's hosts (for status pages and the farm deployer).
+func (n *Node) Hosts() []*host.Host { return n.hosts }
+
+// Handler is the Engine: every host, routed by the Host header.
+func (n *Node) Handler() *host.Engine { return n.engine }

@@ -73,8 +73,6 @@ func TestNodeRunAndShutdownPort(t *testing.T) {
 	var url string
 	waitFor(t, func() bool {
 		u := n.URLs()
-		n.mu.Lock()
-		defer n.mu.Unlock()
 		if len(u) > 0 && n.ShutdownAddr() != nil {
 			url = u[0]
 		}

@@ -17,6 +17,9 @@ const (
 	Left
 	// Replaced: same Name or same receiver host:port came back with a new
 	// UniqueID; Event.Old is removed at once and Event.Member takes its place.
+	// The younger incarnation (StartedAt, then UniqueID) wins: heartbeats of
+	// an older one still talking are ignored (Stats.Conflicts), so two
+	// processes with one name do not flap.
 	Replaced
 	// Updated: a known member changed its HTTPURL or flags. May be ignored.
 	Updated

@@ -177,7 +177,7 @@ func (s *Service) Start(ctx context.Context) error {
 	return nil
 }
 
-// Stop sends the shutdown heartbeat (BABY-ALEX) unless silent, stops the
+// Stop sends the shutdown heartbeat (BABY-ALEX, twice) unless silent, stops the
 // goroutines, closes the socket and then Events. Idempotent.
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
@@ -190,7 +190,8 @@ func (s *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	if !s.silent {
-		s.send(true)
+		s.send(true) // twice: one lost datagram should not cost peers DropTime;
+		s.send(true) // the second is ignored by whoever got the first
 	}
 	cancel()
 	s.setConn(nil)

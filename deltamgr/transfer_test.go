@@ -151,9 +151,10 @@ func TestStateTransferChunks(t *testing.T) {
 	if st.TransfersCompleted != 1 || st.TransferSessions != 2500 || st.SessionsReceived != 2500 {
 		t.Fatalf("stats %+v", st)
 	}
-	if st1 := n1.m.Stats(); st1.TransfersServed != 1 || st1.SessionsSent != 2500 {
-		t.Fatalf("n1 stats %+v", st1)
-	}
+	waitFor(t, "n1 counted the transfer", 5*time.Second, func() bool {
+		st1 := n1.m.Stats()
+		return st1.TransfersServed == 1 && st1.SessionsSent == 2500
+	})
 }
 
 // Chunks are also cut by bytes, early, so a frame never grows past the bound.

@@ -34,9 +34,7 @@
 // maxSessionSize, Membership establishWait, Receiver maxFrameSize,
 // Transport queueBytes, Deployer maxBundleSize.
 //
-// Template renders the commented server.xml that "gomcat init" writes
-// (defaults/server.xml, embedded): cluster enabled, multicast bound to
-// loopback with TTL 0.
-//
-// The package starts no goroutines and imports nothing of Gomcat's.
+// Template renders "gomcat init"'s commented server.xml (defaults/, embedded):
+// cluster on, multicast bound to loopback with TTL 0. A Deployer in an
+// Engine's Cluster serves the defaultHost. No goroutines; imports nothing of ours.
 package conf

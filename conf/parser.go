@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,7 +114,7 @@ func fBool(dst *bool) field {
 func fDur(dst *time.Duration, unit time.Duration) field {
 	return field{set: func(p *parser, e *elem, a attr) {
 		n, err := strconv.ParseInt(strings.TrimSpace(a.value), 10, 64)
-		const limit = int64(1) << 40
+		limit := int64(math.MaxInt64 / unit)
 		if err != nil || n > limit || n < -limit {
 			p.errorf(a.pos, e.name, a.name, "%q is not a whole number of %s", a.value, unitName(unit))
 			return

@@ -191,3 +191,18 @@ func TestContextPaths(t *testing.T) {
 		t.Errorf("ParseContext(<Host/>) = %v", err)
 	}
 }
+
+func TestDefaultsAreValid(t *testing.T) {
+	s := Default()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("Default(): %v", err)
+	}
+	s.Engine().JvmRoute = "n1"
+	s.Engine().Cluster = DefaultCluster()
+	if err := s.Validate(); err != nil {
+		t.Fatalf("Default() + DefaultCluster(): %v", err)
+	}
+	if s.ClusterHost() != s.Engine().Hosts[0] {
+		t.Error("an Engine cluster should serve the default host")
+	}
+}

@@ -1,0 +1,89 @@
+package conf
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestTemplateRoundTrip(t *testing.T) {
+	home := filepath.Join(t.TempDir(), "a&b")
+	tests := []TemplateParams{
+		DefaultTemplateParams(),
+		{JvmRoute: "node2", HTTPPort: 8081, ShutdownPort: -1, ReceiverPort: 4002, McastAddress: "239.255.0.9",
+			McastPort: 46000, McastBind: "10.0.0.5", McastTTL: 4, Domain: "shop<1>",
+			ClusterKey: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", FarmWatch: true, Home: home},
+	}
+	for _, p := range tests {
+		data, err := Template(p)
+		if err != nil {
+			t.Fatalf("Template(%+v): %v", p, err)
+		}
+		s, warns, err := Parse("server.xml", data)
+		if err != nil || len(warns) != 0 {
+			t.Fatalf("rendered file: err %v, warnings %v", err, warns)
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		c := s.Cluster()
+		m := c.Membership
+		got := TemplateParams{
+			JvmRoute: s.Engine().JvmRoute, HTTPPort: s.Connector().Port, ShutdownPort: s.Port,
+			ReceiverPort: c.Receiver.Port, McastAddress: m.Address, McastPort: m.Port, McastBind: m.Bind,
+			McastTTL: m.TTL, Domain: m.Domain, FarmWatch: c.Deployer.WatchEnabled, Home: p.Home,
+		}
+		if c.Key != nil {
+			got.ClusterKey = strings.ToLower(strings.TrimSpace(p.ClusterKey))
+		}
+		if got != p {
+			t.Errorf("round trip:\n got %+v\nwant %+v", got, p)
+		}
+		// The shape the brief promises.
+		if c.ChannelSendOptions != SendAsync || c.Manager.StateTransferTimeout.Seconds() != 60 ||
+			m.Frequency.Milliseconds() != 500 || m.DropTime.Milliseconds() != 3000 || c.Receiver.AutoBind != 100 ||
+			c.ReplicationValve == nil || c.ReplicationValve.Filter == "" || c.JvmRouteBinderValve == nil ||
+			len(c.Listeners) != 1 || c.Deployer == nil {
+			t.Errorf("template cluster is not the documented one: %+v", c)
+		}
+		wantDeploy := "webapps"
+		if p.Home != "" {
+			wantDeploy = filepath.Join(p.Home, "webapps")
+		}
+		if c.Deployer.DeployDir != wantDeploy || s.Engine().Hosts[0].AppBase != wantDeploy {
+			t.Errorf("deployDir %q, appBase %q, want %q", c.Deployer.DeployDir, s.Engine().Hosts[0].AppBase, wantDeploy)
+		}
+	}
+}
+
+func TestTemplateRejectsBadParams(t *testing.T) {
+	p := DefaultTemplateParams()
+	p.JvmRoute = "no route"
+	p.McastAddress = "10.1.1.1"
+	_, err := Template(p)
+	if !errors.Is(err, ErrTemplate) {
+		t.Fatalf("err = %v, want ErrTemplate", err)
+	}
+	if !strings.Contains(err.Error(), "jvmRoute") || !strings.Contains(err.Error(), "multicast") {
+		t.Errorf("err does not name both problems: %v", err)
+	}
+}
+
+func TestInitFiles(t *testing.T) {
+	files, err := InitFiles(DefaultTemplateParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	root, ok := files["conf/Catalina/localhost/ROOT.xml"]
+	if !ok || files["conf/server.xml"] == nil {
+		t.Fatalf("files = %v", len(files))
+	}
+	c, warns, err := ParseContext("ROOT.xml", root)
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("ROOT.xml: %v %v", err, warns)
+	}
+	if c.Path != "/" || c.App != "example" || !c.Distributable || c.DocBase != "ROOT" {
+		t.Errorf("ROOT.xml = %+v", c)
+	}
+}

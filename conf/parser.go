@@ -194,6 +194,8 @@ var ignoredElements = map[string]string{
 	"MembershipListener":    "custom Java listeners cannot run in Gomcat",
 	"ChannelListener":       "custom Java listeners cannot run in Gomcat",
 	"UpgradeProtocol":       "Go's net/http negotiates HTTP/2 on TLS connectors by itself",
+	"Logger":                "Tomcat 5.5 loggers: Gomcat logs through its own logger (--log-format)",
+	"DefaultContext":        "Tomcat 5.5 default contexts: write each <Context> (or descriptor) instead",
 }
 
 // ignore warns once for an element Gomcat does not use (its children are

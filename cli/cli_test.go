@@ -1,0 +1,258 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuf is a bytes.Buffer safe for a running command and the test.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func run(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb syncBuf
+	code := Run(context.Background(), append([]string{"gomcat"}, args...), &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func initHomeT(t *testing.T, httpPort, shutdownPort int) string {
+	t.Helper()
+	home := filepath.Join(t.TempDir(), "node1")
+	code, out, errs := run(t, "init", "--home", home, "--jvm-route", "node1",
+		"--http-port", strconv.Itoa(httpPort), "--shutdown-port", strconv.Itoa(shutdownPort), "--receiver-port", "4001")
+	if code != 0 {
+		t.Fatalf("init: %d %s %s", code, out, errs)
+	}
+	return home
+}
+
+func TestInitConfigtestStartStop(t *testing.T) {
+	httpPort, sdPort := freeTCPPort(t), freeTCPPort(t)
+	home := initHomeT(t, httpPort, sdPort)
+	for _, d := range []string{"conf/server.xml", "conf/Catalina/localhost/ROOT.xml", "webapps", "logs", "work", "temp"} {
+		if _, err := os.Stat(filepath.Join(home, d)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	code, out, errs := run(t, "configtest", "--home", home)
+	if code != 0 || !strings.Contains(out, "jvmRoute:") || !strings.Contains(out, "node1") || !strings.Contains(out, "Configuration OK") {
+		t.Fatalf("configtest: %d\n%s\n%s", code, out, errs)
+	}
+
+	var sout, serr syncBuf
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(context.Background(), []string{"gomcat", "start", "--home", home, "--log-format", "json"}, &sout, &serr)
+	}()
+	waitLog(t, &serr, `Server startup in [0-9]+ ms`, done)
+	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
+	resp, err := http.Get(base + "/set?k=a&v=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !regexp.MustCompile(`^ok [0-9A-F]{32}\.node1\n$`).Match(b) {
+		t.Fatalf("/set: %q", b)
+	}
+	code, out, errs = run(t, "stop", "--home", home)
+	if code != 0 {
+		t.Fatalf("stop: %d %s %s", code, out, errs)
+	}
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Fatalf("start exited %d: %s", code, serr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("node did not stop")
+	}
+	if !strings.Contains(serr.String(), `"message":"Server stopped in`) {
+		t.Fatalf("no stop line in JSON log:\n%s", serr.String())
+	}
+	// Nothing listens any more: stop says so clearly.
+	code, _, errs = run(t, "stop", "--home", home)
+	if code != 1 || !strings.Contains(errs, "nothing listens on the shutdown port") {
+		t.Fatalf("stop without a node: %d %q", code, errs)
+	}
+}
+
+func TestStartFlagsBeatEnv(t *testing.T) {
+	httpPort := freeTCPPort(t)
+	home := initHomeT(t, 1, -1) // the file's port 1 must lose
+	t.Setenv("GOMCAT_HTTP_PORT", "2")
+	t.Setenv("GOMCAT_JVM_ROUTE", "fromenv")
+	ctx, cancel := context.WithCancel(context.Background())
+	var sout, serr syncBuf
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"gomcat", "start", "--home", home, "--http-port", strconv.Itoa(httpPort), "--http-address", "127.0.0.1"}, &sout, &serr)
+	}()
+	waitLog(t, &serr, `Server startup in`, done)
+	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/node", httpPort))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if strings.TrimSpace(string(b)) != "fromenv" {
+		t.Fatalf("/node = %q, want the environment's jvmRoute", b)
+	}
+	cancel() // as SIGTERM does
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, serr.String())
+	}
+}
+
+func TestInitRefusesOverwrite(t *testing.T) {
+	home := initHomeT(t, 8091, 8005)
+	code, _, errs := run(t, "init", "--home", home)
+	if code != 1 || !strings.Contains(errs, "already exists") || !strings.Contains(errs, "--force") {
+		t.Fatalf("second init: %d %q", code, errs)
+	}
+	if code, out, errs := run(t, "init", "--home", home, "--force", "--jvm-route", "node9"); code != 0 {
+		t.Fatalf("init --force: %d %s %s", code, out, errs)
+	}
+	data, _ := os.ReadFile(filepath.Join(home, "conf", "server.xml"))
+	if !strings.Contains(string(data), `jvmRoute="node9"`) {
+		t.Fatal("--force did not rewrite server.xml")
+	}
+}
+
+func TestConfigtestErrors(t *testing.T) {
+	home := initHomeT(t, 8091, 8005)
+	bad := `<?xml version="1.0"?>
+<Server port="8005" shutdown="SHUTDOWN">
+  <Service name="Catalina">
+    <Connector port="99999" protocol="HTTP/1.1"/>
+    <Engine name="Catalina" defaultHost="localhost" jvmRoute="bad route!">
+      <Host name="localhost" appBase="webapps"/>
+    </Engine>
+  </Service>
+</Server>
+`
+	file := filepath.Join(home, "conf", "server.xml")
+	if err := os.WriteFile(file, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, "configtest", "--home", home)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	re := regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(file) + `:4: element <Connector> attribute port: .+$`)
+	if !re.MatchString(errs) {
+		t.Fatalf("no Connector port problem in:\n%s", errs)
+	}
+	re = regexp.MustCompile(`(?m)^` + regexp.QuoteMeta(file) + `:5: element <Engine> attribute jvmRoute: .+$`)
+	if !re.MatchString(errs) {
+		t.Fatalf("no jvmRoute problem in:\n%s", errs)
+	}
+	if !strings.Contains(errs, "gomcat: configuration has 2 problem(s)") {
+		t.Fatalf("summary line missing:\n%s", errs)
+	}
+	code, _, errs = run(t, "configtest", "--home", filepath.Join(t.TempDir(), "nohome"))
+	if code != 1 || !strings.Contains(errs, "gomcat init --home") {
+		t.Fatalf("missing home: %d %q", code, errs)
+	}
+}
+
+func TestStartPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := ln.Addr().(*net.TCPAddr).Port
+	home := initHomeT(t, port, -1)
+	code, _, errs := run(t, "start", "--home", home, "--http-address", "127.0.0.1")
+	want := fmt.Sprintf("gomcat: Connector port %d: address already in use\n", port)
+	if code != 1 || !strings.HasSuffix(errs, want) {
+		t.Fatalf("exit %d, stderr %q, want suffix %q", code, errs, want)
+	}
+}
+
+func TestBundleCreateInspect(t *testing.T) {
+	src := t.TempDir()
+	if err := os.WriteFile(filepath.Join(src, "index.html"), []byte("hi"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "shop.gar")
+	code, out, errs := run(t, "bundle", "create", "-o", file, "--path", "/shop", "--app", "example", "--session-timeout", "45", src)
+	if code != 0 || !strings.Contains(out, "sha256") {
+		t.Fatalf("create: %d %s %s", code, out, errs)
+	}
+	code, out, errs = run(t, "bundle", "inspect", file)
+	for _, want := range []string{"context path:    /shop", "app:             example\n", "session timeout: 45m0s", "checks:          ok"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Fatalf("inspect: %d missing %q in\n%s%s", code, want, out, errs)
+		}
+	}
+	if err := os.WriteFile(file, []byte("junk"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errs = run(t, "bundle", "inspect", file)
+	if code != 1 || !strings.Contains(errs, "not a zip archive") {
+		t.Fatalf("inspect junk: %d %q", code, errs)
+	}
+}
+
+func TestVersion(t *testing.T) {
+	code, out, _ := run(t, "version")
+	if code != 0 || !strings.Contains(out, "example") {
+		t.Fatalf("%d %q", code, out)
+	}
+}
+
+func waitLog(t *testing.T, b *syncBuf, pattern string, done chan int) {
+	t.Helper()
+	re := regexp.MustCompile(pattern)
+	deadline := time.Now().Add(20 * time.Second)
+	for !re.MatchString(b.String()) {
+		select {
+		case code := <-done:
+			t.Fatalf("exited %d before %q:\n%s", code, pattern, b.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q within 20s:\n%s", pattern, b.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

@@ -1,0 +1,67 @@
+package cli
+
+import (
+	"fmt"
+
+	"github.com/rs/zerolog"
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/runtime/node"
+)
+
+func startCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "start",
+		Usage: "run the node in the foreground until SIGINT/SIGTERM or gomcat stop",
+		Description: "Precedence: built-in defaults < conf/server.xml < GOMCAT_* environment < flags.\n" +
+			"A second SIGINT/SIGTERM exits at once.",
+		Flags: append(append([]ucli.Flag{
+			homeFlag(),
+			&ucli.DurationFlag{Name: "shutdown-grace", Value: node.DefaultConfig().ShutdownGrace, Usage: "how long in-flight requests may run after a stop"},
+		}, overrideFlags()...), logFlags()...),
+		Action: func(c *ucli.Context) error {
+			log, err := newLogger(c, c.App.ErrWriter)
+			if err != nil {
+				return err
+			}
+			dir, err := home(c)
+			if err != nil {
+				return err
+			}
+			s, warns, err := loadServer(c, dir)
+			if err != nil {
+				return configError(c, warns, err)
+			}
+			logWarnings(log, warns)
+			cfg := node.DefaultConfig()
+			cfg.Server, cfg.Home, cfg.Logger = s, dir, log
+			cfg.ShutdownGrace = c.Duration("shutdown-grace")
+			n, err := node.New(cfg)
+			if err != nil {
+				return err
+			}
+			return n.Run(c.Context)
+		},
+	}
+}
+
+// configError prints warnings and every problem, then returns a one-line
+// error.
+func configError(c *ucli.Context, warns []conf.Warning, err error) error {
+	printWarnings(c.App.ErrWriter, warns)
+	ps := problems(err)
+	if len(ps) == 1 {
+		return fmt.Errorf("%s", ps[0])
+	}
+	for _, p := range ps {
+		fmt.Fprintln(c.App.ErrWriter, p)
+	}
+	return fmt.Errorf("configuration has %d problems (see above; gomcat configtest shows them too)", len(ps))
+}
+
+func logWarnings(log zerolog.Logger, warns []conf.Warning) {
+	for _, w := range warns {
+		log.Warn().Msg(w.String())
+	}
+}

@@ -144,6 +144,9 @@ func (d *Deployer) Start(ctx context.Context) error {
 		}
 	}
 	d.cleanTemp()
+	if err := d.loadInstalled(); err != nil {
+		return fmt.Errorf("farmdeploy: %w", err)
+	}
 	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	d.cancel = cancel
 	d.runCtx = ctx

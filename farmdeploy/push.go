@@ -83,7 +83,9 @@ func (d *Deployer) deployWatched(ctx context.Context, name string) {
 		return // touched but unchanged
 	}
 	target := filepath.Join(d.cfg.DeployDir, name)
-	if _, dsum, err := hashFile(target); err != nil || !bytes.Equal(dsum, sum) {
+	_, dsum, derr := hashFile(target)
+	current := derr == nil && bytes.Equal(dsum, sum) // already deployed, e.g. before a restart
+	if !current {
 		tmp, err := d.stage(src, name)
 		if err != nil {
 			d.log.Error().Err(err).Str("bundle", name).Msg("cannot stage watched bundle")
@@ -103,6 +105,7 @@ func (d *Deployer) deployWatched(ctx context.Context, name string) {
 	d.mu.Lock()
 	d.bundles[name] = ent
 	d.installed[name] = installation{entry: ent, source: d.cl.Self()}
+	d.saveInstalled()
 	d.stats.Deployed++
 	d.setStatus(name, ent, d.cl.Self(), StateStarted, "")
 	members := d.cl.Members()
@@ -110,6 +113,13 @@ func (d *Deployer) deployWatched(ctx context.Context, name string) {
 		d.setStatus(name, ent, m, StateTransferring, "")
 	}
 	d.mu.Unlock()
+	if current {
+		// Members compare this node's manifest and fetch only what they lack.
+		for _, m := range members {
+			d.sendManifest(ctx, m)
+		}
+		return
+	}
 	d.log.Info().Str("bundle", name).Int64("bytes", size).Int("members", len(members)).Msg("farming out bundle")
 	for _, m := range members {
 		d.startPush(ctx, m, ent)

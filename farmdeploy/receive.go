@@ -183,6 +183,7 @@ func (d *Deployer) installReceived(ctx context.Context, o op) error {
 	}
 	d.mu.Lock()
 	d.installed[o.name] = installation{entry: o.ent, source: o.from}
+	d.saveInstalled()
 	d.stats.Received++
 	d.mu.Unlock()
 	d.log.Info().Str("member", o.from).Str("bundle", o.name).Int64("bytes", size).Msg("farmed bundle deployed")
@@ -221,6 +222,7 @@ func (d *Deployer) uninstallLocal(ctx context.Context, name, from string) {
 	if _, err := os.Stat(target); err != nil {
 		d.mu.Lock()
 		delete(d.installed, name)
+		d.saveInstalled()
 		d.mu.Unlock()
 		return
 	}
@@ -232,6 +234,7 @@ func (d *Deployer) uninstallLocal(ctx context.Context, name, from string) {
 	}
 	d.mu.Lock()
 	delete(d.installed, name)
+	d.saveInstalled()
 	d.stats.Undeployed++
 	d.mu.Unlock()
 	d.log.Info().Str("member", from).Str("bundle", name).Msg("farmed bundle undeployed")
@@ -258,6 +261,7 @@ func (d *Deployer) onManifest(from string, m message) {
 			// Installed before this process started (or by hand): compare the file.
 			if size, sum, err := hashFile(filepath.Join(d.cfg.DeployDir, e.Name)); err == nil && size == e.Size && bytes.Equal(sum, e.SHA256) {
 				d.installed[e.Name] = installation{entry: e, source: from}
+				d.saveInstalled()
 				continue
 			}
 		}

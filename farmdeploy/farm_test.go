@@ -1,0 +1,217 @@
+package farmdeploy
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gomcat/gomcat/transport/transporttest"
+)
+
+// farmNode is one member on the in-memory hub.
+type farmNode struct {
+	name string
+	cfg  Config
+	inst *fakeInstaller
+	d    *Deployer
+}
+
+func joinFarm(t *testing.T, h *transporttest.Hub, name string, watch bool) *farmNode {
+	t.Helper()
+	n := &farmNode{name: name, cfg: testConfig(t, watch), inst: newFakeInstaller()}
+	var d atomic.Pointer[Deployer]
+	port := h.Join(name, func(ctx context.Context, from string, msg []byte) error {
+		if dd := d.Load(); dd != nil {
+			return dd.Deliver(ctx, from, msg)
+		}
+		return ErrClosed
+	})
+	dep, err := New(n.cfg, port, n.inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Store(dep)
+	if err := dep.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dep.Stop(context.Background()) })
+	n.d = dep
+	return n
+}
+
+// drop writes a bundle into the watch dir the way `gomcat deploy` does:
+// a temporary name, then a rename.
+func drop(t *testing.T, n *farmNode, name string, content []byte) {
+	t.Helper()
+	tmp := filepath.Join(n.cfg.WatchDir, ".incoming.tmp")
+	if err := os.WriteFile(tmp, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(n.cfg.WatchDir, name)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func allHave(nodes []*farmNode, name string, content []byte) func() bool {
+	return func() bool {
+		for _, n := range nodes {
+			if content == nil {
+				if n.inst.has(name, nil) {
+					return false
+				}
+				continue
+			}
+			if !n.inst.has(name, content) {
+				return false
+			}
+		}
+		return true
+	}
+}
+
+func TestFarmDeployChangeRemove(t *testing.T) {
+	h := transporttest.NewHub(1)
+	t.Cleanup(h.Close)
+	master := joinFarm(t, h, "node1", true)
+	n2 := joinFarm(t, h, "node2", false)
+	n3 := joinFarm(t, h, "node3", false)
+	nodes := []*farmNode{master, n2, n3}
+
+	v1 := bytes.Repeat([]byte("v1"), 5000) // 10,000 bytes: 10 chunks, not a multiple
+	drop(t, master, "shop.gar", v1)
+	waitFor(t, "v1 everywhere", allHave(nodes, "shop.gar", v1))
+	waitFor(t, "status started everywhere", func() bool {
+		b, ok := master.d.Status().Bundle("shop.gar")
+		if !ok || len(b.Members) != 3 {
+			return false
+		}
+		for _, m := range b.Members {
+			if m.State != StateStarted {
+				return false
+			}
+		}
+		return true
+	})
+	st, err := ReadStatus(master.cfg.TempDir)
+	if err != nil {
+		t.Fatalf("status file: %v", err)
+	}
+	if b, ok := st.Bundle("shop.gar"); !ok || b.Members["node3"].State != StateStarted {
+		t.Fatalf("status file = %+v", st)
+	}
+
+	v2 := bytes.Repeat([]byte("v2"), 4096) // 8,192 bytes: exactly 8 chunks of 1024
+	time.Sleep(10 * time.Millisecond)      // a new mtime
+	drop(t, master, "shop.gar", v2)
+	waitFor(t, "v2 everywhere", allHave(nodes, "shop.gar", v2))
+	for _, n := range nodes {
+		got, _ := os.ReadFile(filepath.Join(n.cfg.DeployDir, "shop.gar"))
+		if !bytes.Equal(got, v2) {
+			t.Fatalf("%s deploy dir holds %d bytes, want v2", n.name, len(got))
+		}
+	}
+
+	if err := os.Remove(filepath.Join(master.cfg.WatchDir, "shop.gar")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "undeployed everywhere", allHave(nodes, "shop.gar", nil))
+	for _, n := range nodes {
+		if _, err := os.Stat(filepath.Join(n.cfg.DeployDir, "shop.gar")); !os.IsNotExist(err) {
+			t.Fatalf("%s still has the bundle file: %v", n.name, err)
+		}
+	}
+}
+
+func TestLateJoinerCatchesUp(t *testing.T) {
+	h := transporttest.NewHub(2)
+	t.Cleanup(h.Close)
+	master := joinFarm(t, h, "node1", true)
+	n2 := joinFarm(t, h, "node2", false)
+	a := bytes.Repeat([]byte("a"), 3000)
+	b := bytes.Repeat([]byte("b"), 2048)
+	drop(t, master, "a.gar", a)
+	drop(t, master, "b.gar", b)
+	waitFor(t, "both on node2", func() bool { return n2.inst.has("a.gar", a) && n2.inst.has("b.gar", b) })
+
+	late := joinFarm(t, h, "node4", false)
+	waitFor(t, "late joiner has both", func() bool { return late.inst.has("a.gar", a) && late.inst.has("b.gar", b) })
+}
+
+func TestMemberDownDuringDeployGetsItOnReturn(t *testing.T) {
+	h := transporttest.NewHub(3)
+	t.Cleanup(h.Close)
+	master := joinFarm(t, h, "node1", true)
+	n2 := joinFarm(t, h, "node2", false)
+	n3 := joinFarm(t, h, "node3", false)
+	// node3 dies: its deployer stops, it leaves the hub.
+	n3.d.Stop(context.Background())
+	h.Leave("node3")
+	waitFor(t, "node3 gone", func() bool { return len(master.d.cl.Members()) == 1 })
+
+	v := bytes.Repeat([]byte("z"), 5*1024+7)
+	drop(t, master, "z.gar", v)
+	waitFor(t, "node2 has it", func() bool { return n2.inst.has("z.gar", v) })
+
+	// node3 returns with its old directories (a restart on the same disk).
+	back := &farmNode{name: "node3", cfg: n3.cfg, inst: newFakeInstaller()}
+	var d atomic.Pointer[Deployer]
+	port := h.Join("node3", func(ctx context.Context, from string, msg []byte) error {
+		if dd := d.Load(); dd != nil {
+			return dd.Deliver(ctx, from, msg)
+		}
+		return ErrClosed
+	})
+	dep, err := New(back.cfg, port, back.inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Store(dep)
+	if err := dep.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dep.Stop(context.Background()) })
+	waitFor(t, "node3 has it after return", func() bool { return back.inst.has("z.gar", v) })
+}
+
+func TestUndeployWhileAwayIsAppliedOnReturn(t *testing.T) {
+	h := transporttest.NewHub(4)
+	t.Cleanup(h.Close)
+	master := joinFarm(t, h, "node1", true)
+	n2 := joinFarm(t, h, "node2", false)
+	v := []byte("to be removed")
+	drop(t, master, "r.gar", v)
+	waitFor(t, "node2 has it", func() bool { return n2.inst.has("r.gar", v) })
+	n2.d.Stop(context.Background())
+	h.Leave("node2")
+	waitFor(t, "node2 gone", func() bool { return len(master.d.cl.Members()) == 0 })
+	os.Remove(filepath.Join(master.cfg.WatchDir, "r.gar"))
+	waitFor(t, "undeployed on master", func() bool { return !master.inst.has("r.gar", nil) })
+
+	// node2 returns; its deploy dir still holds r.gar from before.
+	inst := newFakeInstaller()
+	var d atomic.Pointer[Deployer]
+	port := h.Join("node2", func(ctx context.Context, from string, msg []byte) error {
+		if dd := d.Load(); dd != nil {
+			return dd.Deliver(ctx, from, msg)
+		}
+		return ErrClosed
+	})
+	dep, err := New(n2.cfg, port, inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Store(dep)
+	if err := dep.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dep.Stop(context.Background()) })
+	// node2 recorded that r.gar came from node1, whose manifest no longer lists it.
+	waitFor(t, "r.gar undeployed on node2 after its return", func() bool {
+		_, err := os.Stat(filepath.Join(n2.cfg.DeployDir, "r.gar"))
+		return os.IsNotExist(err)
+	})
+}

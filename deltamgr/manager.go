@@ -492,18 +492,28 @@ func (m *Manager) send(ctx context.Context, msg *Message) error {
 
 // sendTo stamps msg and sends it to one member.
 func (m *Manager) sendTo(ctx context.Context, to string, msg *Message, opts int) error {
+	b, err := Encode(m.stamp(msg))
+	if err != nil {
+		return err
+	}
+	return m.sendBytes(ctx, to, msg.Kind, b, opts)
+}
+
+// stamp sets the context name and, if unset, the timestamp.
+func (m *Manager) stamp(msg *Message) *Message {
 	msg.Context = m.cfg.Name
 	if msg.Timestamp == 0 {
 		msg.Timestamp = m.now().UnixMilli()
 	}
-	b, err := Encode(msg)
-	if err != nil {
-		return err
-	}
-	m.stats.sent[msg.Kind].Add(1)
+	return msg
+}
+
+// sendBytes sends an encoded message of kind k to one member.
+func (m *Manager) sendBytes(ctx context.Context, to string, k Kind, b []byte, opts int) error {
+	m.stats.sent[k].Add(1)
 	if err := m.cl.Send(ctx, to, b, opts); err != nil {
 		m.stats.sendFailures.Add(1)
-		return fmt.Errorf("send %s to %s: %w", msg.Kind, to, err)
+		return fmt.Errorf("send %s to %s: %w", k, to, err)
 	}
 	return nil
 }

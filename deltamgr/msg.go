@@ -5,6 +5,8 @@ import (
 	"strconv"
 
 	"github.com/fxamacker/cbor/v2"
+
+	"github.com/gomcat/gomcat/runtime/session"
 )
 
 // Kind is a session message kind. The numeric codes are Tomcat's
@@ -95,9 +97,9 @@ type Message struct {
 	Transfer  uint64 `cbor:"8,keyasint,omitempty"` // state transfer id, echoed by the responder
 	Seq       int    `cbor:"9,keyasint,omitempty"`
 	Count     int    `cbor:"10,keyasint,omitempty"`
-	// Sessions holds one CBOR-encoded session.Record per element, so a chunk
-	// can be bounded by bytes while it is built and each record decoded alone.
-	Sessions [][]byte `cbor:"11,keyasint,omitempty"`
+	// Sessions is one chunk of the state (session.Record is wire format,
+	// owned by runtime/session: integer keys, append only).
+	Sessions []session.Record `cbor:"11,keyasint,omitempty"`
 }
 
 // String renders the message like Tomcat's SessionMessage.toString.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/gomcat/gomcat/runtime/session"
@@ -229,9 +230,8 @@ func (m *Manager) receiveChunk(from string, msg *Message) error {
 		return nil
 	}
 	recs := make([]session.Record, 0, len(msg.Sessions))
-	for _, raw := range msg.Sessions {
-		var r session.Record
-		if err := decMode.Unmarshal(raw, &r); err != nil || r.ID == "" {
+	for _, r := range msg.Sessions {
+		if r.ID == "" {
 			m.stats.badRecords.Add(1)
 			continue
 		}
@@ -351,65 +351,104 @@ func (m *Manager) goRespondLocked(to string, id uint64) {
 
 // sendAllSessions streams every session, as of now, to the requester: chunks
 // of at most SendAllSessionsSize sessions and SendAllSessionsBytes bytes,
-// each sync-acked, no pause, then TRANSFERCOMPLETE with the count.
+// each sync-acked, no pause, then TRANSFERCOMPLETE with the count. The next
+// chunk is encoded while the requester installs the previous one; at most
+// two chunks are in memory.
 func (m *Manager) sendAllSessions(to string, id uint64) {
 	begin := time.Now()
 	snapT := m.now().UnixMilli()
 	list := m.store.Sessions()
-	var (
-		chunk        [][]byte
-		bytes, total int
-		seq          int
-	)
-	send := func(msg *Message) error {
-		ctx := m.runCtx
+	ctx, cancel := context.WithCancel(m.runCtx)
+	defer cancel()
+
+	type chunk struct {
+		b []byte
+		n int
+	}
+	out := make(chan chunk, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(out)
+		var (
+			recs  []session.Record
+			bytes int
+			seq   int
+		)
+		emit := func() bool {
+			seq++
+			b, err := Encode(m.stamp(&Message{
+				Kind: KindAllSessionData, SessionID: "SESSION-STATE", Timestamp: snapT,
+				Transfer: id, Seq: seq, Sessions: recs,
+			}))
+			if err != nil {
+				m.log.Error().Err(err).Msg("cannot encode session state chunk")
+				return false
+			}
+			select {
+			case out <- chunk{b, len(recs)}:
+			case <-ctx.Done():
+				return false
+			}
+			recs, bytes = recs[:0], 0
+			return true
+		}
+		for _, s := range list {
+			if !s.Valid() {
+				continue
+			}
+			r := s.Snapshot()
+			size := recordSize(&r)
+			if len(recs) > 0 && (len(recs) >= m.cfg.SendAllSessionsSize || bytes+size > m.cfg.SendAllSessionsBytes) {
+				if !emit() {
+					return
+				}
+			}
+			recs = append(recs, r)
+			bytes += size
+		}
+		if len(recs) > 0 {
+			emit()
+		}
+	})
+
+	send := func(k Kind, b []byte) error {
+		ctx := ctx
 		if t := m.cfg.StateTransferTimeout; t > 0 {
 			var cancel context.CancelFunc
 			ctx, cancel = context.WithTimeout(ctx, t)
 			defer cancel()
 		}
-		return m.sendTo(ctx, to, msg, OptionsSync)
+		return m.sendBytes(ctx, to, k, b, OptionsSync)
 	}
-	flush := func() error {
-		seq++
-		err := send(&Message{
-			Kind: KindAllSessionData, SessionID: "SESSION-STATE", Timestamp: snapT,
-			Transfer: id, Seq: seq, Sessions: chunk,
-		})
-		total += len(chunk)
-		chunk, bytes = chunk[:0], 0
-		return err
-	}
-	for _, s := range list {
-		if !s.Valid() {
-			continue
-		}
-		b, err := encMode.Marshal(s.Snapshot())
+	var (
+		err        error
+		seq, total int
+	)
+	for c := range out {
 		if err != nil {
-			m.log.Warn().Err(err).Str("session_id", session.LogID(s.ID())).Msg("cannot encode session for state transfer")
+			continue // drain; the producer stops on cancel
+		}
+		if err = send(KindAllSessionData, c.b); err != nil {
+			cancel()
 			continue
 		}
-		if len(chunk) > 0 && (len(chunk) >= m.cfg.SendAllSessionsSize || bytes+len(b) > m.cfg.SendAllSessionsBytes) {
-			if err := flush(); err != nil {
-				m.abortSend(to, err, total)
-				return
-			}
-		}
-		chunk = append(chunk, b)
-		bytes += len(b)
+		seq++
+		total += c.n
 	}
-	if len(chunk) > 0 {
-		if err := flush(); err != nil {
-			m.abortSend(to, err, total)
-			return
+	wg.Wait()
+	if err == nil {
+		var b []byte
+		b, err = Encode(m.stamp(&Message{
+			Kind: KindAllSessionTransferComplete, SessionID: "SESSION-STATE-TRANSFERRED", Timestamp: snapT,
+			Transfer: id, Seq: seq, Count: total,
+		}))
+		if err == nil {
+			err = send(KindAllSessionTransferComplete, b)
 		}
 	}
-	err := send(&Message{
-		Kind: KindAllSessionTransferComplete, SessionID: "SESSION-STATE-TRANSFERRED", Timestamp: snapT,
-		Transfer: id, Seq: seq, Count: total,
-	})
 	if err != nil {
-		m.abortSend(to, err, total)
+		m.stats.transfersAborted.Add(1)
+		m.log.Warn().Err(err).Str("peer", to).Int("sessions", total).Msg("session state transfer aborted")
 		return
 	}
 	m.stats.transfersServed.Add(1)
@@ -418,7 +457,11 @@ func (m *Manager) sendAllSessions(to string, id uint64) {
 		Msg("session state sent")
 }
 
-func (m *Manager) abortSend(to string, err error, sent int) {
-	m.stats.transfersAborted.Add(1)
-	m.log.Warn().Err(err).Str("peer", to).Int("sessions", sent).Msg("session state transfer aborted")
+// recordSize is an upper bound of r's encoded size, for cutting chunks.
+func recordSize(r *session.Record) int {
+	n := 64 + len(r.ID) + len(r.Principal) + len(r.AuthType)
+	for k, v := range r.Attrs {
+		n += 18 + len(k) + len(v)
+	}
+	return n
 }

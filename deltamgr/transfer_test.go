@@ -422,10 +422,9 @@ func TestStateTransferIncompleteNotReportedComplete(t *testing.T) {
 			return
 		}
 		go func() {
-			var recs [][]byte
+			var recs []session.Record
 			for i := range 2 {
-				b, _ := encMode.Marshal(session.Record{ID: fmt.Sprintf("S%d.liar", i)})
-				recs = append(recs, b)
+				recs = append(recs, session.Record{ID: fmt.Sprintf("S%d.liar", i)})
 			}
 			d, _ := Encode(&Message{Kind: KindAllSessionData, Context: m.Context, Transfer: m.Transfer, Seq: 1, Sessions: recs, Timestamp: 5})
 			c, _ := Encode(&Message{Kind: KindAllSessionTransferComplete, Context: m.Context, Transfer: m.Transfer, Seq: 1, Count: 3, Timestamp: 5})

@@ -256,3 +256,37 @@ func waitLog(t *testing.T, b *syncBuf, pattern string, done chan int) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestDemoFallsBackToAFreePort(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	taken := ln.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithCancel(context.Background())
+	var sout, serr syncBuf
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"gomcat", "demo", "--http-port", strconv.Itoa(taken)}, &sout, &serr)
+	}()
+	waitLog(t, &sout, `open +http://127\.0\.0\.1:[0-9]+/`, done)
+	out := sout.String()
+	if !strings.Contains(out, fmt.Sprintf("port %d is taken; using", taken)) {
+		t.Fatalf("no fallback notice:\n%s", out)
+	}
+	url := regexp.MustCompile(`open +(http://\S+)/`).FindStringSubmatch(out)[1]
+	home := regexp.MustCompile(`home (\S+)`).FindStringSubmatch(out)[1]
+	resp, err := http.Get(url + "/node")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("demo exited %d: %s", code, serr.String())
+	}
+	if _, err := os.Stat(home); !os.IsNotExist(err) {
+		t.Fatalf("demo home %s left behind: %v", home, err)
+	}
+}

@@ -49,7 +49,8 @@ func (m *Message) sync() bool  { return m.Options&OptAsync == 0 && m.Options&Opt
 // Handler handles the messages a Receiver gets, like http.Handler.
 // ServeMessage is called on the connection's goroutine, one message at a
 // time per connection, in the order sent; different peers are served
-// concurrently. For a use_ack|sync message its error goes back to the
+// concurrently. The handler owns m.Payload but must not keep m itself
+// after returning. For a use_ack|sync message its error goes back to the
 // sender as a FAIL-ACK; for other modes it is only counted and logged.
 // ctx ends when the Receiver stops.
 type Handler interface {

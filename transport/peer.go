@@ -53,7 +53,7 @@ type pconn struct {
 }
 
 // enqueue appends it to the queue, waiting for space until deadline or ctx.
-func (p *peer) enqueue(ctx context.Context, it *item, deadline time.Time) error {
+func (p *peer) enqueue(ctx context.Context, it *item) error {
 	var timer *time.Timer
 	p.mu.Lock()
 	for !p.closed && p.bytes > 0 && p.bytes+len(it.buf) > p.s.cfg.MaxQueueBytes {
@@ -63,7 +63,7 @@ func (p *peer) enqueue(ctx context.Context, it *item, deadline time.Time) error 
 		ch := p.space
 		p.mu.Unlock()
 		if timer == nil {
-			timer = time.NewTimer(time.Until(deadline))
+			timer = time.NewTimer(p.s.cfg.Timeout)
 			defer timer.Stop()
 		}
 		select {
@@ -94,12 +94,13 @@ func (p *peer) enqueue(ctx context.Context, it *item, deadline time.Time) error 
 }
 
 // wait blocks until it is acknowledged, fails, or the deadline or ctx ends.
-func (p *peer) wait(ctx context.Context, it *item, deadline time.Time) error {
-	timer := time.NewTimer(time.Until(deadline))
+func (p *peer) wait(ctx context.Context, it *item) error {
+	timer := time.NewTimer(p.s.cfg.Timeout)
 	defer timer.Stop()
 	var err error
 	select {
 	case err = <-it.done:
+		p.s.putItem(it)
 		return err
 	case <-timer.C:
 		err = ErrTimeout
@@ -109,7 +110,9 @@ func (p *peer) wait(ctx context.Context, it *item, deadline time.Time) error {
 	p.mu.Lock()
 	if it.finished {
 		p.mu.Unlock()
-		return <-it.done
+		err = <-it.done
+		p.s.putItem(it)
+		return err
 	}
 	it.cancelled = true // the writer skips it if not yet written
 	p.mu.Unlock()

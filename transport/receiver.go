@@ -338,30 +338,35 @@ type session struct {
 	sealer *seal.Sealer
 	log    zerolog.Logger
 	peer   hello
-	buf    []byte // frame body
-	plain  []byte // opened body (sealed connections)
+	buf    []byte // sealed frame body, reused
+	plain  []byte // ack envelope scratch (sealed connections)
 	out    []byte // ack encoding scratch
 }
 
 // next reads and decodes one frame. The envelope payload aliases the
 // session's buffers.
 func (s *session) next() (envelope, error) {
-	var err error
-	s.buf, err = readFrame(s.br, s.buf, s.r.cfg.MaxFrameSize, s.dc.arm)
+	// Unsealed, each body is read into a new buffer (exactly its size up
+	// to 64 KiB) that the payload aliases, so the handler can own the
+	// payload without a copy; sealed, the body is read into a reused
+	// buffer and opened into a new one.
+	var buf []byte
+	if s.sealer != nil {
+		buf = s.buf
+	}
+	body, err := readFrame(s.br, buf, s.r.cfg.MaxFrameSize, s.dc.arm)
 	s.dc.disarm()
 	if err != nil {
 		return envelope{}, err
 	}
-	if cap(s.buf) > 4*initialBodyCap && len(s.buf) < initialBodyCap {
-		s.buf = nil // don't keep a big frame's buffer for small ones
-	}
-	body := s.buf
 	if s.sealer != nil {
-		s.plain, err = s.sealer.OpenAD(s.plain[:0], body, []byte(sealAD))
+		if cap(body) <= 4*initialBodyCap {
+			s.buf = body // keep a big frame's buffer only for big ones
+		}
+		body, err = s.sealer.OpenAD(make([]byte, 0, len(body)-seal.Overhead), body, []byte(sealAD))
 		if err != nil {
 			return envelope{}, &ProtocolError{Reason: "frame does not open with the cluster key", Err: err}
 		}
-		body = s.plain
 	}
 	return decodeEnvelope(body)
 }
@@ -388,6 +393,7 @@ func (s *session) handshake() error {
 // loop handles frames until the connection ends.
 func (s *session) loop(ctx context.Context, st *stream) error {
 	var unacked uint64 // highest async id received and not yet acked
+	var m Message      // reused: handlers must not keep m, only m.Payload
 	for {
 		if unacked != 0 && s.br.Buffered() == 0 {
 			// About to wait for the network: confirm the async messages
@@ -414,7 +420,7 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 		default:
 			return &ProtocolError{Reason: "unexpected frame type " + strconv.Itoa(int(e.typ))}
 		}
-		m := Message{Channel: e.ch, Options: int(e.opts), ID: e.id}
+		m = Message{Channel: e.ch, Options: int(e.opts), ID: e.id}
 		ack := !m.async() && (m.Options&OptUseAck != 0 || m.Options&OptSync != 0 || m.Options == 0)
 		if e.id <= st.last {
 			// Re-sent after a reconnect and already handled: answer as
@@ -441,7 +447,7 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 			}
 			unacked = 0
 		}
-		m.Payload = append([]byte(nil), e.payload...)
+		m.Payload = e.payload[:len(e.payload):len(e.payload)] // owned by the handler
 		herr := s.r.h.ServeMessage(ctx, s.peer.peer, &m)
 		s.r.messages.Add(1)
 		if herr != nil {

@@ -39,14 +39,15 @@ type PeerStats struct {
 // every mode. Safe for concurrent use. Create it with NewSender; it dials
 // on demand; stop it with Stop.
 type Sender struct {
-	cfg     Config
-	log     zerolog.Logger
-	epoch   uint64
-	nextID  atomic.Uint64
-	items   sync.Pool
-	maxBody int // largest payload that fits a frame
+	cfg       Config
+	log       zerolog.Logger
+	epoch     uint64
+	nextID    atomic.Uint64
+	items     sync.Pool // async items
+	waitItems sync.Pool // items with a done channel
+	maxBody   int       // largest payload that fits a frame
 
-	mu     sync.Mutex // guards peers and closed; taken before any peer.mu
+	mu     sync.RWMutex // guards peers and closed; taken before any peer.mu
 	peers  map[string]*peer
 	closed bool
 
@@ -77,6 +78,7 @@ func NewSender(cfg Config) (*Sender, error) {
 		}
 	}
 	s.items.New = func() any { return new(item) }
+	s.waitItems.New = func() any { return &item{done: make(chan error, 1)} }
 	return s, nil
 }
 
@@ -114,15 +116,14 @@ func (s *Sender) send(ctx context.Context, addr string, typ frameType, ch Channe
 	}
 	async := opts&OptAsync != 0
 	it := s.newItem(typ, ch, opts, payload, !async)
-	deadline := time.Now().Add(s.cfg.Timeout)
-	if err := p.enqueue(ctx, it, deadline); err != nil {
+	if err := p.enqueue(ctx, it); err != nil {
 		s.putItem(it)
 		return fmt.Errorf("send to %s: %w", addr, err)
 	}
 	if async {
 		return nil
 	}
-	return p.wait(ctx, it, deadline)
+	return p.wait(ctx, it)
 }
 
 // ClosePeer drops addr (its member disappeared): the connection is closed
@@ -185,16 +186,22 @@ func (s *Sender) Stop(ctx context.Context) error {
 
 // peer returns addr's peer, creating it and its writer on first use.
 func (s *Sender) peer(addr string) (*peer, error) {
+	s.mu.RLock()
+	p, closed := s.peers[addr], s.closed
+	s.mu.RUnlock()
+	if p != nil && !closed {
+		return p, nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return nil, ErrClosed
 	}
-	if p := s.peers[addr]; p != nil {
+	if p = s.peers[addr]; p != nil {
 		return p, nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p := &peer{
+	p = &peer{
 		s:      s,
 		addr:   addr,
 		log:    s.log.With().Str("peer", addr).Logger(),
@@ -222,7 +229,7 @@ type item struct {
 func (s *Sender) newItem(typ frameType, ch Channel, opts int, payload []byte, wait bool) *item {
 	var it *item
 	if wait {
-		it = &item{done: make(chan error, 1)}
+		it = s.waitItems.Get().(*item)
 	} else {
 		it = s.items.Get().(*item)
 	}
@@ -257,12 +264,16 @@ func (s *Sender) message(it *item) *Message {
 	return m
 }
 
+// putItem recycles an item nobody references any more: an async item
+// once finished, a waited-for item once its waiter has the result.
 func (s *Sender) putItem(it *item) {
-	if it.done != nil {
-		return // a waiter may still read it
-	}
 	if cap(it.buf) > 4*writeBufSize {
 		it.buf = nil
+	}
+	if it.done != nil {
+		*it = item{buf: it.buf[:0], done: it.done} // done was drained by the waiter
+		s.waitItems.Put(it)
+		return
 	}
 	*it = item{buf: it.buf[:0]}
 	s.items.Put(it)

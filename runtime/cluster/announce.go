@@ -1,0 +1,124 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"net"
+	"strconv"
+
+	"github.com/gomcat/gomcat/transport"
+)
+
+// The announce is the cluster's own message on transport.ChannelProbe: a
+// member tells a peer its name, receiver address, HTTP URL and start time.
+// Static membership learns real names and start times from it (heartbeats
+// carry them with multicast). Layout, big-endian:
+//
+//	version(1)=1 | kind(1) | startedAt(8, unix ms) | port(2) |
+//	hostLen(1) host | nameLen(1) name | urlLen(2) url
+//
+// Kind values: append only.
+const (
+	announceVersion = 1
+	announceAsk     = 1 // announce, and ask the peer to announce back
+	announceReply   = 2
+	announceFixed   = 1 + 1 + 8 + 2
+)
+
+var errAnnounce = errors.New("cluster: malformed announce")
+
+type announcement struct {
+	kind      byte
+	startedAt int64
+	port      int
+	host      string
+	name      string
+	url       string
+}
+
+func (a announcement) append(dst []byte) []byte {
+	dst = append(dst, announceVersion, a.kind)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(a.startedAt))
+	dst = binary.BigEndian.AppendUint16(dst, uint16(a.port))
+	dst = append(dst, byte(len(a.host)))
+	dst = append(dst, a.host...)
+	dst = append(dst, byte(len(a.name)))
+	dst = append(dst, a.name...)
+	dst = binary.BigEndian.AppendUint16(dst, uint16(len(a.url)))
+	return append(dst, a.url...)
+}
+
+func decodeAnnouncement(b []byte) (announcement, error) {
+	var a announcement
+	if len(b) < announceFixed || b[0] != announceVersion || (b[1] != announceAsk && b[1] != announceReply) {
+		return a, errAnnounce
+	}
+	a.kind = b[1]
+	a.startedAt = int64(binary.BigEndian.Uint64(b[2:]))
+	a.port = int(binary.BigEndian.Uint16(b[10:]))
+	b = b[announceFixed:]
+	str := func(n int) (string, bool) {
+		if n > len(b) {
+			return "", false
+		}
+		s := string(b[:n])
+		b = b[n:]
+		return s, true
+	}
+	var ok bool
+	if len(b) < 1 {
+		return a, errAnnounce
+	}
+	n := int(b[0])
+	b = b[1:]
+	if a.host, ok = str(n); !ok || net.ParseIP(a.host) == nil {
+		return a, errAnnounce
+	}
+	if len(b) < 1 {
+		return a, errAnnounce
+	}
+	n = int(b[0])
+	b = b[1:]
+	if a.name, ok = str(n); !ok || validName(a.name) != nil {
+		return a, errAnnounce
+	}
+	if len(b) < 2 {
+		return a, errAnnounce
+	}
+	n = int(binary.BigEndian.Uint16(b))
+	b = b[2:]
+	if a.url, ok = str(n); !ok || len(b) != 0 || a.port == 0 {
+		return a, errAnnounce
+	}
+	return a, nil
+}
+
+// announce tells the member at addr who this member is (async).
+func (c *Cluster) announce(ctx context.Context, addr string, kind byte) {
+	a := announcement{kind: kind, startedAt: c.self.StartedAt, port: c.self.Port,
+		host: c.self.Host.String(), name: c.cfg.Name, url: c.cfg.HTTPURL}
+	err := c.sender.Send(ctx, addr, transport.Message{Channel: transport.ChannelProbe,
+		Options: transport.OptAsync, Payload: a.append(nil)})
+	if err != nil {
+		c.log.Debug().Err(err).Str("peer", addr).Msg("announce failed")
+	}
+}
+
+// onAnnounce feeds a peer's announce to a learning membership and answers
+// an ask. Other memberships ignore it.
+func (c *Cluster) onAnnounce(from transport.Peer, b []byte) error {
+	a, err := decodeAnnouncement(b)
+	if err != nil {
+		c.st.badAnnounces.Add(1)
+		return err
+	}
+	if c.state.Load() != stateStarted || c.learn == nil || a.name != from.Name {
+		return nil
+	}
+	c.learn.Learn(a.host, a.port, a.name, a.url, a.startedAt)
+	if a.kind == announceAsk {
+		c.announce(context.Background(), net.JoinHostPort(a.host, strconv.Itoa(a.port)), announceReply)
+	}
+	return nil
+}

@@ -1,0 +1,239 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/mcast"
+	"github.com/gomcat/gomcat/transport"
+)
+
+const (
+	stateNew = iota
+	stateStarted
+	stateStopped
+)
+
+// Cluster is Tomcat's SimpleTcpCluster: a transport Receiver and Sender, a
+// membership, and a failure detector that confirms membership changes with
+// TCP probes before they reach the consumers. Consumers (deltamgr,
+// farmdeploy) use a Port per channel. Safe for concurrent use.
+type Cluster struct {
+	cfg   Config
+	log   zerolog.Logger
+	probe func(ctx context.Context, host string, port int, timeout time.Duration) error
+
+	handlers [256]atomic.Pointer[DeliverFunc] // by channel
+	view     atomic.Pointer[view]             // published by the event loop
+	st       counters
+	state    atomic.Int32 // stateNew, stateStarted, stateStopped
+
+	mu       sync.Mutex // serialises Start and Stop; guards the fields below
+	receiver *transport.Receiver
+	sender   *transport.Sender
+	members  Membership
+	self     mcast.Member
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup // event loop and probes
+
+	// Written in Start before the event loop starts, then read-only.
+	learn   learner // non-nil for memberships that learn names over the transport
+	results chan probeResult
+	nudges  chan nudge
+	tab     *table // owned by the event loop
+}
+
+// New validates cfg and allocates a Cluster. No sockets, no goroutines
+// until Start.
+func New(cfg Config) (*Cluster, error) {
+	if cfg.Membership == nil {
+		cfg.Membership = Multicast{Config: mcast.DefaultConfig()}
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	c := &Cluster{
+		cfg:   cfg,
+		log:   cfg.Logger.With().Str("component", "cluster").Logger(),
+		probe: cfg.FailureDetector.Probe,
+	}
+	if c.probe == nil {
+		c.probe = mcast.Probe
+	}
+	c.view.Store(&view{byName: map[string]*rec{}})
+	return c, nil
+}
+
+// Start starts the cluster in Tomcat's order: the receiver first (its bound
+// port is what the membership advertises), then the sender, then the
+// membership; then it waits EstablishWait for the membership to form, or
+// until ctx ends (it then returns ctx.Err() with the cluster running: call
+// Stop). Register handlers (Handle) before Start. A failed Start stops what
+// it started; the Cluster cannot be started again.
+func (c *Cluster) Start(ctx context.Context) error {
+	c.mu.Lock()
+	switch c.state.Load() {
+	case stateStarted:
+		c.mu.Unlock()
+		return ErrStarted
+	case stateStopped:
+		c.mu.Unlock()
+		return ErrClosed
+	}
+	c.log.Info().Msg("Cluster is about to start")
+	if len(c.cfg.Key) == 0 {
+		c.log.Warn().Msg("cluster traffic is not sealed: the cluster trusts its network; " +
+			"set a cluster key (<Cluster key=\"…\"> or <Interceptor className=\"…EncryptInterceptor\" encryptionKey=\"…\">, " +
+			"--cluster-key or GOMCAT_CLUSTER_KEY: 32 hex digits or more) to authenticate and encrypt heartbeats and messages")
+	}
+	err := c.startLocked(ctx)
+	if err != nil {
+		c.state.Store(stateStopped)
+		c.stopLocked(context.WithoutCancel(ctx))
+		c.mu.Unlock()
+		return err
+	}
+	c.state.Store(stateStarted)
+	c.mu.Unlock()
+
+	if w := c.cfg.EstablishWait; w > 0 {
+		c.log.Info().Msgf("Sleeping for %d milliseconds to establish cluster membership", w.Milliseconds())
+		t := time.NewTimer(w)
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	c.log.Info().Int("members", len(c.view.Load().members)).Msg("Done sleeping, membership established")
+	return nil
+}
+
+func (c *Cluster) startLocked(ctx context.Context) error {
+	listen, advertise, err := c.addresses()
+	if err != nil {
+		return err
+	}
+	tc := c.cfg.transportConfig(listen)
+	c.receiver, err = transport.NewReceiver(tc, transport.HandlerFunc(c.serve))
+	if err != nil {
+		return err
+	}
+	if err := c.receiver.Start(ctx); err != nil {
+		return err
+	}
+	local := Local{
+		Member: mcast.LocalMember{Name: c.cfg.Name, Host: advertise.String(), Port: c.receiver.Port(), HTTPURL: c.cfg.HTTPURL},
+		Domain: c.cfg.Domain,
+		Key:    c.cfg.Key,
+		Logger: c.cfg.Logger,
+	}
+	c.members, err = c.cfg.Membership.NewMembership(local)
+	if err != nil {
+		return err
+	}
+	tc.Self.UniqueID = c.members.Local().UniqueID
+	tc.OnError = c.asyncFailed
+	if c.sender, err = transport.NewSender(tc); err != nil {
+		return err
+	}
+	c.learn, _ = c.members.(learner)
+	c.results = make(chan probeResult, 64)
+	c.nudges = make(chan nudge, 64)
+	c.tab = newTable()
+	if err := c.members.Start(ctx); err != nil {
+		return err
+	}
+	c.self = c.members.Local()
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	c.cancel = cancel
+	c.wg.Go(func() { c.run(runCtx) })
+	return nil
+}
+
+// addresses resolves the receiver's listen address and the address the
+// membership advertises: an explicit IP is both; "auto" is the membership's
+// interface address (never loopback unless bound to loopback) for both; ""
+// or an unspecified IP listens everywhere and advertises that address.
+func (c *Cluster) addresses() (listen string, advertise net.IP, err error) {
+	a := c.cfg.Transport.Address
+	ip := net.ParseIP(a)
+	switch {
+	case a == "auto":
+		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), "auto")
+		if err != nil {
+			return "", nil, fmt.Errorf("cluster: receiver address auto: %w", err)
+		}
+		return advertise.String(), advertise, nil
+	case a == "" || ip != nil && ip.IsUnspecified():
+		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), "auto")
+		if err != nil {
+			return "", nil, fmt.Errorf("cluster: receiver address %q: %w", a, err)
+		}
+		return a, advertise, nil
+	default:
+		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), a)
+		if err != nil {
+			return "", nil, fmt.Errorf("cluster: receiver address %q: %w", a, err)
+		}
+		return a, advertise, nil
+	}
+}
+
+// Stop stops the membership first (peers get the goodbye and drop this
+// member at once), then the event loop and probes, the sender (pending
+// async messages fail) and the receiver. Idempotent; returns early with an
+// error if ctx ends before every goroutine exited.
+func (c *Cluster) Stop(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.Swap(stateStopped) != stateStarted {
+		return nil
+	}
+	err := c.stopLocked(ctx)
+	c.log.Info().Msg("cluster stopped")
+	return err
+}
+
+func (c *Cluster) stopLocked(ctx context.Context) error {
+	var errs []error
+	if c.members != nil {
+		errs = append(errs, c.members.Stop(ctx))
+	}
+	if c.cancel != nil {
+		c.cancel()
+	}
+	done := make(chan struct{})
+	go func() { c.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		errs = append(errs, fmt.Errorf("cluster: stop: %w", ctx.Err()))
+	}
+	c.view.Store(&view{byName: map[string]*rec{}})
+	if c.sender != nil {
+		errs = append(errs, c.sender.Stop(ctx))
+	}
+	if c.receiver != nil {
+		errs = append(errs, c.receiver.Stop(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// Self returns this member's name.
+func (c *Cluster) Self() string { return c.cfg.Name }
+
+// Local returns this member as peers see it (zero before Start).
+func (c *Cluster) Local() mcast.Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.self
+}

@@ -1,0 +1,181 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/mcast"
+	"github.com/gomcat/gomcat/transport"
+)
+
+// Config configures a Cluster (Tomcat's SimpleTcpCluster). Pass it by value;
+// New copies it.
+type Config struct {
+	// Name is this member's name, the Engine's jvmRoute ([A-Za-z0-9._-],
+	// 1..128 bytes). Required.
+	Name string
+	// Domain is the cluster domain; members of other domains are ignored.
+	// It overrides the membership config's Domain. Default: "".
+	Domain string
+	// HTTPURL is the connector address advertised to balancers, e.g.
+	// "http://198.18.0.2:8091". Default: "".
+	HTTPURL string
+	// Membership builds the membership once the receiver is bound (its
+	// port is what the membership advertises). Default:
+	// Multicast{Config: mcast.DefaultConfig()}.
+	Membership MembershipConfig
+	// Transport configures the receiver and the senders. Address "auto"
+	// (or "") advertises the address of the interface the membership is
+	// bound to; "auto" also listens only there. Self, Key and OnError are
+	// set by the cluster. Default: transport.DefaultConfig() with Address
+	// "auto" (port 4000, autoBind 100).
+	Transport transport.Config
+	// SendOptions are Tomcat's channelSendOptions used when a Port send
+	// passes opts 0: 8 async, 2 use_ack, 6 use_ack|sync. Default: 8.
+	SendOptions int
+	// FailureDetector confirms membership changes with TCP probes.
+	FailureDetector FailureDetectorConfig
+	// EstablishWait is how long Start waits for the membership to form
+	// ("Sleeping for N milliseconds to establish cluster membership").
+	// 0 does not wait. Default: 2000ms.
+	EstablishWait time.Duration
+	// Key (16, 24 or 32 bytes) seals heartbeats and frames; it overrides
+	// the Key of the membership and transport configs. nil: the cluster
+	// trusts its network (one warning at Start). Default: nil.
+	Key []byte
+	// Logger receives the cluster's logs, and is handed to the membership
+	// and transport. Default: zerolog.Nop().
+	Logger zerolog.Logger
+}
+
+// FailureDetectorConfig is Tomcat's TcpFailureDetector.
+type FailureDetectorConfig struct {
+	// Enabled: when false, Added members join at once and Disappeared ones
+	// leave at once, unverified. Default: true.
+	Enabled bool
+	// ConnectTimeout bounds one TCP probe. Default: 1000ms.
+	ConnectTimeout time.Duration
+	// RecheckInterval is how often members whose receiver did not answer
+	// (not added) and suspects are probed again. Default: 500ms (the
+	// heartbeat frequency, as Tomcat re-checks on every heartbeat).
+	RecheckInterval time.Duration
+	// SuspectTimeout is how long a member whose heartbeats stopped but
+	// whose receiver still answers is kept. After it the member is removed
+	// even though something listens on its port: heartbeats are the source
+	// of truth, the probe only bridges heartbeat loss (and a process that
+	// took over the port must not keep a dead member as a ghost). Tomcat's
+	// removeSuspectsTimeout is 300 s but only stops re-checking (the member
+	// stays forever); Gomcat removes it. Default: 30s.
+	SuspectTimeout time.Duration
+	// Probe replaces mcast.Probe (tests). Default: nil = mcast.Probe.
+	Probe func(ctx context.Context, host string, port int, timeout time.Duration) error
+}
+
+// DefaultConfig returns Tomcat's SimpleTcpCluster defaults; Name is empty
+// and must be set.
+func DefaultConfig() Config {
+	tc := transport.DefaultConfig()
+	tc.Address = "auto"
+	return Config{
+		Membership:      Multicast{Config: mcast.DefaultConfig()},
+		Transport:       tc,
+		SendOptions:     transport.OptAsync,
+		FailureDetector: DefaultFailureDetectorConfig(),
+		EstablishWait:   2 * time.Second,
+		Logger:          zerolog.Nop(),
+	}
+}
+
+// DefaultFailureDetectorConfig returns TcpFailureDetector's defaults.
+func DefaultFailureDetectorConfig() FailureDetectorConfig {
+	return FailureDetectorConfig{
+		Enabled:         true,
+		ConnectTimeout:  time.Second,
+		RecheckInterval: 500 * time.Millisecond,
+		SuspectTimeout:  30 * time.Second,
+	}
+}
+
+// DefaultLocalConfig is DefaultConfig for one host and tests: multicast on
+// 127.0.0.1 with TTL 0 and fast timers (mcast.DefaultLocalConfig), the
+// receiver on 127.0.0.1 on a free port, no establish wait, re-checks every
+// 50ms and suspects kept 2s.
+func DefaultLocalConfig(name string) Config {
+	c := DefaultConfig()
+	c.Name = name
+	c.Membership = Multicast{Config: mcast.DefaultLocalConfig()}
+	c.Transport = transport.DefaultLocalConfig()
+	c.EstablishWait = 0
+	c.FailureDetector.ConnectTimeout = 500 * time.Millisecond
+	c.FailureDetector.RecheckInterval = 50 * time.Millisecond
+	c.FailureDetector.SuspectTimeout = 2 * time.Second
+	return c
+}
+
+// Validate reports every problem in c (errors.Join of ErrConfig-wrapped
+// errors), including those of the transport config.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrConfig}, a...)...))
+	}
+	if err := validName(c.Name); err != nil {
+		bad("Name: %v", err)
+	}
+	if c.SendOptions < 0 {
+		bad("SendOptions %d must be >= 0", c.SendOptions)
+	}
+	if c.EstablishWait < 0 {
+		bad("EstablishWait %v must be >= 0", c.EstablishWait)
+	}
+	if n := len(c.Key); n != 0 && n != 16 && n != 24 && n != 32 {
+		bad("Key is %d bytes, want 16, 24 or 32", n)
+	}
+	fd := c.FailureDetector
+	if fd.Enabled {
+		if fd.ConnectTimeout <= 0 {
+			bad("FailureDetector.ConnectTimeout %v must be > 0", fd.ConnectTimeout)
+		}
+		if fd.RecheckInterval <= 0 {
+			bad("FailureDetector.RecheckInterval %v must be > 0", fd.RecheckInterval)
+		}
+		if fd.SuspectTimeout <= 0 {
+			bad("FailureDetector.SuspectTimeout %v must be > 0", fd.SuspectTimeout)
+		}
+	}
+	if err := c.transportConfig("").Validate(); err != nil {
+		bad("Transport: %v", err)
+	}
+	return errors.Join(errs...)
+}
+
+// transportConfig is c.Transport with the cluster's fields filled in and
+// "auto" replaced by listen.
+func (c Config) transportConfig(listen string) transport.Config {
+	tc := c.Transport
+	if tc.Address == "auto" {
+		tc.Address = listen
+	}
+	tc.Key = c.Key
+	tc.Logger = c.Logger
+	tc.Self.Name = c.Name
+	return tc
+}
+
+// validName accepts jvmRoute-like names, as mcast does.
+func validName(s string) error {
+	if s == "" || len(s) > 128 {
+		return fmt.Errorf("must be 1..128 bytes, got %d", len(s))
+	}
+	for i := 0; i < len(s); i++ {
+		b := s[i]
+		if !(b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9' || b == '.' || b == '_' || b == '-') {
+			return fmt.Errorf("%q has %q; want [A-Za-z0-9._-]", s, b)
+		}
+	}
+	return nil
+}

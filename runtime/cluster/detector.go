@@ -1,0 +1,333 @@
+package cluster
+
+import (
+	"context"
+	"time"
+
+	"github.com/gomcat/gomcat/mcast"
+)
+
+// state is where an entry stands in the failure detector.
+type state uint8
+
+const (
+	statePending   state = iota // heard, receiver not confirmed: not a member
+	stateLive                   // a member
+	stateVerifying              // the membership lost it; probing its receiver
+	stateSuspect                // the membership lost it; its receiver answers
+)
+
+// entry is the event loop's record of one member name.
+type entry struct {
+	m       mcast.Member
+	addr    string
+	st      state
+	gen     uint64
+	probing bool      // a probe is in flight
+	warned  bool      // pending: "receiver does not answer" logged
+	since   time.Time // suspect: when verification found it alive
+}
+
+// table is the failure detector's state; only the event loop touches it.
+type table struct {
+	entries map[string]*entry // by member name
+	gens    map[string]uint64 // last generation per name, never reset
+	dropped uint64            // membership events dropped, last seen
+}
+
+func newTable() *table {
+	return &table{entries: map[string]*entry{}, gens: map[string]uint64{}}
+}
+
+type probeResult struct {
+	name string
+	id   [16]byte
+	err  error
+}
+
+// nudge asks the loop to probe a member a send could not reach.
+type nudge struct {
+	name string
+	gen  uint64
+}
+
+// run is the event loop: it owns the table, consumes membership events,
+// probe results and nudges, and re-checks on a ticker. It ends when ctx
+// ends (Stop).
+func (c *Cluster) run(ctx context.Context) {
+	events := c.members.Events()
+	every := c.cfg.FailureDetector.RecheckInterval
+	if every <= 0 {
+		every = 500 * time.Millisecond
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	c.publish()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-events:
+			if !ok {
+				events = nil // membership stopped
+				continue
+			}
+			c.onEvent(ctx, ev)
+		case r := <-c.results:
+			c.onProbe(ctx, r)
+		case n := <-c.nudges:
+			if e := c.tab.entries[n.name]; e != nil && e.gen == n.gen && e.st == stateLive && !e.probing {
+				c.startProbe(ctx, e)
+			}
+		case <-tick.C:
+			c.onTick(ctx)
+		}
+	}
+}
+
+func (c *Cluster) onEvent(ctx context.Context, ev mcast.Event) {
+	m := ev.Member
+	if m.Name == c.cfg.Name && m.UniqueID == c.self.UniqueID {
+		return
+	}
+	switch ev.Kind {
+	case mcast.Added:
+		c.st.added.Add(1)
+		c.added(ctx, m)
+	case mcast.Disappeared:
+		c.st.disappeared.Add(1)
+		c.disappeared(ctx, m)
+	case mcast.Left:
+		c.st.left.Add(1)
+		if e := c.find(m); e != nil {
+			c.remove(e, "left")
+		}
+	case mcast.Replaced:
+		c.st.replaced.Add(1)
+		c.replaced(ctx, ev.Old, m)
+	case mcast.Updated:
+		c.st.updated.Add(1)
+		if e := c.find(m); e != nil {
+			e.m = m
+			if e.st != statePending {
+				c.publish()
+			}
+		}
+	}
+}
+
+// find returns the entry of m's name if it is the same incarnation.
+func (c *Cluster) find(m mcast.Member) *entry {
+	if e := c.tab.entries[m.Name]; e != nil && e.m.UniqueID == m.UniqueID {
+		return e
+	}
+	return nil
+}
+
+// added handles a member the membership heard for the first time (or again
+// after it had lost it): it becomes a member once its receiver answers.
+func (c *Cluster) added(ctx context.Context, m mcast.Member) {
+	if e := c.tab.entries[m.Name]; e != nil {
+		if e.m.UniqueID == m.UniqueID {
+			e.m = m
+			if e.st == stateVerifying || e.st == stateSuspect {
+				e.st = stateLive
+				c.log.Debug().Str("member", m.Name).Msg("member heartbeats resumed")
+				c.publish()
+			}
+			return
+		}
+		c.remove(e, "restarted") // a new incarnation under the same name
+	}
+	e := &entry{m: m, addr: m.Addr(), st: statePending}
+	c.tab.entries[m.Name] = e
+	if !c.cfg.FailureDetector.Enabled {
+		c.admit(ctx, e)
+		return
+	}
+	c.startProbe(ctx, e)
+}
+
+// disappeared handles a member whose heartbeats stopped: verify first.
+func (c *Cluster) disappeared(ctx context.Context, m mcast.Member) {
+	e := c.find(m)
+	if e == nil {
+		return
+	}
+	switch e.st {
+	case statePending:
+		delete(c.tab.entries, m.Name)
+		c.log.Debug().Str("member", m.Name).Msg("member gone before its receiver answered")
+	case stateLive:
+		if !c.cfg.FailureDetector.Enabled {
+			c.remove(e, "expired")
+			return
+		}
+		c.log.Info().Str("member", m.Name).Msg("Received memberDisappeared[" + e.m.String() + "] message. Will verify.")
+		e.st = stateVerifying
+		c.publish()
+		if !e.probing {
+			c.startProbe(ctx, e)
+		}
+	}
+}
+
+// replaced handles a restart (same name or address, new unique id): the
+// old incarnation leaves and the new one joins at once. The same unique id
+// under a new name is a static member whose real name was learned.
+func (c *Cluster) replaced(ctx context.Context, old, m mcast.Member) {
+	oe := c.find(old)
+	if oe != nil && old.UniqueID == m.UniqueID {
+		delete(c.tab.entries, old.Name)
+		if e := c.tab.entries[m.Name]; e != nil {
+			c.remove(e, "renamed")
+		}
+		oe.m = m
+		c.tab.entries[m.Name] = oe
+		c.log.Debug().Str("member", m.Name).Str("was", old.Name).Msg("member name learned")
+		if oe.st != statePending {
+			c.tab.gens[m.Name]++
+			oe.gen = c.tab.gens[m.Name]
+			c.publish()
+		}
+		return
+	}
+	if oe != nil {
+		c.remove(oe, "restarted")
+	}
+	if e := c.tab.entries[m.Name]; e != nil {
+		c.remove(e, "restarted")
+	}
+	e := &entry{m: m, addr: m.Addr(), st: statePending}
+	c.tab.entries[m.Name] = e
+	c.admit(ctx, e)
+}
+
+// admit makes e a member.
+func (c *Cluster) admit(ctx context.Context, e *entry) {
+	e.st = stateLive
+	e.warned = false
+	c.tab.gens[e.m.Name]++
+	e.gen = c.tab.gens[e.m.Name]
+	c.publish()
+	c.log.Info().Str("member", e.m.Name).Msg("Replication member added: " + e.m.String())
+	if c.learn != nil {
+		c.announce(ctx, e.addr, announceAsk)
+	}
+}
+
+// remove drops e: from the view first (sends to it fail fast), then its
+// sender connection (pending messages fail with transport.ErrPeerClosed).
+func (c *Cluster) remove(e *entry, why string) {
+	delete(c.tab.entries, e.m.Name)
+	if e.st == statePending {
+		return
+	}
+	c.st.removed.Add(1)
+	c.publish()
+	c.sender.ClosePeer(e.addr)
+	c.log.Info().Str("member", e.m.Name).Str("reason", why).Msg("Replication member disappeared: " + e.m.String())
+}
+
+func (c *Cluster) startProbe(ctx context.Context, e *entry) {
+	e.probing = true
+	c.st.probes.Add(1)
+	host, port, timeout := e.m.Host.String(), e.m.Port, c.cfg.FailureDetector.ConnectTimeout
+	r := probeResult{name: e.m.Name, id: e.m.UniqueID}
+	c.wg.Go(func() {
+		r.err = c.probe(ctx, host, port, timeout)
+		select {
+		case c.results <- r:
+		case <-ctx.Done():
+		}
+	})
+}
+
+func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
+	e := c.tab.entries[r.name]
+	if e == nil || e.m.UniqueID != r.id {
+		return
+	}
+	e.probing = false
+	if r.err != nil {
+		c.st.probeFailures.Add(1)
+	}
+	switch e.st {
+	case statePending:
+		if r.err == nil {
+			c.admit(ctx, e)
+			return
+		}
+		c.st.notAdded.Add(1)
+		if !e.warned {
+			e.warned = true
+			c.log.Warn().Err(r.err).Str("member", e.m.Name).
+				Msg("member sends heartbeats but its receiver does not answer; not added until it does: " + e.m.String())
+		}
+	case stateLive: // probed after a failed send
+		if r.err != nil {
+			c.log.Warn().Err(r.err).Str("member", e.m.Name).Msg("member's receiver does not answer; removed until it does")
+			c.remove(e, "unreachable")
+			e.st, e.warned = statePending, true
+			c.tab.entries[e.m.Name] = e // heartbeats continue: re-probed on every tick
+		}
+	case stateVerifying:
+		if r.err == nil {
+			c.st.suspects.Add(1)
+			e.st = stateSuspect
+			e.since = time.Now()
+			c.log.Info().Str("member", e.m.Name).Msg("Verification complete. Member still alive[" + e.m.String() + "]")
+			c.publish()
+			return
+		}
+		c.log.Info().Err(r.err).Str("member", e.m.Name).Msg("Verification complete. Member disappeared[" + e.m.String() + "]")
+		c.remove(e, "expired")
+	case stateSuspect:
+		if r.err != nil {
+			c.remove(e, "expired")
+		}
+	}
+}
+
+// onTick re-probes pending members and suspects, times suspects out and
+// reconciles with the membership when it dropped events.
+func (c *Cluster) onTick(ctx context.Context) {
+	if d := c.members.Stats().EventsDropped; d != c.tab.dropped {
+		c.tab.dropped = d
+		c.reconcile(ctx)
+	}
+	if !c.cfg.FailureDetector.Enabled {
+		return
+	}
+	now := time.Now()
+	for _, e := range c.tab.entries {
+		switch {
+		case e.probing:
+		case e.st == statePending:
+			c.startProbe(ctx, e)
+		case e.st == stateSuspect && now.Sub(e.since) > c.cfg.FailureDetector.SuspectTimeout:
+			c.log.Info().Str("member", e.m.Name).Dur("suspect_for", now.Sub(e.since)).
+				Msg("suspect's heartbeats never resumed")
+			c.remove(e, "suspect timeout")
+		case e.st == stateSuspect:
+			c.startProbe(ctx, e)
+		}
+	}
+}
+
+// reconcile replays what the membership knows after it dropped events.
+func (c *Cluster) reconcile(ctx context.Context) {
+	c.log.Warn().Msg("membership events were dropped; reconciling with its member list")
+	heard := map[string]mcast.Member{}
+	for _, m := range c.members.Members() {
+		heard[m.Name] = m
+		if e := c.find(m); e == nil || e.st == stateVerifying || e.st == stateSuspect {
+			c.added(ctx, m)
+		}
+	}
+	for name, e := range c.tab.entries {
+		if m, ok := heard[name]; (!ok || m.UniqueID != e.m.UniqueID) && (e.st == statePending || e.st == stateLive) {
+			c.disappeared(ctx, e.m)
+		}
+	}
+}

@@ -1,0 +1,36 @@
+// Package cluster is Gomcat's SimpleTcpCluster: it composes a membership
+// (mcast.Service, or mcast.Static) with the transport's Receiver and Sender,
+// confirms membership changes with TCP probes (Tomcat's TcpFailureDetector),
+// and gives consumers one Port per channel (transport.ChannelSessions for
+// deltamgr, ChannelFarm for farmdeploy) that satisfies the Cluster interfaces
+// those packages declare. Inbound messages are routed by the envelope's
+// channel to the DeliverFunc registered with Handle.
+//
+// Types: Cluster (New, Handle, Start, Port, Members, Stats, Stop), Port (Self,
+// Members, Seniors, Send, Broadcast), Config, MembershipConfig (Multicast,
+// Static). Start order is Tomcat's: receiver (its bound port is advertised),
+// sender, membership, then the EstablishWait sleep; Stop runs it backwards,
+// membership first so peers get the goodbye at once.
+//
+// Failure detector (detector.go): Added → probe the receiver → member
+// ("Replication member added: …"), or not added and re-probed every
+// RecheckInterval while heartbeats continue; Disappeared → "Will verify." →
+// probe: answers → suspect (kept, re-probed, removed after SuspectTimeout
+// unless heartbeats resume), silent → removed ("Replication member
+// disappeared: …", and its sender connection closed); Left → removed at once;
+// Replaced → old removed and new added at once. Each name gets a new
+// generation whenever it becomes a member, so a send in flight to a member
+// that left fails with ErrNoSuchMember.
+//
+// Static membership learns peers' real names and start times from the
+// cluster's announce message on ChannelProbe (announce.go).
+//
+// Goroutines: the event loop (owns the member table; consumes membership
+// events, probe results, send-failure nudges and a RecheckInterval ticker;
+// publishes an immutable view that Ports read lock-free) and one short-lived
+// goroutine per probe. Start starts them; Stop cancels them and waits. The
+// membership and transport run their own (see their docs); Stop stops them.
+//
+// Locks: Cluster.mu (Start, Stop, Local, Stats) is never held by the event
+// loop; no lock is held while calling a DeliverFunc or the transport.
+package cluster

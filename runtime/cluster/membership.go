@@ -1,0 +1,82 @@
+package cluster
+
+import (
+	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/mcast"
+)
+
+// Membership is what the cluster needs from mcast's Service or Static (or a
+// test's fake): their common interface plus Local, this member as peers see
+// it (UniqueID from New; StartedAt from Start).
+type Membership interface {
+	mcast.Membership
+	Local() mcast.Member
+}
+
+// Local is what a MembershipConfig needs to build the membership.
+type Local struct {
+	Member mcast.LocalMember // name, advertised receiver host:port, HTTP URL
+	Domain string
+	Key    []byte // nil: clear heartbeats
+	Logger zerolog.Logger
+}
+
+// MembershipConfig builds the membership once the receiver is bound.
+type MembershipConfig interface {
+	// Bind is the IP of the interface the membership uses ("" = the
+	// interface of the route to the group). A receiver Address of "auto"
+	// resolves to it (mcast.AdvertiseAddress).
+	Bind() string
+	// NewMembership allocates the membership for l; no sockets, no
+	// goroutines (its Start opens them).
+	NewMembership(l Local) (Membership, error)
+}
+
+// Multicast is multicast membership (Tomcat's McastService). Config.Local,
+// Domain, Key, Logger and EstablishWait are set by the cluster (the cluster
+// does the establish wait itself).
+type Multicast struct{ Config mcast.Config }
+
+// Bind returns the multicast bind address.
+func (m Multicast) Bind() string { return m.Config.Bind }
+
+// NewMembership returns an mcast.Service for l.
+func (m Multicast) NewMembership(l Local) (Membership, error) {
+	c := m.Config
+	c.Local = l.Member
+	c.Domain = l.Domain
+	c.Key = l.Key
+	c.Logger = l.Logger
+	c.EstablishWait = 0
+	return mcast.New(c)
+}
+
+// Static is a fixed member list with TCP-probe liveness (Tomcat's
+// StaticMembershipService). Config.Local, Domain and Logger are set by the
+// cluster. Peers learn each other's names and start times over the
+// transport (the cluster's announce on ChannelProbe).
+type Static struct{ Config mcast.StaticConfig }
+
+// Bind is "" (no multicast interface): "auto" is the route's source address.
+func (s Static) Bind() string { return "" }
+
+// NewMembership returns an mcast.Static for l.
+func (s Static) NewMembership(l Local) (Membership, error) {
+	c := s.Config
+	c.Local = l.Member
+	c.Domain = l.Domain
+	c.Logger = l.Logger
+	return mcast.NewStatic(c)
+}
+
+// learner is mcast.Static's Learn: what a peer told about itself.
+type learner interface {
+	Learn(host string, port int, name, httpURL string, startedAt int64) bool
+}
+
+var (
+	_ Membership = (*mcast.Service)(nil)
+	_ Membership = (*mcast.Static)(nil)
+	_ learner    = (*mcast.Static)(nil)
+)

@@ -1,0 +1,73 @@
+package cluster
+
+import (
+	"slices"
+
+	"github.com/gomcat/gomcat/mcast"
+)
+
+// view is an immutable snapshot of the members, published by the event
+// loop after every change and read without locks by Ports.
+type view struct {
+	self    mcast.Member
+	members []*rec // live and suspect members, oldest first
+	byName  map[string]*rec
+	byAddr  map[string]*rec
+}
+
+// rec is one member in a view.
+type rec struct {
+	m       mcast.Member
+	addr    string // receiver "host:port", the Sender's key
+	gen     uint64 // per name, grows each time the name becomes a member
+	suspect bool
+}
+
+// publish builds and stores a new view from the table. Event loop only.
+func (c *Cluster) publish() {
+	v := &view{
+		self:   c.self,
+		byName: make(map[string]*rec, len(c.tab.entries)),
+		byAddr: make(map[string]*rec, len(c.tab.entries)),
+	}
+	for _, e := range c.tab.entries {
+		if e.st == statePending {
+			continue
+		}
+		r := &rec{m: e.m, addr: e.addr, gen: e.gen, suspect: e.st != stateLive}
+		v.members = append(v.members, r)
+		v.byName[e.m.Name] = r
+		v.byAddr[e.addr] = r
+	}
+	slices.SortFunc(v.members, func(a, b *rec) int {
+		switch {
+		case a.m.Older(b.m):
+			return -1
+		case b.m.Older(a.m):
+			return 1
+		}
+		return 0
+	})
+	c.view.Store(v)
+}
+
+// names returns the members' names, oldest first.
+func (v *view) names() []string {
+	out := make([]string, len(v.members))
+	for i, r := range v.members {
+		out[i] = r.m.Name
+	}
+	return out
+}
+
+// seniors returns the names of the members older than self by (StartedAt,
+// UniqueID): values carried in heartbeats, so both sides agree.
+func (v *view) seniors() []string {
+	var out []string
+	for _, r := range v.members {
+		if r.m.Older(v.self) {
+			out = append(out, r.m.Name)
+		}
+	}
+	return out
+}

@@ -3,7 +3,6 @@ package host
 import (
 	"context"
 	"errors"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -200,10 +199,12 @@ func removeUnpacked(dir string) {
 	}
 }
 
-// InstallBundle deploys (or redeploys, if the bundle's file was deployed
+// Install deploys (or redeploys, if the bundle's file was deployed
 // before) the bundle at file now, without waiting for the AppBase poller.
-// The farm deployer calls it after moving a received bundle into place.
-func (h *Host) InstallBundle(ctx context.Context, file string) error {
+// An unchanged file (same SHA-256) is a no-op; a failure leaves the
+// previous version running. With Uninstall it implements the farm
+// deployer's Installer.
+func (h *Host) Install(ctx context.Context, file string) error {
 	w := h.bundleWatcher()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -221,15 +222,16 @@ func (h *Host) InstallBundle(ctx context.Context, file string) error {
 	return nil
 }
 
-// RemoveBundle undeploys the context deployed from file (the file itself is
-// left alone).
-func (h *Host) RemoveBundle(ctx context.Context, file string) error {
+// Uninstall undeploys the context deployed from file (the file itself is
+// left alone). A file with nothing deployed from it is a no-op.
+func (h *Host) Uninstall(ctx context.Context, file string) error {
 	w := h.bundleWatcher()
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	d := w.done[file]
 	if d == nil || d.failed {
-		return fmt.Errorf("%w: no context deployed from %s", ErrNoContext, file)
+		delete(w.done, file)
+		return nil
 	}
 	delete(w.done, file)
 	err := h.Undeploy(ctx, d.path)

@@ -152,7 +152,7 @@ func TestBundleRoundTrip(t *testing.T) {
 	b.Close()
 
 	h := newHost(t, nil)
-	must(t, h.InstallBundle(context.Background(), file))
+	must(t, h.Install(context.Background(), file))
 	code, body, _ := get(t, h, "/shop/x")
 	if code != 200 || !strings.HasPrefix(body, "ctx=/shop path=/x") {
 		t.Fatalf("app: %d %q", code, body)
@@ -164,16 +164,16 @@ func TestBundleRoundTrip(t *testing.T) {
 	// Static-only bundle, same path: redeploy from the same file.
 	m.App = ""
 	must(t, WriteBundleFile(file, src, m))
-	must(t, h.InstallBundle(context.Background(), file))
+	must(t, h.Install(context.Background(), file))
 	if code, body, _ := get(t, h, "/shop/img/logo.svg"); code != 200 || body != "<svg/>" {
 		t.Fatalf("static: %d %q", code, body)
 	}
 	if code, _, _ := get(t, h, "/shop/META-INF/app.xml"); code != 404 {
 		t.Fatalf("manifest served: %d", code)
 	}
-	must(t, h.RemoveBundle(context.Background(), file))
+	must(t, h.Uninstall(context.Background(), file))
 	if len(h.Contexts()) != 0 {
-		t.Fatal("context left after RemoveBundle")
+		t.Fatal("context left after Uninstall")
 	}
 }
 

@@ -37,12 +37,16 @@ func TestAppBaseDeploysAtStartAndPolls(t *testing.T) {
 	// Removed: undeployed, unpacked dir removed.
 	must(t, os.Remove(filepath.Join(appBase, "b.gar")))
 	waitFor(t, func() bool { code, _, _ := get(t, h, "/b/"); return code == 404 })
-	entries, _ := os.ReadDir(filepath.Join(h.cfg.WorkDir, "b"))
-	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "bundle-") {
-			t.Fatalf("unpacked dir left: %s", e.Name())
+	// The unpacked dir goes right after the context stopped.
+	waitFor(t, func() bool {
+		entries, _ := os.ReadDir(filepath.Join(h.cfg.WorkDir, "b"))
+		for _, e := range entries {
+			if strings.HasPrefix(e.Name(), "bundle-") {
+				return false
+			}
 		}
-	}
+		return true
+	})
 	if len(h.Contexts()) != 1 {
 		t.Fatalf("contexts %+v", h.Contexts())
 	}

@@ -1,0 +1,205 @@
+package cluster_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/gomcat/gomcat/mcast"
+	"github.com/gomcat/gomcat/runtime/cluster"
+)
+
+func TestAddedAfterProbe(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	p := newPeer(t, "b", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	ll, _ := lb.find("Replication member added: ", "b")
+	if want := "Replication member added: " + p.m.String(); ll.Message != want || ll.Level != "info" {
+		t.Fatalf("log line %+v, want info %q", ll, want)
+	}
+	if got := c.Port(1).Members(); len(got) != 1 || got[0] != "b" {
+		t.Fatalf("Members = %v", got)
+	}
+	// A repeated Added is a no-op.
+	f.emit(mcast.Added, p.m)
+	f.emit(mcast.Updated, p.m)
+	waitFor(t, "events consumed", func() bool { return c.Stats().Updated == 1 })
+	if n := lb.count("Replication member added: ", "b"); n != 1 {
+		t.Fatalf("added logged %d times", n)
+	}
+}
+
+// (a) heartbeats stop, receiver answers: kept as a suspect, removed once
+// the receiver goes too.
+func TestSuspectKeptWhileReceiverAnswers(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	p := newPeer(t, "b", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	f.emit(mcast.Disappeared, p.m)
+	waitFor(t, "b suspect", func() bool { return state(c, "b") == "suspect" })
+	if lb.count("Received memberDisappeared["+p.m.String()+"] message. Will verify.", "b") != 1 ||
+		lb.count("Verification complete. Member still alive["+p.m.String()+"]", "b") != 1 {
+		t.Fatalf("missing verification lines:\n%v", lb.lines())
+	}
+	// Still a member for the consumers, several re-probes later.
+	probes := c.Stats().Probes
+	waitFor(t, "re-probes", func() bool { return c.Stats().Probes >= probes+3 })
+	if got := c.Port(1).Members(); len(got) != 1 || got[0] != "b" {
+		t.Fatalf("Members = %v, want [b]", got)
+	}
+	// Heartbeats resume: live again, no new "added".
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b live", func() bool { return state(c, "b") == "live" })
+	f.emit(mcast.Disappeared, p.m)
+	waitFor(t, "b suspect again", func() bool { return state(c, "b") == "suspect" })
+	p.close()
+	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	if lb.count("Replication member added: ", "b") != 1 || lb.count("Replication member disappeared: "+p.m.String(), "b") != 1 {
+		t.Fatalf("want one added and one disappeared line:\n%v", lb.lines())
+	}
+	if st := c.Stats(); st.Suspected != 2 || st.Removed != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// (b) heartbeats but no receiver: never added; warned once; added when
+// the receiver comes up while heartbeats continue.
+func TestHeartbeatsWithoutReceiverNotAdded(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	p := newPeer(t, "b", false)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "several failed probes", func() bool { return c.Stats().NotAdded >= 3 })
+	if state(c, "b") != "" || len(c.Port(1).Members()) != 0 {
+		t.Fatalf("b is a member without a receiver")
+	}
+	if n := lb.count("member sends heartbeats but its receiver does not answer", "b"); n != 1 {
+		t.Fatalf("warned %d times, want once", n)
+	}
+	if err := c.Port(1).Send(t.Context(), "b", []byte("x"), 6); !errors.Is(err, cluster.ErrNoSuchMember) {
+		t.Fatalf("send to non-member: %v", err)
+	}
+	p.reopen(t)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	// Gone before ever answering: dropped quietly.
+	q := newPeer(t, "c", false)
+	f.emit(mcast.Added, q.m)
+	waitFor(t, "c probed", func() bool { return lb.count("member sends heartbeats", "c") == 1 })
+	f.emit(mcast.Disappeared, q.m)
+	p2 := newPeer(t, "d", true)
+	f.emit(mcast.Added, p2.m)
+	waitFor(t, "d added", func() bool { return state(c, "d") == "live" })
+	if lb.count("Replication member disappeared", "c") != 0 || lb.count("Received memberDisappeared", "c") != 0 {
+		t.Fatalf("a never-added member was logged as disappeared")
+	}
+}
+
+// (c) receiver dead and heartbeats gone: removed after verification.
+func TestDeadMemberRemoved(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	p := newPeer(t, "b", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	p.close()
+	f.emit(mcast.Disappeared, p.m)
+	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	for _, want := range []string{
+		"Received memberDisappeared[" + p.m.String() + "] message. Will verify.",
+		"Verification complete. Member disappeared[" + p.m.String() + "]",
+		"Replication member disappeared: " + p.m.String(),
+	} {
+		if lb.count(want, "b") != 1 {
+			t.Fatalf("missing %q:\n%v", want, lb.lines())
+		}
+	}
+	if err := c.Port(1).Send(t.Context(), "b", []byte("x"), 8); !errors.Is(err, cluster.ErrNoSuchMember) {
+		t.Fatalf("send to removed member: %v", err)
+	}
+}
+
+func TestLeftRemovedAtOnce(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	p := newPeer(t, "b", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	f.emit(mcast.Left, p.m) // receiver still answers: no verification for a goodbye
+	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	ll, _ := lb.find("Replication member disappeared: ", "b")
+	if ll.Reason != "left" || lb.count("Received memberDisappeared", "") != 0 {
+		t.Fatalf("goodbye handled as %+v", ll)
+	}
+}
+
+func TestReplacedAtOnce(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	p := newPeer(t, "b", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	nm := p.m
+	nm.UniqueID[0]++
+	nm.StartedAt++
+	f.emit(mcast.Replaced, nm, p.m)
+	waitFor(t, "b replaced", func() bool {
+		ms := c.Members()
+		return len(ms) == 1 && ms[0].StartedAt.UnixMilli() == nm.StartedAt
+	})
+	if lb.count("Replication member disappeared: "+p.m.String(), "b") != 1 || lb.count("Replication member added: "+nm.String(), "b") != 1 {
+		t.Fatalf("want both lines:\n%v", lb.lines())
+	}
+	// A new incarnation heard as Added while the old one is a suspect
+	// replaces it too.
+	f.emit(mcast.Disappeared, nm)
+	waitFor(t, "b suspect", func() bool { return state(c, "b") == "suspect" })
+	n3 := nm
+	n3.UniqueID[0]++
+	f.emit(mcast.Added, n3)
+	waitFor(t, "b third incarnation", func() bool { return lb.count("Replication member added: "+n3.String(), "b") == 1 })
+	if state(c, "b") != "live" || lb.count("Replication member disappeared: "+nm.String(), "b") != 1 {
+		t.Fatalf("old suspect not replaced:\n%v", lb.lines())
+	}
+}
+
+func TestSuspectTimeout(t *testing.T) {
+	c, f, lb := startFake(t, "a", func(cfg *cluster.Config) { cfg.FailureDetector.SuspectTimeout = 100 * time.Millisecond })
+	p := newPeer(t, "b", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	f.emit(mcast.Disappeared, p.m)
+	waitFor(t, "b removed", func() bool { return lb.count("Replication member disappeared: ", "b") == 1 })
+	if ll, _ := lb.find("Replication member disappeared: ", "b"); ll.Reason != "suspect timeout" {
+		t.Fatalf("removed for %q", ll.Reason)
+	}
+}
+
+func TestDetectorDisabled(t *testing.T) {
+	c, f, lb := startFake(t, "a", func(cfg *cluster.Config) { cfg.FailureDetector.Enabled = false })
+	p := newPeer(t, "b", false) // no receiver: added anyway
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	f.emit(mcast.Disappeared, p.m)
+	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	if lb.count("Received memberDisappeared", "") != 0 || c.Stats().Probes != 0 {
+		t.Fatalf("probed with the detector off")
+	}
+}
+
+// A send waiting on a member that leaves fails with ErrNoSuchMember when
+// it leaves, not after the transport timeout.
+func TestSendInFlightFailsWhenMemberLeaves(t *testing.T) {
+	c, f, _ := startFake(t, "a", func(cfg *cluster.Config) { cfg.Transport.Timeout = time.Minute })
+	p := newPeer(t, "b", true) // accepts and closes: never acks
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	errc := make(chan error, 1)
+	go func() { errc <- c.Port(1).Send(context.Background(), "b", []byte("x"), 6) }()
+	waitFor(t, "send queued", func() bool {
+		st := c.Stats()
+		return len(st.Peers) == 1 && st.Peers[0].QueuedMessages == 1
+	})
+	f.emit(mcast.Left, p.m)
+	if err := <-errc; !errors.Is(err, cluster.ErrNoSuchMember) {
+		t.Fatalf("in-flight send: %v", err)
+	}
+}

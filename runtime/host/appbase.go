@@ -122,6 +122,25 @@ func (w *watcher) scan(ctx context.Context, initial bool) {
 			delete(w.seen, file)
 		}
 	}
+	if initial {
+		w.sweepStale()
+	}
+}
+
+// sweepStale removes unpacked bundle directories that no deployed bundle
+// uses (left by bundles removed while the node was down).
+func (w *watcher) sweepStale() {
+	inUse := map[string]bool{}
+	for _, d := range w.done {
+		inUse[d.dir] = true
+	}
+	dirs, _ := filepath.Glob(filepath.Join(w.h.cfg.WorkDir, "*", "bundle-*"))
+	for _, d := range dirs {
+		if !inUse[d] {
+			w.h.log.Debug().Str("dir", d).Msg("removing stale unpacked bundle")
+			removeUnpacked(d)
+		}
+	}
 }
 
 // deployFile deploys or redeploys one bundle; failures are logged once per

@@ -28,8 +28,9 @@
 // runs on its own goroutine. Stop cancels and waits for all of them.
 // Deliver runs on the caller's goroutine (the transport's).
 //
-// Locks: Manager.mu guards the session map; a per-entry send mutex
-// serialises the messages of one session (RequestCompleted, ChangeID,
-// Expire) so they leave in order. Order: entry.sendMu, then Manager.mu,
-// then the session's own lock. Listeners run with no manager lock held.
+// Locks: Manager.mu guards the bookkeeping (primary flags, aliases, the
+// transfer queue); a per-session send mutex serialises one session's
+// messages (RequestCompleted, ChangeID, Expire) so they leave in order.
+// Order: send mutex, Manager.mu, session.Store's lock, the session's lock.
+// Listeners run with no manager lock held.
 package deltamgr

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -500,5 +502,39 @@ func TestStopExpiresLocally(t *testing.T) {
 				t.Fatal("second Stop:", err)
 			}
 		})
+	}
+}
+
+// A struct set on n1 reads back equal on n2 (values are CBOR on every node).
+func TestGetAsStructOnPeer(t *testing.T) {
+	type item struct {
+		SKU   string
+		Qty   int
+		Added time.Time
+		Tags  map[string]string
+	}
+	type cart struct {
+		Owner string
+		Items []item
+	}
+	want := cart{Owner: "ann", Items: []item{{SKU: "X1", Qty: 2, Added: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC), Tags: map[string]string{"gift": "yes"}}}}
+	h := newHub(t)
+	ns := startNodes(t, h, []string{"n1", "n2"}, withSync())
+	s, err := ns[0].request(t, "", func(s *session.Session) { mustSet(t, s, "cart", want) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, ok, err := session.GetAs[cart](ns[1].m.Find(s.ID()), "cart")
+	if err != nil || !ok || !reflect.DeepEqual(got, want) {
+		t.Fatalf("GetAs on n2 = %+v %v %v, want %+v", got, ok, err, want)
+	}
+}
+
+func TestMaxSessionSize(t *testing.T) {
+	h := newHub(t)
+	ns := startNodes(t, h, []string{"n1"}, func(cfg *Config) { cfg.MaxSessionSize = 100 })
+	s, _ := ns[0].m.Create(context.Background())
+	if err := s.Set("big", strings.Repeat("x", 200)); !errors.Is(err, session.ErrTooLarge) {
+		t.Fatalf("Set over MaxSessionSize: %v", err)
 	}
 }

@@ -29,8 +29,13 @@ func (m *Manager) receive(_ context.Context, from string, msg *Message, size int
 			m.goRespondLocked(from, msg.Transfer)
 		case stateStopped:
 		default:
-			// Never dropped: answered as soon as our own transfer ended.
-			m.getAlls = append(m.getAlls, queued{from, msg})
+			// Answered as soon as our own transfer ended (Tomcat dropped
+			// them); the bound only guards memory against a flood.
+			if len(m.getAlls) < m.cfg.QueueLimit {
+				m.getAlls = append(m.getAlls, queued{from, msg})
+			} else {
+				m.stats.queueDrops.Add(1)
+			}
 		}
 		m.mu.Unlock()
 		return nil

@@ -17,7 +17,7 @@ import (
 	"net/http"
 	"os"
 
-	"github.com/gomcat/gomcat/cli"
+	"github.com/gomcat/gomcat/runtime/node/cli"
 	"github.com/gomcat/gomcat/runtime/host"
 	"github.com/gomcat/gomcat/runtime/session"
 )

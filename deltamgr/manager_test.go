@@ -538,3 +538,30 @@ func TestMaxSessionSize(t *testing.T) {
 		t.Fatalf("Set over MaxSessionSize: %v", err)
 	}
 }
+
+// A bare CREATED (Tomcat's form: no delta) creates an empty replica with
+// the context's timeout and the sender's creation time.
+func TestInboundCreatedWithoutDelta(t *testing.T) {
+	h := newHub(t)
+	n := newNode(t, h, "n1", func(cfg *Config) { cfg.MaxInactive = 7 * time.Minute })
+	n.start(t)
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	b, _ := Encode(&Message{Kind: KindCreated, Context: testCtx, SessionID: "C.n9", Created: at.UnixNano(), Timestamp: 1})
+	if err := n.router.Deliver(context.Background(), "n9", b); err != nil {
+		t.Fatal(err)
+	}
+	s := n.m.Find("C.n9")
+	if s == nil || s.MaxInactive() != 7*time.Minute || !s.CreatedAt().Equal(at) || n.m.IsPrimary(s) {
+		t.Fatalf("replica %v", s)
+	}
+	// ACCESSED, CHANGE_SESSION_ID and EXPIRED for unknown ids are counted, not errors.
+	for _, k := range []Kind{KindAccessed, KindChangeSessionID, KindExpired} {
+		b, _ := Encode(&Message{Kind: k, Context: testCtx, SessionID: "nope", NewID: "nope2"})
+		if err := n.router.Deliver(context.Background(), "n9", b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n.m.Stats().UnknownSession != 3 {
+		t.Fatalf("unknown-session count %d", n.m.Stats().UnknownSession)
+	}
+}

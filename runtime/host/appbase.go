@@ -32,6 +32,7 @@ type watcher struct {
 	mu     sync.Mutex // guards seen and done; held during a scan
 	seen   map[string]stamp
 	done   map[string]*deployed
+	errMsg string // last appBase read error, logged once
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -74,9 +75,13 @@ func (w *watcher) scan(ctx context.Context, initial bool) {
 	log := w.h.log
 	entries, err := os.ReadDir(w.h.cfg.AppBase)
 	if err != nil {
-		log.Warn().Err(err).Str("app_base", w.h.cfg.AppBase).Msg("cannot read appBase")
+		if err.Error() != w.errMsg {
+			w.errMsg = err.Error()
+			log.Warn().Err(err).Str("app_base", w.h.cfg.AppBase).Msg("cannot read appBase")
+		}
 		return
 	}
+	w.errMsg = ""
 	present := map[string]bool{}
 	for _, e := range entries {
 		name := e.Name()

@@ -30,5 +30,6 @@
 //     of covered hosts (its Start runs the state transfer, which blocks
 //     the connectors from opening, as in Tomcat);
 //   - a farmdeploy.Deployer (from conf.Cluster.Deployer) gets the
-//     ClusterHost's *host.Host as its Installer (Install, Uninstall) and starts after the hosts.
+//     ClusterHost's *host.Host as its Installer (Install, Uninstall)
+//     and starts after the hosts.
 package node

@@ -18,7 +18,7 @@ import (
 // in-flight request on SIGTERM.
 
 // cleanStopRE matches the node's last lifecycle line of a clean stop.
-const cleanStopRE = `(?i)server stopped|stopped in [0-9]+ ?ms`
+const cleanStopRE = `Server stopped in [0-9]+ ?ms`
 
 var sessionIDRE = regexp.MustCompile(`^[0-9A-F]{32}\.node1$`)
 
@@ -58,6 +58,7 @@ func TestNodeServesAcrossNamespacesAndStops(t *testing.T) {
 	}
 	io.WriteString(sc, "NOT-THE-COMMAND\n")
 	sc.Close()
+	n.WaitLog(t, `Invalid shutdown command`, 10*time.Second)
 	if code, body := Get(t, c, n.URL("/get?k=a")); code != 200 || body != "1" {
 		t.Errorf("/get after a wrong shutdown command: %d %q", code, body)
 	}
@@ -75,6 +76,7 @@ func TestNodeServesAcrossNamespacesAndStops(t *testing.T) {
 	if code := n.Wait(t, 30*time.Second); code != 0 {
 		t.Errorf("exit code after gomcat stop: %d, want 0", code)
 	}
+	n.WaitLogAfter(t, mark, `A valid shutdown command was received`, time.Second)
 	n.WaitLogAfter(t, mark, cleanStopRE, time.Second)
 	c.CloseIdleConnections()
 	if _, err := c.Get(n.URL("/get?k=a")); err == nil {

@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -25,6 +26,7 @@ var (
 const requireEnvVar = "GOMCAT_E2E"
 
 func TestMain(m *testing.M) {
+	flag.Parse() // testing.Verbose needs it
 	envReason = checkEnv()
 	if envReason == "" {
 		cleanupLeftovers(true)

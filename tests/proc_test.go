@@ -22,7 +22,7 @@ import (
 // haproxy, …): output captured in memory (ANSI-stripped, for WaitLog) and in
 // a file under t.TempDir; signals and waits by PID. t.Cleanup SIGKILLs (by
 // PID) a process still alive, fails the test on a race report and dumps the
-// log when the test failed. A Proc can be started again after it exited
+// log when the test failed (always, with GOMCAT_E2E_LOGS=1). A Proc can be started again after it exited
 // (Node.Start does): its log keeps every run.
 
 // Proc is a process started in a namespace, restartable.
@@ -322,7 +322,7 @@ func (p *Proc) cleanup() {
 	if strings.Contains(log, "WARNING: DATA RACE") {
 		t.Errorf("%s: the race detector reported a data race (see its log)", p.Label)
 	}
-	if t.Failed() {
+	if t.Failed() || os.Getenv("GOMCAT_E2E_LOGS") != "" {
 		const max = 64 << 10
 		if len(log) > max {
 			log = "…" + log[len(log)-max:]

@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"errors"
+	"syscall"
 	"time"
 
 	"github.com/gomcat/gomcat/mcast"
@@ -209,24 +211,24 @@ func (c *Cluster) admit(ctx context.Context, e *entry) {
 	e.warned = false
 	c.tab.gens[e.m.Name]++
 	e.gen = c.tab.gens[e.m.Name]
-	c.publish()
 	c.log.Info().Str("member", e.m.Name).Msg("Replication member added: " + e.m.String())
+	c.publish()
 	if c.learn != nil {
 		c.announce(ctx, e.addr, announceAsk)
 	}
 }
 
-// remove drops e: from the view first (sends to it fail fast), then its
-// sender connection (pending messages fail with transport.ErrPeerClosed).
+// remove drops e: from the view (sends to it fail fast), then its sender
+// connection (pending messages fail with transport.ErrPeerClosed).
 func (c *Cluster) remove(e *entry, why string) {
 	delete(c.tab.entries, e.m.Name)
 	if e.st == statePending {
 		return
 	}
 	c.st.removed.Add(1)
+	c.log.Info().Str("member", e.m.Name).Str("reason", why).Msg("Replication member disappeared: " + e.m.String())
 	c.publish()
 	c.sender.ClosePeer(e.addr)
-	c.log.Info().Str("member", e.m.Name).Str("reason", why).Msg("Replication member disappeared: " + e.m.String())
 }
 
 func (c *Cluster) startProbe(ctx context.Context, e *entry) {
@@ -236,6 +238,9 @@ func (c *Cluster) startProbe(ctx context.Context, e *entry) {
 	r := probeResult{name: e.m.Name, id: e.m.UniqueID}
 	c.wg.Go(func() {
 		r.err = c.probe(ctx, host, port, timeout)
+		if errors.Is(r.err, syscall.ECONNRESET) { // answered, then reset (a busy backlog): ask again
+			r.err = c.probe(ctx, host, port, timeout)
+		}
 		select {
 		case c.results <- r:
 		case <-ctx.Done():

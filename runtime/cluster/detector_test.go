@@ -39,10 +39,11 @@ func TestSuspectKeptWhileReceiverAnswers(t *testing.T) {
 	f.emit(mcast.Added, p.m)
 	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	f.emit(mcast.Disappeared, p.m)
-	waitFor(t, "b suspect", func() bool { return state(c, "b") == "suspect" })
-	if lb.count("Received memberDisappeared["+p.m.String()+"] message. Will verify.", "b") != 1 ||
-		lb.count("Verification complete. Member still alive["+p.m.String()+"]", "b") != 1 {
-		t.Fatalf("missing verification lines:\n%v", lb.lines())
+	waitFor(t, "b verified", func() bool {
+		return lb.count("Verification complete. Member still alive["+p.m.String()+"]", "b") == 1
+	})
+	if state(c, "b") != "suspect" || lb.count("Received memberDisappeared["+p.m.String()+"] message. Will verify.", "b") != 1 {
+		t.Fatalf("state %q; lines:\n%v", state(c, "b"), lb.lines())
 	}
 	// Still a member for the consumers, several re-probes later.
 	probes := c.Stats().Probes
@@ -54,7 +55,7 @@ func TestSuspectKeptWhileReceiverAnswers(t *testing.T) {
 	f.emit(mcast.Added, p.m)
 	waitFor(t, "b live", func() bool { return state(c, "b") == "live" })
 	f.emit(mcast.Disappeared, p.m)
-	waitFor(t, "b suspect again", func() bool { return state(c, "b") == "suspect" })
+	waitFor(t, "b suspect again", func() bool { return c.Stats().Suspected == 2 })
 	p.close()
 	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
 	if lb.count("Replication member added: ", "b") != 1 || lb.count("Replication member disappeared: "+p.m.String(), "b") != 1 {
@@ -151,7 +152,7 @@ func TestReplacedAtOnce(t *testing.T) {
 	// A new incarnation heard as Added while the old one is a suspect
 	// replaces it too.
 	f.emit(mcast.Disappeared, nm)
-	waitFor(t, "b suspect", func() bool { return state(c, "b") == "suspect" })
+	waitFor(t, "b suspect", func() bool { return c.Stats().Suspected == 1 })
 	n3 := nm
 	n3.UniqueID[0]++
 	f.emit(mcast.Added, n3)

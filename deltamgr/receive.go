@@ -123,6 +123,10 @@ func (m *Manager) applyDelta(msg *Message, now time.Time) {
 		d = *msg.Delta
 	}
 	m.mu.Lock()
+	if m.state == stateStopped {
+		m.mu.Unlock()
+		return
+	}
 	s := m.store.Get(id)
 	var e *entry
 	if s != nil {

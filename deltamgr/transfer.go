@@ -241,6 +241,11 @@ func (m *Manager) receiveChunk(from string, msg *Message) error {
 	news := make([]*session.Session, len(recs))
 	var olds []*session.Session
 	m.mu.Lock()
+	if m.state == stateStopped || m.xfer != x {
+		m.mu.Unlock()
+		m.stats.staleChunks.Add(1)
+		return nil
+	}
 	for i, r := range recs {
 		s := session.FromRecord(r, m.opts)
 		if old := m.store.Put(s); old != nil {
@@ -250,11 +255,9 @@ func (m *Manager) receiveChunk(from string, msg *Message) error {
 		m.meta[s] = &entry{announced: true, lastReplicated: now}
 		news[i] = s
 	}
-	if m.xfer == x {
-		x.sessions += len(recs)
-		x.chunks++
-		x.snapshot = msg.Timestamp
-	}
+	x.sessions += len(recs)
+	x.chunks++
+	x.snapshot = msg.Timestamp
 	m.mu.Unlock()
 	for _, old := range olds {
 		old.Expire(false)

@@ -8,6 +8,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +28,10 @@ func TestNodeServesAcrossNamespacesAndStops(t *testing.T) {
 	nt := NewNet(t, 2)
 	a, b := nt.NS[0], nt.NS[1]
 	n := StartNode(t, a, NodeOptions{Route: "node1"})
+	// InitNode put multicast on the namespace's own address, not loopback.
+	if out, err := n.Gomcat(t, "configtest", "--home", n.Home); err != nil || !strings.Contains(out, a.Addr.String()) {
+		t.Errorf("configtest does not show multicast bound to %s: %v\n%s", a.Addr, err, out)
+	}
 	c := b.HTTPClient(true)
 	defer c.CloseIdleConnections()
 

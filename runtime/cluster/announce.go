@@ -15,15 +15,18 @@ import (
 // Static membership learns real names and start times from it (heartbeats
 // carry them with multicast). Layout, big-endian:
 //
-//	version(1)=1 | kind(1) | startedAt(8, unix ms) | port(2) |
-//	hostLen(1) host | nameLen(1) name | urlLen(2) url
+//	version(1)=1 | kind(1) | startedAt(8, unix ms) | uniqueID(16) |
+//	port(2) | hostLen(1) host | nameLen(1) name | urlLen(2) url
+//
+// Static membership derives peers' unique ids from their addresses; the
+// announced id replaces it in the age order, so Seniors agree on both sides.
 //
 // Kind values: append only.
 const (
 	announceVersion = 1
 	announceAsk     = 1 // announce, and ask the peer to announce back
 	announceReply   = 2
-	announceFixed   = 1 + 1 + 8 + 2
+	announceFixed   = 1 + 1 + 8 + 16 + 2
 )
 
 var errAnnounce = errors.New("cluster: malformed announce")
@@ -31,6 +34,7 @@ var errAnnounce = errors.New("cluster: malformed announce")
 type announcement struct {
 	kind      byte
 	startedAt int64
+	id        [16]byte
 	port      int
 	host      string
 	name      string
@@ -40,6 +44,7 @@ type announcement struct {
 func (a announcement) append(dst []byte) []byte {
 	dst = append(dst, announceVersion, a.kind)
 	dst = binary.BigEndian.AppendUint64(dst, uint64(a.startedAt))
+	dst = append(dst, a.id[:]...)
 	dst = binary.BigEndian.AppendUint16(dst, uint16(a.port))
 	dst = append(dst, byte(len(a.host)))
 	dst = append(dst, a.host...)
@@ -56,7 +61,8 @@ func decodeAnnouncement(b []byte) (announcement, error) {
 	}
 	a.kind = b[1]
 	a.startedAt = int64(binary.BigEndian.Uint64(b[2:]))
-	a.port = int(binary.BigEndian.Uint16(b[10:]))
+	copy(a.id[:], b[10:26])
+	a.port = int(binary.BigEndian.Uint16(b[26:]))
 	b = b[announceFixed:]
 	str := func(n int) (string, bool) {
 		if n > len(b) {
@@ -96,7 +102,7 @@ func decodeAnnouncement(b []byte) (announcement, error) {
 
 // announce tells the member at addr who this member is (async).
 func (c *Cluster) announce(ctx context.Context, addr string, kind byte) {
-	a := announcement{kind: kind, startedAt: c.self.StartedAt, port: c.self.Port,
+	a := announcement{kind: kind, startedAt: c.self.StartedAt, id: c.self.UniqueID, port: c.self.Port,
 		host: c.self.Host.String(), name: c.cfg.Name, url: c.cfg.HTTPURL}
 	err := c.sender.Send(ctx, addr, transport.Message{Channel: transport.ChannelProbe,
 		Options: transport.OptAsync, Payload: a.append(nil)})
@@ -116,9 +122,13 @@ func (c *Cluster) onAnnounce(from transport.Peer, b []byte) error {
 	if c.state.Load() != stateStarted || c.learn == nil || a.name != from.Name {
 		return nil
 	}
+	addr := net.JoinHostPort(a.host, strconv.Itoa(a.port))
+	c.idMu.Lock()
+	c.ids[addr] = a.id
+	c.idMu.Unlock()
 	c.learn.Learn(a.host, a.port, a.name, a.url, a.startedAt)
 	if a.kind == announceAsk {
-		c.announce(context.Background(), net.JoinHostPort(a.host, strconv.Itoa(a.port)), announceReply)
+		c.announce(context.Background(), addr, announceReply)
 	}
 	return nil
 }

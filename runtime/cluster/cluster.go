@@ -48,6 +48,9 @@ type Cluster struct {
 	results chan probeResult
 	nudges  chan nudge
 	tab     *table // owned by the event loop
+
+	idMu sync.Mutex          // guards ids; a leaf lock
+	ids  map[string][16]byte // receiver addr -> unique id announced by a static peer
 }
 
 // New validates cfg and allocates a Cluster. No sockets, no goroutines
@@ -67,7 +70,8 @@ func New(cfg Config) (*Cluster, error) {
 	if c.probe == nil {
 		c.probe = mcast.Probe
 	}
-	c.view.Store(&view{byName: map[string]*rec{}})
+	c.view.Store(&view{})
+	c.ids = map[string][16]byte{}
 	return c, nil
 }
 
@@ -218,7 +222,7 @@ func (c *Cluster) stopLocked(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("cluster: stop: %w", ctx.Err()))
 	}
-	c.view.Store(&view{byName: map[string]*rec{}})
+	c.view.Store(&view{})
 	if c.sender != nil {
 		errs = append(errs, c.sender.Stop(ctx))
 	}

@@ -30,6 +30,9 @@ type entry struct {
 	since   time.Time // suspect: when verification found it alive
 }
 
+// provisional reports a static member whose name is still its address.
+func (e *entry) provisional() bool { return e.m.Name == e.addr }
+
 // table is the failure detector's state; only the event loop touches it.
 type table struct {
 	entries map[string]*entry // by member name
@@ -187,7 +190,10 @@ func (c *Cluster) replaced(ctx context.Context, old, m mcast.Member) {
 		oe.m = m
 		c.tab.entries[m.Name] = oe
 		c.log.Debug().Str("member", m.Name).Str("was", old.Name).Msg("member name learned")
-		if oe.st != statePending {
+		switch {
+		case oe.st == statePending && !oe.provisional() && !oe.probing:
+			c.admit(ctx, oe) // its receiver answered: it was waiting for its name
+		case oe.st != statePending:
 			c.tab.gens[m.Name]++
 			oe.gen = c.tab.gens[m.Name]
 			c.publish()
@@ -259,6 +265,12 @@ func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
 	}
 	switch e.st {
 	case statePending:
+		if r.err == nil && c.learn != nil && e.provisional() {
+			// A static member known by address only: ask its name first
+			// (asked again on every re-check until the reply renames it).
+			c.announce(ctx, e.addr, announceAsk)
+			return
+		}
 		if r.err == nil {
 			c.admit(ctx, e)
 			return

@@ -31,6 +31,7 @@
 // goroutine per probe. Start starts them; Stop cancels them and waits. The
 // membership and transport run their own (see their docs); Stop stops them.
 //
-// Locks: Cluster.mu (Start, Stop, Local, Stats) is never held by the event
-// loop; no lock is held while calling a DeliverFunc or the transport.
+// Locks: Cluster.mu (Start, Stop, Local, Stats) is never taken by the event
+// loop or the Ports; Cluster.idMu (static peers' announced ids) is a leaf.
+// No lock is held while calling a DeliverFunc or a Send.
 package cluster

@@ -30,11 +30,16 @@ func (c *Cluster) publish() {
 		byName: make(map[string]*rec, len(c.tab.entries)),
 		byAddr: make(map[string]*rec, len(c.tab.entries)),
 	}
+	c.idMu.Lock()
+	defer c.idMu.Unlock()
 	for _, e := range c.tab.entries {
 		if e.st == statePending {
 			continue
 		}
 		r := &rec{m: e.m, addr: e.addr, gen: e.gen, suspect: e.st != stateLive}
+		if id, ok := c.ids[e.addr]; ok && c.learn != nil {
+			r.m.UniqueID = id // the peer's own id, for the age order
+		}
 		v.members = append(v.members, r)
 		v.byName[e.m.Name] = r
 		v.byAddr[e.addr] = r

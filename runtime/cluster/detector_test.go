@@ -3,6 +3,7 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -202,5 +203,54 @@ func TestSendInFlightFailsWhenMemberLeaves(t *testing.T) {
 	f.emit(mcast.Left, p.m)
 	if err := <-errc; !errors.Is(err, cluster.ErrNoSuchMember) {
 		t.Fatalf("in-flight send: %v", err)
+	}
+}
+
+// Dropped membership events are made up for from the member list.
+func TestReconcileAfterDroppedEvents(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	p, q := newPeer(t, "b", true), newPeer(t, "c", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	q.close()
+	f.drop([]mcast.Member{q.m}, "b") // c's Added and b's Disappeared lost
+	waitFor(t, "b verified", func() bool { return c.Stats().Suspected == 1 })
+	waitFor(t, "c probed", func() bool { return lb.count("member sends heartbeats", "c") == 1 })
+	if lb.count("membership events were dropped", "") != 1 {
+		t.Fatalf("reconcile not logged:\n%v", lb.lines())
+	}
+}
+
+// A send that cannot reach a live member's receiver makes the detector
+// probe it; dead, it stops being a member until its receiver answers.
+func TestUnreachableSendProbes(t *testing.T) {
+	c, f, lb := startFake(t, "a", func(cfg *cluster.Config) { cfg.Transport.Timeout = 200 * time.Millisecond })
+	p := newPeer(t, "b", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	p.close()
+	if err := c.Port(1).Send(t.Context(), "b", []byte("x"), 2); err == nil {
+		t.Fatal("send to a dead receiver succeeded")
+	}
+	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	if ll, _ := lb.find("Replication member disappeared: ", "b"); ll.Reason != "unreachable" {
+		t.Fatalf("removed for %q", ll.Reason)
+	}
+	p.reopen(t) // heartbeats never stopped: back when the receiver answers
+	waitFor(t, "b back", func() bool { return state(c, "b") == "live" })
+	if n := lb.count("Replication member added: ", "b"); n != 2 {
+		t.Fatalf("added %d times", n)
+	}
+}
+
+// "auto" listens on, and advertises, the membership's interface address.
+func TestAutoAddress(t *testing.T) {
+	c, f, _ := startFake(t, "a", func(cfg *cluster.Config) { cfg.Transport.Address = "auto" })
+	l := f.Local()
+	if !l.Host.Equal(net.IPv4(127, 0, 0, 1)) || l.Port == 0 || c.Local().Port != l.Port {
+		t.Fatalf("advertised %v:%d", l.Host, l.Port)
+	}
+	if err := mcast.Probe(t.Context(), "127.0.0.1", l.Port, time.Second); err != nil {
+		t.Fatalf("receiver not on the advertised address: %v", err)
 	}
 }

@@ -97,6 +97,7 @@ type fakeMembership struct {
 	members map[string]mcast.Member
 	ev      chan mcast.Event
 	closed  bool
+	dropped uint64 // reported as Stats.EventsDropped
 }
 
 func newFake() *fakeMembership {
@@ -153,7 +154,24 @@ func (f *fakeMembership) Members() []mcast.Member {
 	return out
 }
 
-func (f *fakeMembership) Stats() mcast.Stats { return mcast.Stats{} }
+func (f *fakeMembership) Stats() mcast.Stats {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return mcast.Stats{EventsDropped: f.dropped}
+}
+
+// drop changes the member list as if the events had been dropped.
+func (f *fakeMembership) drop(add []mcast.Member, remove ...string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, m := range add {
+		f.members[m.Name] = m
+	}
+	for _, n := range remove {
+		delete(f.members, n)
+	}
+	f.dropped++
+}
 
 func (f *fakeMembership) Local() mcast.Member {
 	f.mu.Lock()

@@ -103,7 +103,7 @@ func (c *Cluster) sendTo(ctx context.Context, ch transport.Channel, to string, m
 	if cur := c.view.Load().byName[to]; cur == nil || cur.gen != r.gen {
 		return fmt.Errorf("send to %s: %w: %w", to, ErrNoSuchMember, err)
 	}
-	if errors.Is(err, transport.ErrUnreachable) {
+	if unreachable(err) {
 		c.nudge(to, r.gen)
 	}
 	return fmt.Errorf("send to %s: %w", to, err)
@@ -142,10 +142,17 @@ func (c *Cluster) nudge(name string, gen uint64) {
 	}
 }
 
+// unreachable reports send errors that may mean the member died: the
+// detector probes it (a probe that answers changes nothing).
+func unreachable(err error) bool {
+	return errors.Is(err, transport.ErrUnreachable) || errors.Is(err, transport.ErrTimeout) ||
+		errors.Is(err, transport.ErrQueueFull)
+}
+
 // asyncFailed is the Sender's OnError: an async message was lost.
 func (c *Cluster) asyncFailed(addr string, m *transport.Message, err error) {
 	c.st.channels[m.Channel].asyncFailures.Add(1)
-	if r := c.view.Load().byAddr[addr]; r != nil && errors.Is(err, transport.ErrUnreachable) {
+	if r := c.view.Load().byAddr[addr]; r != nil && unreachable(err) {
 		c.nudge(r.m.Name, r.gen)
 	}
 }

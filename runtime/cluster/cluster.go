@@ -42,6 +42,7 @@ type Cluster struct {
 	self     mcast.Member
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup // event loop and probes
+	stopped  chan struct{}  // closed by Stop: ends Start's establish wait
 
 	// Written in Start before the event loop starts, then read-only.
 	learn   learner // non-nil for memberships that learn names over the transport
@@ -72,6 +73,7 @@ func New(cfg Config) (*Cluster, error) {
 	}
 	c.view.Store(&view{})
 	c.ids = map[string][16]byte{}
+	c.stopped = make(chan struct{})
 	return c, nil
 }
 
@@ -79,7 +81,7 @@ func New(cfg Config) (*Cluster, error) {
 // port is what the membership advertises), then the sender, then the
 // membership; then it waits EstablishWait for the membership to form, or
 // until ctx ends (it then returns ctx.Err() with the cluster running: call
-// Stop). Register handlers (Handle) before Start. A failed Start stops what
+// Stop) or Stop is called (ErrClosed). Register handlers (Handle) before Start. A failed Start stops what
 // it started; the Cluster cannot be started again.
 func (c *Cluster) Start(ctx context.Context) error {
 	c.mu.Lock()
@@ -114,6 +116,8 @@ func (c *Cluster) Start(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-c.stopped:
+			return ErrClosed
 		case <-t.C:
 		}
 	}
@@ -145,7 +149,11 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 		return err
 	}
 	tc.Self.UniqueID = c.members.Local().UniqueID
-	tc.OnError = c.asyncFailed
+	if user := tc.OnError; user != nil {
+		tc.OnError = func(addr string, m *transport.Message, err error) { c.asyncFailed(addr, m, err); user(addr, m, err) }
+	} else {
+		tc.OnError = c.asyncFailed
+	}
 	if c.sender, err = transport.NewSender(tc); err != nil {
 		return err
 	}
@@ -202,6 +210,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	if c.state.Swap(stateStopped) != stateStarted {
 		return nil
 	}
+	close(c.stopped)
 	err := c.stopLocked(ctx)
 	c.log.Info().Msg("cluster stopped")
 	return err

@@ -318,6 +318,21 @@ func TestEstablishWait(t *testing.T) {
 	if err := c2.Start(ctx); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Start with a done ctx: %v", err)
 	}
+	// So does Stop.
+	cfg.Name, cfg.Membership = "c", fakeConfig{newFake()}
+	c3, err := cluster.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- c3.Start(t.Context()) }()
+	waitFor(t, "c3 started", func() bool { return c3.Local().Port != 0 })
+	if err := c3.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-errc; !errors.Is(err, cluster.ErrClosed) {
+		t.Fatalf("Start cut by Stop: %v", err)
+	}
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -334,5 +349,40 @@ func TestConfigValidate(t *testing.T) {
 	}
 	if err := cluster.DefaultLocalConfig("node1").Validate(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Consumers' Deliver methods are DeliverFuncs.
+var (
+	_ cluster.DeliverFunc = (*deltamgr.Router)(nil).Deliver
+	_ cluster.DeliverFunc = (*farmdeploy.Deployer)(nil).Deliver
+)
+
+// A member restarted under the same name (the old process never said
+// goodbye) replaces the old entry at once.
+func TestRestartReplaces(t *testing.T) {
+	group, port := testGroup()
+	a, b1 := mcastNode(t, group, port, "a", nil), mcastNode(t, group, port, "b", nil)
+	startAll(t, a, b1)
+	waitFor(t, "a sees b", sees(a, "b"))
+	old := a.c.Members()[0]
+	b2 := mcastNode(t, group, port, "b", nil)
+	startAll(t, b2)
+	waitFor(t, "a sees the new b", func() bool {
+		ms := a.c.Members()
+		return len(ms) == 1 && ms[0].UniqueID != old.UniqueID
+	})
+	if a.log.count("Replication member added: ", "b") != 2 || a.log.count("Replication member disappeared: ", "b") != 1 {
+		t.Fatalf("want two added lines and one disappeared:\n%v", a.log.lines())
+	}
+	if err := a.c.Port(1).Send(t.Context(), "b", []byte("to new b"), 6); err != nil {
+		t.Fatal(err)
+	}
+	if !b2.in.has("a:to new b") || b1.in.has("a:to new b") {
+		t.Fatal("message did not reach the new incarnation")
+	}
+	_ = b1.c.Stop(t.Context()) // the old one's goodbye does not remove the new one
+	if err := a.c.Port(1).Send(t.Context(), "b", []byte("still"), 6); err != nil {
+		t.Fatalf("after the old incarnation's goodbye: %v", err)
 	}
 }

@@ -30,8 +30,8 @@ type Config struct {
 	Membership MembershipConfig
 	// Transport configures the receiver and the senders. Address "auto"
 	// (or "") advertises the address of the interface the membership is
-	// bound to; "auto" also listens only there. Self, Key and OnError are
-	// set by the cluster. Default: transport.DefaultConfig() with Address
+	// bound to; "auto" also listens only there. Self, Key and Logger are
+	// set by the cluster; OnError, if set, is called after the cluster's. Default: transport.DefaultConfig() with Address
 	// "auto" (port 4000, autoBind 100).
 	Transport transport.Config
 	// SendOptions are Tomcat's channelSendOptions used when a Port send

@@ -117,7 +117,7 @@ func newFakeMembers() *fakeMembers {
 
 func (f *fakeMembers) Start(context.Context) error { return nil }
 func (f *fakeMembers) Stop(context.Context) error  { return nil }
-func (f *fakeMembers) Events() <-chan MemberEvent   { return f.ch }
+func (f *fakeMembers) Events() <-chan MemberEvent  { return f.ch }
 func (f *fakeMembers) Members() []MemberEvent {
 	f.mu.Lock()
 	defer f.mu.Unlock()

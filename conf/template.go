@@ -33,6 +33,10 @@ type TemplateParams struct {
 	// Home makes the farm and appBase directories absolute under it.
 	// Default: "" (relative to the home at run time).
 	Home string
+	// Standalone leaves the <Cluster> block out: a node whose sessions
+	// stay local (the baseline of "gomcat bench replication"). The
+	// cluster fields above are then unused. Default: false.
+	Standalone bool
 }
 
 // DefaultTemplateParams returns the values "gomcat init" uses unless told
@@ -55,7 +59,7 @@ type templateView struct {
 	JvmRoute, McastAddress, McastBind, Domain, ClusterKey string
 	HTTPPort, ShutdownPort, ReceiverPort, McastPort       int
 	McastTTL                                              int
-	FarmWatch                                             bool
+	FarmWatch, Standalone                                 bool
 	home                                                  string
 }
 
@@ -83,7 +87,7 @@ func Template(p TemplateParams) ([]byte, error) {
 		JvmRoute: escapeAttr(p.JvmRoute), McastAddress: escapeAttr(p.McastAddress),
 		McastBind: escapeAttr(p.McastBind), Domain: escapeAttr(p.Domain), ClusterKey: escapeAttr(p.ClusterKey),
 		HTTPPort: p.HTTPPort, ShutdownPort: p.ShutdownPort, ReceiverPort: p.ReceiverPort,
-		McastPort: p.McastPort, McastTTL: p.McastTTL, FarmWatch: p.FarmWatch, home: p.Home,
+		McastPort: p.McastPort, McastTTL: p.McastTTL, FarmWatch: p.FarmWatch, Standalone: p.Standalone, home: p.Home,
 	}
 	var b bytes.Buffer
 	if err := serverTemplate.Execute(&b, v); err != nil {

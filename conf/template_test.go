@@ -87,3 +87,36 @@ func TestInitFiles(t *testing.T) {
 		t.Errorf("ROOT.xml = %+v", c)
 	}
 }
+
+func TestTemplateStandalone(t *testing.T) {
+	p := DefaultTemplateParams()
+	p.JvmRoute, p.HTTPPort = "solo", 8099
+	clustered, err := Template(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Standalone = true
+	data, err := Template(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, warns, err := Parse("server.xml", data)
+	if err != nil || len(warns) != 0 {
+		t.Fatalf("rendered file: err %v, warnings %v", err, warns)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s.Cluster() != nil || strings.Contains(string(data), "<Cluster") {
+		t.Errorf("standalone template has a Cluster:\n%s", data)
+	}
+	if s.Engine().JvmRoute != "solo" || s.Connector().Port != 8099 || len(s.Engine().Hosts) != 1 {
+		t.Errorf("standalone template lost the engine or connector: %+v", s.Engine())
+	}
+	// Everything outside the Cluster block is the same file.
+	head, _, _ := strings.Cut(string(clustered), "\n\n      <!-- Session replication.")
+	_, tail, _ := strings.Cut(string(clustered), "</Cluster>")
+	if !strings.HasPrefix(string(data), head) || !strings.HasSuffix(string(data), tail) {
+		t.Errorf("standalone file differs outside the Cluster block:\n%s", data)
+	}
+}

@@ -49,26 +49,29 @@ const ReconcileInterval = 5 * time.Second
 // actively; a node that fails a connection is probed until it passes
 // Config.Health.Rise checks.
 func Membership(src MemberSource) Discovery {
-	return memberRun{
+	return memberRun[MemberEvent]{
 		start:   src.Start,
 		stop:    src.Stop,
 		events:  src.Events,
+		convert: func(e MemberEvent) (MemberEvent, bool) { return e, true },
 		members: src.Members,
 		every:   ReconcileInterval,
 	}
 }
 
-// memberRun is the membership Discovery over any observer (Observe adapts mcast).
-type memberRun struct {
+// memberRun is the membership Discovery over any observer whose events are
+// of type E (MemberEvent, or mcast.Event for Observe).
+type memberRun[E any] struct {
 	start, stop func(context.Context) error
-	events      func() <-chan MemberEvent
+	events      func() <-chan E
+	convert     func(E) (MemberEvent, bool) // false: not for the balancer
 	members     func() []MemberEvent
 	every       time.Duration
 }
 
 var errEventsClosed = errors.New("balancer: membership events closed")
 
-func (m memberRun) Run(ctx context.Context, emit func(Event)) error {
+func (m memberRun[E]) Run(ctx context.Context, emit func(Event)) error {
 	if err := m.start(ctx); err != nil {
 		return err
 	}
@@ -126,7 +129,9 @@ func (m memberRun) Run(ctx context.Context, emit func(Event)) error {
 				}
 				return errEventsClosed
 			}
-			send(e)
+			if me, ok := m.convert(e); ok {
+				send(me)
+			}
 		}
 	}
 }

@@ -80,14 +80,17 @@ func (n *Node) contextSpec(hc host.Config, cc *conf.Context) (host.ContextSpec, 
 	return spec, nil
 }
 
-// managers returns the session manager factory of a host. This is the seam
-// for the replicated manager: distributable contexts of a clustered host
-// will get a deltamgr.Manager here; today every context gets a
-// LocalManager, with the cluster Manager template's limits when
-// distributable.
+// managers returns the session manager factory of a host: a
+// deltamgr.Manager (registered with the node's router, its Start running
+// the state transfer) for the distributable contexts of a host the cluster
+// covers; a LocalManager for every other context.
 func (n *Node) managers(ch *conf.Host) host.ManagerFactory {
 	route := n.cfg.Server.Engine().JvmRoute
+	clustered := n.clus != nil && n.clus.covers(ch)
 	return func(spec host.ContextSpec) (session.Manager, error) {
+		if clustered && spec.Distributable {
+			return n.clus.newManager(ch.Name, spec, route)
+		}
 		sc := session.Config{
 			Route:             route,
 			MaxInactive:       spec.SessionTimeout,
@@ -96,14 +99,6 @@ func (n *Node) managers(ch *conf.Host) host.ManagerFactory {
 		}
 		if sc.MaxInactive == 0 {
 			sc.MaxInactive = session.DefaultMaxInactive
-		}
-		if n.clus != nil && n.clus.covers(ch) && spec.Distributable {
-			m := n.clus.conf.Manager
-			if sc.MaxActiveSessions <= 0 {
-				sc.MaxActiveSessions = m.MaxActiveSessions
-			}
-			sc.MaxSessionSize = m.MaxSessionSize
-			sc.ExpireOnStop = m.ExpireSessionsOnShutdown
 		}
 		return session.NewLocal(sc)
 	}

@@ -2,34 +2,169 @@ package node
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/deltamgr"
+	"github.com/gomcat/gomcat/farmdeploy"
+	"github.com/gomcat/gomcat/runtime/cluster"
+	"github.com/gomcat/gomcat/runtime/host"
+	"github.com/gomcat/gomcat/runtime/lifecycle"
+	"github.com/gomcat/gomcat/runtime/session"
+	"github.com/gomcat/gomcat/transport"
 )
 
-// clusterSeam is where SimpleTcpCluster plugs in (see doc.go). Today it
-// only announces that clustering is not active; the valves are already
-// installed on distributable contexts (no-ops over a LocalManager).
-type clusterSeam struct {
-	conf *conf.Cluster
-	host *conf.Host // the Host the cluster serves; nil = every Host (Engine-level)
-	log  zerolog.Logger
+// The cluster's ports satisfy the interfaces the consumers declare.
+var (
+	_ deltamgr.Cluster     = (*cluster.Port)(nil)
+	_ farmdeploy.Cluster   = (*cluster.Port)(nil)
+	_ farmdeploy.Installer = (*host.Host)(nil)
+)
+
+// clusterPart is a <Cluster> at run time: the SimpleTcpCluster, the node's
+// one deltamgr.Router (channel 1) and, with a <Deployer>, the farm deployer
+// (channel 2). The cluster and the deployer are built by their Start (the
+// advertised addresses are resolved then, not in New).
+type clusterPart struct {
+	srv    *conf.Server
+	conf   *conf.Cluster
+	host   *conf.Host // the Host the cluster serves; nil = every Host (Engine-level)
+	log    zerolog.Logger
+	router *deltamgr.Router
+	abs    func(string) string
+
+	farmHost    *host.Host // the Installer of the farm deployer; set by New
+	farmAppBase string     // its appBase (absolute)
+
+	mu   sync.Mutex // guards cl
+	cl   *cluster.Cluster
+	farm atomic.Pointer[farmdeploy.Deployer]
 }
 
-func newClusterSeam(c *conf.Cluster, h *conf.Host, log zerolog.Logger) *clusterSeam {
-	return &clusterSeam{conf: c, host: h, log: log.With().Str("component", "cluster").Logger()}
+func newClusterPart(s *conf.Server, h *conf.Host, abs func(string) string, log zerolog.Logger) (*clusterPart, error) {
+	c := &clusterPart{srv: s, conf: s.Cluster(), host: h, log: log, abs: abs, router: deltamgr.NewRouter(log)}
+	// Check what can be checked without I/O; addresses resolve at Start.
+	cfg, err := clusterConfig(context.Background(), s, false, log)
+	if err == nil {
+		err = cfg.Validate()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("node: Cluster: %w", err)
+	}
+	return c, nil
 }
 
 // covers reports whether the cluster serves h's distributable contexts.
 // An Engine-level Cluster covers every Host.
-func (c *clusterSeam) covers(h *conf.Host) bool {
+func (c *clusterPart) covers(h *conf.Host) bool {
 	return c.host == nil || c.host == h
 }
 
-func (c *clusterSeam) Start(context.Context) error {
-	c.log.Warn().Msg("clustering is not active yet; sessions are local")
+// Start builds the cluster from the model, registers the session router
+// and the farm deployer's inbound side, and starts it: "Cluster is about to
+// start", the receiver, the membership, the establish wait.
+func (c *clusterPart) Start(ctx context.Context) error {
+	cfg, err := clusterConfig(ctx, c.srv, true, c.log)
+	if err != nil {
+		return err
+	}
+	cl, err := cluster.New(cfg)
+	if err != nil {
+		return err
+	}
+	cl.Handle(transport.ChannelSessions, c.router.Deliver)
+	cl.Handle(transport.ChannelFarm, c.deliverFarm)
+	c.router.Bind(cl.Port(transport.ChannelSessions))
+	c.mu.Lock()
+	c.cl = cl
+	c.mu.Unlock()
+	if err := cl.Start(ctx); err != nil {
+		_ = cl.Stop(context.WithoutCancel(ctx))
+		return err
+	}
 	return nil
 }
 
-func (c *clusterSeam) Stop(context.Context) error { return nil }
+// Stop stops the cluster: the goodbye heartbeat first, then the transport.
+func (c *clusterPart) Stop(ctx context.Context) error {
+	cl := c.cluster()
+	if cl == nil {
+		return nil
+	}
+	return cl.Stop(ctx)
+}
+
+// cluster is the running cluster (nil before Start).
+func (c *clusterPart) cluster() *cluster.Cluster {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cl
+}
+
+// deliverFarm hands farm messages to the deployer once it exists; before
+// that the sender is told the deployer is closed (the farm catches up when
+// it starts: it asks every member for its manifest).
+func (c *clusterPart) deliverFarm(ctx context.Context, from string, msg []byte) error {
+	d := c.farm.Load()
+	if d == nil {
+		return farmdeploy.ErrClosed
+	}
+	return d.Deliver(ctx, from, msg)
+}
+
+// farmStep is the farm deployer's lifecycle step.
+func (c *clusterPart) farmStep() lifecycle.Funcs {
+	return lifecycle.Funcs{
+		OnStart: func(ctx context.Context) error {
+			cl := c.cluster()
+			if cl == nil || c.farmHost == nil {
+				return errors.New("node: farm deployer: no cluster host")
+			}
+			fc := farmConfig(c.conf, c.farmAppBase, c.abs, c.log)
+			d, err := farmdeploy.New(fc, cl.Port(transport.ChannelFarm), c.farmHost)
+			if err != nil {
+				return err
+			}
+			if err := d.Start(ctx); err != nil {
+				return err
+			}
+			c.farm.Store(d)
+			return nil
+		},
+		OnStop: func(ctx context.Context) error {
+			if d := c.farm.Load(); d != nil {
+				return d.Stop(ctx)
+			}
+			return nil
+		},
+	}
+}
+
+// newManager builds the DeltaManager of a distributable context of the
+// Host named hostName and registers it with the router (Manager.Stop
+// unregisters it). Called by the Host while the cluster runs.
+func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route string) (session.Manager, error) {
+	cl := c.cluster()
+	if cl == nil {
+		return nil, errors.New("node: the cluster is not running")
+	}
+	mi := spec.SessionTimeout
+	if mi == 0 {
+		mi = session.DefaultMaxInactive
+	}
+	name := managerName(hostName, spec.Path)
+	cfg := deltaConfig(c.conf, name, route, mi, spec.MaxActiveSessions, c.log.With().Str("context", spec.Path).Logger())
+	m, err := deltamgr.New(cfg, cl.Port(transport.ChannelSessions))
+	if err != nil {
+		return nil, err
+	}
+	if err := c.router.Add(m); err != nil {
+		return nil, fmt.Errorf("manager %s: %w", name, err)
+	}
+	return m, nil
+}

@@ -1,35 +1,32 @@
 // Package node is a Gomcat server: it builds every part from a conf.Server
-// and starts and stops them in Tomcat's order. It is the only package that
-// wires concrete parts together.
+// and starts and stops them in order. It is the only package that wires
+// concrete parts together and the only reader of conf.Cluster
+// (clusterconf.go maps it onto mcast.Config or mcast.StaticConfig,
+// transport.Config, cluster.Config, deltamgr.Config, farmdeploy.Config).
 //
-// Main type: Node. New(Config) maps the model into each package's own
-// Config (host.Config per <Host>, host.ConnectorConfig per <Connector>,
-// session.Config per context) and opens nothing. Start runs, in order:
-// home directories, the cluster, the hosts (contexts, session managers,
-// appBase bundles), the connectors, the shutdown port; then logs "Server
-// startup in N ms". Stop runs the reverse (connectors drain in-flight
-// requests for Config.ShutdownGrace) and logs "Server stopped in N ms".
-// Run = Start, wait for ctx or the shutdown command, Stop. Signals are the
-// caller's (cmd/gomcat cancels ctx on SIGINT/SIGTERM).
+// Main type: Node. New maps the model and opens nothing. Start runs, in
+// order: home directories; the pid file (logs/gomcat.pid); with a
+// <Cluster>, the SimpleTcpCluster ("Cluster is about to start", receiver
+// bound, membership, "Sleeping for N milliseconds to establish cluster
+// membership"); the hosts, whose distributable contexts get a
+// deltamgr.Manager named "<host>#<path>" (ROOT "localhost#") whose Start
+// runs the state transfer; with a <Deployer>, the farm deployer ("Cluster
+// FarmWarDeployer started."; after the hosts, unlike Tomcat, because it
+// installs the bundles it missed at start); the connectors; the shutdown
+// port; then "Server startup in N ms". Stop runs the reverse (connectors
+// drain for Config.ShutdownGrace; the cluster stops last, so peers get the
+// goodbye) and is idempotent. Run = Start, wait for ctx or the shutdown
+// command, Stop; signals are the caller's.
+//
+// The cluster seam (cluster.go): one deltamgr.Router per node on channel 1,
+// the farm deployer on channel 2, both through cluster.Port, which
+// satisfies deltamgr.Cluster and farmdeploy.Cluster; the cluster Host's
+// *host.Host is the farm's Installer. Non-distributable contexts, hosts a
+// Host-level Cluster does not cover, and nodes without a <Cluster> get a
+// session.LocalManager. The heartbeat advertises the primary connector's
+// URL: its address if it names one, else the receiver's advertised address.
 //
 // Goroutines: the shutdown port's accept loop (start → Stop); everything
-// else belongs to the parts (connectors, appBase pollers, session sweepers)
-// and is stopped by their Stop.
-//
-// The cluster seam (cluster.go, build.go). When the model has a <Cluster>,
-// New makes a clusterSeam; today its Start logs once "clustering is not
-// active yet; sessions are local". The valves are already wired: a
-// Cluster's ReplicationValve (filter; sync when channelSendOptions lacks
-// the async bit) and JvmRouteBinderValve go on the distributable contexts of
-// the hosts it covers (host.Config.Valves). To activate clustering:
-//   - clusterSeam becomes a runtime/cluster SimpleTcpCluster built from
-//     conf.Cluster (mcast.Config from Membership, transport.Config from
-//     Receiver/Sender, the key), started before the hosts (the "cluster"
-//     step of buildGroup) so membership exists when managers start;
-//   - Node.managers returns a deltamgr.Manager for distributable contexts
-//     of covered hosts (its Start runs the state transfer, which blocks
-//     the connectors from opening, as in Tomcat);
-//   - a farmdeploy.Deployer (from conf.Cluster.Deployer) gets the
-//     ClusterHost's *host.Host as its Installer (Install, Uninstall)
-//     and starts after the hosts.
+// else belongs to the parts (cluster, connectors, appBase pollers, session
+// sweepers, farm loops) and is stopped by their Stop.
 package node

@@ -13,6 +13,8 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/farmdeploy"
+	"github.com/gomcat/gomcat/runtime/cluster"
 	"github.com/gomcat/gomcat/runtime/host"
 	"github.com/gomcat/gomcat/runtime/lifecycle"
 )
@@ -26,7 +28,8 @@ type Node struct {
 	hosts  []*host.Host
 	conns  []*host.Connector
 	sd     *shutdownPort // nil when the port is -1
-	clus   *clusterSeam  // nil without a <Cluster>
+	clus   *clusterPart  // nil without a <Cluster>
+	pid    *pidFile
 
 	mu       sync.Mutex
 	group    *lifecycle.Group
@@ -49,12 +52,16 @@ func New(cfg Config) (*Node, error) {
 	n.log = cfg.Logger
 	s := cfg.Server
 	eng := s.Engine()
-	if c := s.Cluster(); c != nil {
+	if s.Cluster() != nil {
 		var only *conf.Host // a Host-level Cluster serves that Host only
 		if eng.Cluster == nil {
 			only = s.ClusterHost()
 		}
-		n.clus = newClusterSeam(c, only, n.log)
+		cp, err := newClusterPart(s, only, n.abs, n.log)
+		if err != nil {
+			return nil, err
+		}
+		n.clus = cp
 	}
 	for _, ch := range eng.Hosts {
 		hc, err := n.hostConfig(eng, ch)
@@ -66,6 +73,9 @@ func New(cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("node: Host %s: %w", ch.Name, err)
 		}
 		n.hosts = append(n.hosts, h)
+		if n.clus != nil && ch == s.ClusterHost() {
+			n.clus.farmHost, n.clus.farmAppBase = h, hc.AppBase
+		}
 	}
 	e, err := host.NewEngine(eng.DefaultHost, n.hosts...)
 	if err != nil {
@@ -93,6 +103,7 @@ func New(cfg Config) (*Node, error) {
 		n.sd = &shutdownPort{addr: addr, port: s.Port, command: s.Shutdown, timeout: cfg.ShutdownReadTimeout,
 			log: n.log.With().Str("component", "server").Logger(), fire: n.requestShutdown}
 	}
+	n.pid = &pidFile{path: filepath.Join(cfg.Home, "logs", PIDFile), log: n.log}
 	n.group = n.buildGroup()
 	return n, nil
 }
@@ -105,16 +116,27 @@ func (n *Node) abs(p string) string {
 	return filepath.Join(n.cfg.Home, p)
 }
 
-// buildGroup lists the parts in Tomcat's start order: work dirs, cluster,
-// hosts (contexts and session managers; state transfer blocks here later),
-// connectors last, then the shutdown port.
+// buildGroup lists the parts in start order: work dirs, the pid file, the
+// cluster (membership established), the hosts (contexts and session
+// managers: a DeltaManager's state transfer blocks here), the farm
+// deployer, the connectors, then the shutdown port. Stop runs it backwards.
+//
+// The farm deployer starts after the hosts, not before them as in Tomcat:
+// unlike Tomcat's, it installs at start (bundles members pushed while this
+// node was down), and installing needs a running Host.
 func (n *Node) buildGroup() *lifecycle.Group {
-	steps := []lifecycle.Step{{Name: "directories", Component: lifecycle.Funcs{OnStart: n.makeDirs}}}
+	steps := []lifecycle.Step{
+		{Name: "directories", Component: lifecycle.Funcs{OnStart: n.makeDirs}},
+		{Name: "pid file", Component: lifecycle.Funcs{OnStart: n.pid.write, OnStop: n.pid.remove}},
+	}
 	if n.clus != nil {
 		steps = append(steps, lifecycle.Step{Name: "cluster", Component: n.clus})
 	}
 	for _, h := range n.hosts {
 		steps = append(steps, lifecycle.Step{Name: "Host " + h.Name(), Component: h})
+	}
+	if n.clus != nil && n.clus.conf.Deployer != nil {
+		steps = append(steps, lifecycle.Step{Name: "farm deployer", Component: n.clus.farmStep()})
 	}
 	for i, c := range n.conns {
 		steps = append(steps, lifecycle.Step{Name: fmt.Sprintf("Connector %d", i), Component: c})
@@ -128,9 +150,20 @@ func (n *Node) buildGroup() *lifecycle.Group {
 	return lifecycle.NewGroup(steps...)
 }
 
+// makeDirs creates the home's logs, work and temp directories and the farm
+// deployer's (its deployDir is the cluster host's appBase, which the host
+// reads before the deployer starts).
 func (n *Node) makeDirs(context.Context) error {
-	for _, d := range []string{"logs", "work", "temp"} {
-		if err := os.MkdirAll(filepath.Join(n.cfg.Home, d), 0o755); err != nil {
+	dirs := []string{"logs", "work", "temp"}
+	if n.clus != nil && n.clus.conf.Deployer != nil {
+		d := n.clus.conf.Deployer
+		dirs = append(dirs, d.TempDir, d.DeployDir, d.WatchDir)
+	}
+	for _, d := range dirs {
+		if d == "" {
+			continue
+		}
+		if err := os.MkdirAll(n.abs(d), 0o755); err != nil {
 			return err
 		}
 	}
@@ -233,3 +266,23 @@ func (n *Node) Hosts() []*host.Host { return n.hosts }
 
 // Handler is the Engine: every host, routed by the Host header.
 func (n *Node) Handler() *host.Engine { return n.engine }
+
+// Cluster is the running SimpleTcpCluster (members, stats), or nil: the
+// node has no <Cluster>, or it has not started yet.
+func (n *Node) Cluster() *cluster.Cluster {
+	if n.clus == nil {
+		return nil
+	}
+	return n.clus.cluster()
+}
+
+// Farm is the running farm deployer, or nil (no <Deployer>, not started).
+func (n *Node) Farm() *farmdeploy.Deployer {
+	if n.clus == nil {
+		return nil
+	}
+	return n.clus.farm.Load()
+}
+
+// PIDFile is the path of the node's pid file (home/logs/gomcat.pid).
+func (n *Node) PIDFile() string { return n.pid.path }

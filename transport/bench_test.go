@@ -24,9 +24,10 @@ var benchSizes = []struct {
 	n    int
 }{{"64B", 64}, {"1KiB", 1 << 10}, {"64KiB", 64 << 10}}
 
-func benchPair(b *testing.B, h Handler) (*Sender, string) {
+func benchPair(b *testing.B, h Handler, borrow bool) (*Sender, string) {
 	c := DefaultLocalConfig()
 	c.Logger = zerolog.Nop()
+	c.BorrowPayload = borrow
 	r, err := NewReceiver(c, h)
 	if err != nil {
 		b.Fatal(err)
@@ -50,7 +51,7 @@ var nopHandler = HandlerFunc(func(context.Context, Peer, *Message) error { retur
 func BenchmarkAsync(b *testing.B) {
 	for _, sz := range benchSizes {
 		b.Run(sz.name, func(b *testing.B) {
-			s, addr := benchPair(b, nopHandler)
+			s, addr := benchPair(b, nopHandler, false)
 			ctx := context.Background()
 			m := Message{Channel: ChannelSessions, Options: OptAsync, Payload: make([]byte, sz.n)}
 			if err := s.Ping(ctx, addr); err != nil { // connect outside the timing
@@ -77,7 +78,7 @@ func BenchmarkAsync(b *testing.B) {
 func BenchmarkSyncAck(b *testing.B) {
 	for _, sz := range benchSizes {
 		b.Run(sz.name, func(b *testing.B) {
-			s, addr := benchPair(b, nopHandler)
+			s, addr := benchPair(b, nopHandler, false)
 			ctx := context.Background()
 			m := Message{Channel: ChannelSessions, Options: OptUseAck | OptSync, Payload: make([]byte, sz.n)}
 			if err := s.Ping(ctx, addr); err != nil {
@@ -272,87 +273,98 @@ func (rs *rawStream) round(k int) {
 // async throughput (transport/raw) and sync p99 (transport/raw).
 func BenchmarkCompare(b *testing.B) {
 	const k = 2000 // async messages per round
-	for _, sz := range benchSizes {
-		b.Run("async-"+sz.name, func(b *testing.B) {
-			s, addr := benchPair(b, nopHandler)
-			ctx := context.Background()
-			m := Message{Options: OptAsync, Payload: make([]byte, sz.n)}
-			rs := newRawStream(b, sz.n)
-			var tr, raw time.Duration
-			rounds := 0
-			for b.Loop() {
-				t0 := time.Now()
-				rs.round(k)
-				t1 := time.Now()
-				for range k {
+	for _, bm := range benchModes {
+		for _, sz := range benchSizes {
+			b.Run("async-"+bm.name+sz.name, func(b *testing.B) {
+				s, addr := benchPair(b, nopHandler, bm.borrow)
+				ctx := context.Background()
+				m := Message{Options: OptAsync, Payload: make([]byte, sz.n)}
+				rs := newRawStream(b, sz.n)
+				var tr, raw time.Duration
+				rounds := 0
+				for b.Loop() {
+					t0 := time.Now()
+					rs.round(k)
+					t1 := time.Now()
+					for range k {
+						if err := s.Send(ctx, addr, m); err != nil {
+							b.Fatal(err)
+						}
+					}
+					if err := s.Ping(ctx, addr); err != nil {
+						b.Fatal(err)
+					}
+					tr += time.Since(t1)
+					raw += t1.Sub(t0)
+					rounds++
+				}
+				n := float64(rounds * k)
+				b.ReportMetric(n/tr.Seconds(), "msgs/s")
+				b.ReportMetric(n/raw.Seconds(), "raw-msgs/s")
+				b.ReportMetric(n*float64(sz.n)/tr.Seconds()/1e6, "MB/s")
+				b.ReportMetric(raw.Seconds()/tr.Seconds(), "ratio")
+			})
+		}
+	}
+	for _, bm := range benchModes {
+		for _, sz := range benchSizes {
+			b.Run("sync-"+bm.name+sz.name, func(b *testing.B) {
+				s, addr := benchPair(b, nopHandler, bm.borrow)
+				ctx := context.Background()
+				m := Message{Options: OptUseAck | OptSync, Payload: make([]byte, sz.n)}
+				client, server := rawPair(b)
+				go func() {
+					br := bufio.NewReaderSize(server, 64<<10)
+					buf := make([]byte, 64<<10)
+					var hdr [4]byte
+					for {
+						if _, err := io.ReadFull(br, hdr[:]); err != nil {
+							return
+						}
+						if _, err := io.ReadFull(br, buf[:binary.BigEndian.Uint32(hdr[:])]); err != nil {
+							return
+						}
+						if _, err := server.Write([]byte{0, 0, 0, 1}); err != nil {
+							return
+						}
+					}
+				}()
+				bw, br := bufio.NewWriterSize(client, 64<<10), bufio.NewReader(client)
+				var hdr, ack [4]byte
+				binary.BigEndian.PutUint32(hdr[:], uint32(sz.n))
+				pay := make([]byte, sz.n)
+				var tl, rl []time.Duration
+				for b.Loop() {
+					t0 := time.Now()
+					bw.Write(hdr[:])
+					bw.Write(pay)
+					bw.Flush()
+					if _, err := io.ReadFull(br, ack[:]); err != nil {
+						b.Fatal(err)
+					}
+					t1 := time.Now()
 					if err := s.Send(ctx, addr, m); err != nil {
 						b.Fatal(err)
 					}
+					tl = append(tl, time.Since(t1))
+					rl = append(rl, t1.Sub(t0))
 				}
-				if err := s.Ping(ctx, addr); err != nil {
-					b.Fatal(err)
-				}
-				tr += time.Since(t1)
-				raw += t1.Sub(t0)
-				rounds++
-			}
-			n := float64(rounds * k)
-			b.ReportMetric(n/tr.Seconds(), "msgs/s")
-			b.ReportMetric(n/raw.Seconds(), "raw-msgs/s")
-			b.ReportMetric(n*float64(sz.n)/tr.Seconds()/1e6, "MB/s")
-			b.ReportMetric(raw.Seconds()/tr.Seconds(), "ratio")
-		})
-	}
-	for _, sz := range benchSizes {
-		b.Run("sync-"+sz.name, func(b *testing.B) {
-			s, addr := benchPair(b, nopHandler)
-			ctx := context.Background()
-			m := Message{Options: OptUseAck | OptSync, Payload: make([]byte, sz.n)}
-			client, server := rawPair(b)
-			go func() {
-				br := bufio.NewReaderSize(server, 64<<10)
-				buf := make([]byte, 64<<10)
-				var hdr [4]byte
-				for {
-					if _, err := io.ReadFull(br, hdr[:]); err != nil {
-						return
-					}
-					if _, err := io.ReadFull(br, buf[:binary.BigEndian.Uint32(hdr[:])]); err != nil {
-						return
-					}
-					if _, err := server.Write([]byte{0, 0, 0, 1}); err != nil {
-						return
-					}
-				}
-			}()
-			bw, br := bufio.NewWriterSize(client, 64<<10), bufio.NewReader(client)
-			var hdr, ack [4]byte
-			binary.BigEndian.PutUint32(hdr[:], uint32(sz.n))
-			pay := make([]byte, sz.n)
-			var tl, rl []time.Duration
-			for b.Loop() {
-				t0 := time.Now()
-				bw.Write(hdr[:])
-				bw.Write(pay)
-				bw.Flush()
-				if _, err := io.ReadFull(br, ack[:]); err != nil {
-					b.Fatal(err)
-				}
-				t1 := time.Now()
-				if err := s.Send(ctx, addr, m); err != nil {
-					b.Fatal(err)
-				}
-				tl = append(tl, time.Since(t1))
-				rl = append(rl, t1.Sub(t0))
-			}
-			slices.Sort(tl)
-			slices.Sort(rl)
-			p := func(l []time.Duration, q int) float64 { return float64(l[len(l)*q/100].Nanoseconds()) / 1e3 }
-			b.ReportMetric(p(tl, 50), "p50-µs")
-			b.ReportMetric(p(tl, 99), "p99-µs")
-			b.ReportMetric(p(rl, 50), "raw-p50-µs")
-			b.ReportMetric(p(rl, 99), "raw-p99-µs")
-			b.ReportMetric(p(tl, 99)/p(rl, 99), "p99-ratio")
-		})
+				slices.Sort(tl)
+				slices.Sort(rl)
+				p := func(l []time.Duration, q int) float64 { return float64(l[len(l)*q/100].Nanoseconds()) / 1e3 }
+				b.ReportMetric(p(tl, 50), "p50-µs")
+				b.ReportMetric(p(tl, 99), "p99-µs")
+				b.ReportMetric(p(rl, 50), "raw-p50-µs")
+				b.ReportMetric(p(rl, 99), "raw-p99-µs")
+				b.ReportMetric(p(tl, 99)/p(rl, 99), "p99-ratio")
+			})
+		}
 	}
 }
+
+// benchModes: the handler owns each payload (default) or borrows it
+// (Config.BorrowPayload).
+var benchModes = []struct {
+	name   string
+	borrow bool
+}{{"", false}, {"borrow-", true}}

@@ -33,6 +33,12 @@ type Config struct {
 	// body is sealed (AES-GCM) and peers without the key cannot deliver
 	// anything. Default: none.
 	Key []byte
+	// BorrowPayload makes the Receiver hand its Handler a payload that
+	// aliases the connection's read buffer and is valid only until
+	// ServeMessage returns: no allocation or copy per message. Set it
+	// only for handlers that copy (or decode) what they keep. Default:
+	// false (the handler owns m.Payload).
+	BorrowPayload bool
 	// Self identifies this member in the hello frame sent on every
 	// outgoing connection. A zero UniqueID is replaced by a random one.
 	Self Peer

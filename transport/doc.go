@@ -26,6 +26,6 @@
 //     dials and re-dials) and one ack reader per connection. ClosePeer
 //     ends a peer's; Stop ends all and waits.
 //
-// Lock order: Sender.mu before peer.mu; Receiver.mu is never held with
+// Lock order: Sender.mu before peer.mu before arena.mu; Receiver.mu is never held with
 // another lock. No lock is held while calling a Handler or Config.OnError.
 package transport

@@ -54,6 +54,18 @@ func TestFrameRoundTrip(t *testing.T) {
 	if _, err := readFrame(r, buf, 1<<20, nil); err != io.EOF {
 		t.Fatalf("at end: %v", err)
 	}
+	// And through the receiver's frameReader, with a tiny buffer that
+	// must compact and grow.
+	fr := newFrameReader(iotest.OneByteReader(bytes.NewReader(append(f, f...))), nil, 0, 1<<20)
+	fr.buf = make([]byte, 8)
+	for range 2 {
+		if b, err := fr.next(true); err != nil || !bytes.Equal(b, body) {
+			t.Fatalf("frameReader: %q %v", b, err)
+		}
+	}
+	if _, err := fr.next(true); err != io.EOF {
+		t.Fatalf("frameReader at end: %v", err)
+	}
 	h, err := decodeHello(appendHello(nil, hello{peer: Peer{Name: "n", UniqueID: [16]byte{9}}, epoch: 5}))
 	if err != nil || h.peer.Name != "n" || h.peer.UniqueID[0] != 9 || h.epoch != 5 {
 		t.Fatalf("hello %+v %v", h, err)
@@ -83,12 +95,15 @@ func TestFrameMalformed(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := readFrame(bufio.NewReader(bytes.NewReader(tt.in)), nil, 1<<20, nil)
-			var pe *ProtocolError
-			if !errors.As(err, &pe) {
-				t.Fatalf("got %v, want *ProtocolError", err)
-			}
-			if got := errors.Is(err, io.ErrUnexpectedEOF); got != tt.truncated {
-				t.Fatalf("truncated=%v: %v", got, err)
+			_, ferr := newFrameReader(bytes.NewReader(tt.in), nil, 0, 1<<20).next(true)
+			for _, err := range []error{err, ferr} {
+				var pe *ProtocolError
+				if !errors.As(err, &pe) {
+					t.Fatalf("got %v, want *ProtocolError", err)
+				}
+				if got := errors.Is(err, io.ErrUnexpectedEOF); got != tt.truncated {
+					t.Fatalf("truncated=%v: %v", got, err)
+				}
 			}
 		})
 	}
@@ -112,6 +127,15 @@ func TestReadFrameGrowsWithData(t *testing.T) {
 	if cap(buf) > initialBodyCap {
 		t.Fatalf("allocated %d bytes for 1000 received", cap(buf))
 	}
+	// The frameReader grows at most to twice what arrived.
+	in = append(in, make([]byte, 3*readBufSize)...)
+	fr := newFrameReader(bytes.NewReader(in), nil, 0, claimed)
+	if _, err := fr.next(true); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Fatalf("got %v", err)
+	}
+	if len(fr.buf) > 2*len(in) {
+		t.Fatalf("frameReader allocated %d bytes for %d received", len(fr.buf), len(in))
+	}
 }
 
 func FuzzDecodeFrame(f *testing.F) {
@@ -125,6 +149,12 @@ func FuzzDecodeFrame(f *testing.F) {
 		body, n, err := decodeFrame(b, maxBody)
 		r := bufio.NewReader(bytes.NewReader(b))
 		rbody, rerr := readFrame(r, nil, maxBody, nil)
+		fr := newFrameReader(bytes.NewReader(b), nil, 0, maxBody)
+		fr.buf = make([]byte, 64) // small: exercise compaction and growth
+		fbody, ferr := fr.next(true)
+		if (ferr == nil) != (rerr == nil) || !bytes.Equal(fbody, rbody) {
+			t.Fatalf("frameReader disagrees with readFrame: %v / %v", ferr, rerr)
+		}
 		if err == nil {
 			if len(body) > maxBody || n != len(body)+frameOverhead {
 				t.Fatalf("body %d n %d", len(body), n)

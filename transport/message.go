@@ -40,7 +40,10 @@ type Message struct {
 	// waits until the peer received the message.
 	Options int
 	ID      uint64 // set by the Sender; unique per Sender, increasing per peer
-	Payload []byte // Send copies it; a Handler owns it
+	// Payload: Send copies it; a Handler owns it, unless the Receiver's
+	// Config.BorrowPayload is set: then it is valid only during
+	// ServeMessage.
+	Payload []byte
 }
 
 func (m *Message) async() bool { return m.Options&OptAsync != 0 }
@@ -49,8 +52,8 @@ func (m *Message) sync() bool  { return m.Options&OptAsync == 0 && m.Options&Opt
 // Handler handles the messages a Receiver gets, like http.Handler.
 // ServeMessage is called on the connection's goroutine, one message at a
 // time per connection, in the order sent; different peers are served
-// concurrently. The handler owns m.Payload but must not keep m itself
-// after returning. For a use_ack|sync message its error goes back to the
+// concurrently. The handler owns m.Payload (with Config.BorrowPayload,
+// only until it returns) but must not keep m itself after returning. For a use_ack|sync message its error goes back to the
 // sender as a FAIL-ACK; for other modes it is only counted and logged.
 // ctx ends when the Receiver stops.
 type Handler interface {

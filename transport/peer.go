@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"io"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -27,6 +26,7 @@ type peer struct {
 	ctx    context.Context // ends at close
 	cancel context.CancelFunc
 	wake   chan struct{} // wakes the writer (capacity 1)
+	arena  arena         // frame buffers of queued items
 
 	mu        sync.Mutex // guards the fields below
 	queue     fifo
@@ -127,12 +127,14 @@ func (p *peer) signal() {
 	}
 }
 
-// run is the writer goroutine; it ends when the peer is closed.
+// run is the writer goroutine; it ends when the peer is closed. Each
+// batch taken from the queue goes out with one writev: runs of frames
+// adjacent in the arena are one iovec, and nothing is copied (sealed
+// frames are sealed into one scratch buffer).
 func (p *peer) run() {
-	bw := bufio.NewWriterSize(io.Discard, writeBufSize)
 	var (
-		bwConn  *pconn // connection bw writes to
 		batch   []*item
+		iov     net.Buffers
 		scratch []byte
 	)
 	for {
@@ -145,39 +147,64 @@ func (p *peer) run() {
 				continue
 			}
 		}
-		if c != bwConn {
-			bw.Reset(c.nc)
-			bwConn = c
-		}
 		batch = p.take(c, batch[:0])
 		if len(batch) == 0 {
 			continue
 		}
-		c.nc.SetWriteDeadline(time.Now().Add(p.s.cfg.Timeout))
-		var err error
-		for _, it := range batch {
-			if c.sealer == nil {
-				_, err = bw.Write(it.buf)
-			} else {
-				scratch = beginFrame(scratch[:0])
+		iov = iov[:0]
+		if c.sealer == nil {
+			iov = gather(iov, batch)
+		} else {
+			scratch = scratch[:0]
+			for _, it := range batch {
+				start := len(scratch)
+				scratch = beginFrame(scratch)
 				scratch = c.sealer.SealAD(scratch, it.buf, []byte(sealAD))
-				scratch = endFrame(scratch, 0)
-				_, err = bw.Write(scratch)
+				scratch = endFrame(scratch, start)
 			}
-			if err != nil {
-				break
-			}
+			iov = append(iov, scratch)
 		}
-		if err == nil && p.queued.Load() == 0 {
-			err = bw.Flush() // the queue drained: push the batch out
+		c.nc.SetWriteDeadline(time.Now().Add(p.s.cfg.Timeout))
+		w := iov // WriteTo consumes its receiver
+		_, err := w.WriteTo(c.nc)
+		clear(iov)
+		if cap(scratch) > maxScratch {
+			scratch = nil
 		}
 		if err != nil {
+			clear(batch)
 			p.broken(c, err)
 			continue
 		}
 		p.sent.Add(uint64(len(batch)))
 		clear(batch)
 	}
+}
+
+// gather appends the frames of batch to iov, one iovec per run of
+// frames that are adjacent in an arena chunk.
+func gather(iov net.Buffers, batch []*item) net.Buffers {
+	var run *chunk // chunk of the open run, nil if none
+	var start, end int
+	for _, it := range batch {
+		if it.ck != nil && it.ck == run && it.off == end {
+			end += len(it.buf)
+			continue
+		}
+		if run != nil {
+			iov = append(iov, run.data[start:end])
+		}
+		if it.ck == nil {
+			iov = append(iov, it.buf)
+			run = nil
+			continue
+		}
+		run, start, end = it.ck, it.off, it.off+len(it.buf)
+	}
+	if run != nil {
+		iov = append(iov, run.data[start:end])
+	}
+	return iov
 }
 
 // waitWork blocks until the queue has items; it returns the current
@@ -212,7 +239,8 @@ func (p *peer) take(c *pconn, batch []*item) []*item {
 		p.mu.Unlock()
 		return batch
 	}
-	for p.queue.len() > 0 && len(batch) < maxBatch {
+	size := 0
+	for p.queue.len() > 0 && len(batch) < maxBatch && size < maxBatchBytes {
 		it := p.queue.pop()
 		if it.cancelled {
 			p.bytes -= len(it.buf)
@@ -221,12 +249,16 @@ func (p *peer) take(c *pconn, batch []*item) []*item {
 		}
 		p.inflight.push(it)
 		batch = append(batch, it)
+		size += len(it.buf)
 	}
 	p.queued.Store(int64(p.queue.len()))
 	if len(drop) > 0 {
 		p.freeSpace()
 	}
 	p.mu.Unlock()
+	for _, it := range drop {
+		p.arena.release(it.ck) // never written: the chunk may be reused
+	}
 	return batch
 }
 
@@ -418,6 +450,7 @@ func (p *peer) confirm(c *pconn, e envelope) {
 		n++
 		p.bytes -= len(it.buf)
 		it.finished = true
+		p.arena.release(it.ck) // acknowledged, so written in full
 		if it.done != nil {
 			var err error
 			if it.id == e.id && e.typ == typeFailAck {
@@ -489,6 +522,7 @@ func (p *peer) close(err error) {
 		return
 	}
 	p.closed, p.closeErr = true, err
+	p.arena.close()
 	items := p.drainLocked()
 	c := p.cur
 	p.cur = nil

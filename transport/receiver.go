@@ -1,7 +1,7 @@
 package transport
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,10 +18,8 @@ import (
 )
 
 const (
-	readBufSize  = 64 << 10 // receiver read buffer (Tomcat rxBufSize)
-	ackBufSize   = 4 << 10  // receiver write buffer, acks only
-	maxStreams   = 1024     // remembered sender streams (for de-duplication)
-	streamsSlack = 64       // streams dropped at once when over maxStreams
+	maxStreams   = 1024 // remembered sender streams (for de-duplication)
+	streamsSlack = 64   // streams dropped at once when over maxStreams
 )
 
 // ReceiverStats are a Receiver's counters since Start.
@@ -245,11 +243,10 @@ func (r *Receiver) serve(ctx context.Context, c *rconn) {
 	log := r.log.With().Str("remote", remote).Logger()
 	s := &session{
 		r:   r,
-		dc:  &deadlineConn{Conn: c.nc, timeout: r.cfg.Timeout},
+		fr:  newFrameReader(c.nc, c.nc, r.cfg.Timeout, r.cfg.MaxFrameSize),
+		nc:  c.nc,
 		log: log,
 	}
-	s.br = bufio.NewReaderSize(s.dc, readBufSize)
-	s.bw = bufio.NewWriterSize(c.nc, ackBufSize)
 	if r.cfg.Key != nil {
 		var err error
 		if s.sealer, err = seal.New(r.cfg.Key); err != nil {
@@ -332,40 +329,34 @@ func (r *Receiver) evictStreams() {
 // session is the per-connection reading state.
 type session struct {
 	r      *Receiver
-	dc     *deadlineConn
-	br     *bufio.Reader
-	bw     *bufio.Writer
+	fr     *frameReader
+	nc     net.Conn
 	sealer *seal.Sealer
 	log    zerolog.Logger
 	peer   hello
-	buf    []byte // sealed frame body, reused
-	plain  []byte // ack envelope scratch (sealed connections)
+	plain  []byte // opened envelope, reused when payloads are borrowed
 	out    []byte // ack encoding scratch
+	seal   []byte // ack envelope scratch (sealed connections)
 }
 
 // next reads and decodes one frame. The envelope payload aliases the
-// session's buffers.
-func (s *session) next() (envelope, error) {
-	// Unsealed, each body is read into a new buffer (exactly its size up
-	// to 64 KiB) that the payload aliases, so the handler can own the
-	// payload without a copy; sealed, the body is read into a reused
-	// buffer and opened into a new one.
-	var buf []byte
-	if s.sealer != nil {
-		buf = s.buf
-	}
-	body, err := readFrame(s.br, buf, s.r.cfg.MaxFrameSize, s.dc.arm)
-	s.dc.disarm()
+// session's buffers until the next call.
+func (s *session) next(idleOK bool) (envelope, error) {
+	body, err := s.fr.next(idleOK)
 	if err != nil {
 		return envelope{}, err
 	}
 	if s.sealer != nil {
-		if cap(body) <= 4*initialBodyCap {
-			s.buf = body // keep a big frame's buffer only for big ones
+		var dst []byte // a new buffer the handler may own
+		if s.r.cfg.BorrowPayload {
+			dst = s.plain[:0]
 		}
-		body, err = s.sealer.OpenAD(make([]byte, 0, len(body)-seal.Overhead), body, []byte(sealAD))
+		body, err = s.sealer.OpenAD(dst, body, []byte(sealAD))
 		if err != nil {
 			return envelope{}, &ProtocolError{Reason: "frame does not open with the cluster key", Err: err}
+		}
+		if s.r.cfg.BorrowPayload && cap(body) <= maxKeepBuf {
+			s.plain = body
 		}
 	}
 	return decodeEnvelope(body)
@@ -373,8 +364,7 @@ func (s *session) next() (envelope, error) {
 
 // handshake reads the hello frame, which must come within Timeout.
 func (s *session) handshake() error {
-	s.dc.arm()
-	e, err := s.next()
+	e, err := s.next(false)
 	if err != nil {
 		return err
 	}
@@ -395,7 +385,7 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 	var unacked uint64 // highest async id received and not yet acked
 	var m Message      // reused: handlers must not keep m, only m.Payload
 	for {
-		if unacked != 0 && s.br.Buffered() == 0 {
+		if unacked != 0 && !s.fr.ready() {
 			// About to wait for the network: confirm the async messages
 			// handled so far with one cumulative ack.
 			if err := s.reply(typeAck, unacked, ""); err != nil {
@@ -403,7 +393,7 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 			}
 			unacked = 0
 		}
-		e, err := s.next()
+		e, err := s.next(true)
 		if err != nil {
 			return err
 		}
@@ -447,7 +437,14 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 			}
 			unacked = 0
 		}
-		m.Payload = e.payload[:len(e.payload):len(e.payload)] // owned by the handler
+		switch {
+		case s.r.cfg.BorrowPayload:
+			m.Payload = e.payload[:len(e.payload):len(e.payload)] // valid during the call
+		case s.sealer != nil:
+			m.Payload = e.payload[:len(e.payload):len(e.payload)] // opened into a new buffer
+		default:
+			m.Payload = bytes.Clone(e.payload) // owned by the handler
+		}
 		herr := s.r.h.ServeMessage(ctx, s.peer.peer, &m)
 		s.r.messages.Add(1)
 		if herr != nil {
@@ -483,43 +480,15 @@ func (s *session) reply(typ frameType, id uint64, text string) error {
 	start := len(s.out)
 	s.out = beginFrame(s.out)
 	if s.sealer != nil {
-		s.plain = appendEnvelope(s.plain[:0], &e)
-		s.out = s.sealer.SealAD(s.out, s.plain, []byte(sealAD))
+		s.seal = appendEnvelope(s.seal[:0], &e)
+		s.out = s.sealer.SealAD(s.out, s.seal, []byte(sealAD))
 	} else {
 		s.out = appendEnvelope(s.out, &e)
 	}
 	s.out = endFrame(s.out, start)
-	s.dc.SetWriteDeadline(time.Now().Add(s.r.cfg.Timeout))
-	if _, err := s.bw.Write(s.out); err != nil {
-		return err
-	}
-	return s.bw.Flush()
-}
-
-// deadlineConn applies a read deadline of Timeout to each read while
-// armed (inside a frame, or before the hello) and none while idle
-// between frames: a persistent connection may stay quiet for hours, but
-// a frame must keep arriving.
-type deadlineConn struct {
-	net.Conn
-	timeout time.Duration
-	armed   bool
-	set     bool
-}
-
-func (d *deadlineConn) arm()    { d.armed = true }
-func (d *deadlineConn) disarm() { d.armed = false }
-
-func (d *deadlineConn) Read(p []byte) (int, error) {
-	switch {
-	case d.armed:
-		d.Conn.SetReadDeadline(time.Now().Add(d.timeout))
-		d.set = true
-	case d.set:
-		d.Conn.SetReadDeadline(time.Time{})
-		d.set = false
-	}
-	return d.Conn.Read(p)
+	s.nc.SetWriteDeadline(time.Now().Add(s.r.cfg.Timeout))
+	_, err := s.nc.Write(s.out)
+	return err
 }
 
 // isClosedErr reports errors that only say the connection went away.

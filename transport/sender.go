@@ -15,11 +15,9 @@ import (
 )
 
 const (
-	writeBufSize = 64 << 10 // per-peer write buffer (Tomcat's msg buffer size)
-	ackReadSize  = 4 << 10  // per-connection ack read buffer
-	maxBatch     = 256      // items taken from the queue per lock
-	backoffMin   = 10 * time.Millisecond
-	backoffMax   = time.Second
+	ackReadSize = 4 << 10 // per-connection ack read buffer
+	backoffMin  = 10 * time.Millisecond
+	backoffMax  = time.Second
 )
 
 // PeerStats are the counters of one destination of a Sender.
@@ -115,7 +113,7 @@ func (s *Sender) send(ctx context.Context, addr string, typ frameType, ch Channe
 		return fmt.Errorf("send to %s: %w", addr, err)
 	}
 	async := opts&OptAsync != 0
-	it := s.newItem(typ, ch, opts, payload, !async)
+	it := p.newItem(typ, ch, opts, payload, !async)
 	if err := p.enqueue(ctx, it); err != nil {
 		s.putItem(it)
 		return fmt.Errorf("send to %s: %w", addr, err)
@@ -221,12 +219,17 @@ type item struct {
 	ch        Channel
 	opts      int
 	buf       []byte     // the frame, or the envelope when sealing
+	ck        *chunk     // the arena chunk buf was cut from; nil if its own
+	off       int        // offset of buf in ck.data
 	done      chan error // nil for async items
 	finished  bool       // result decided (guarded by peer.mu)
 	cancelled bool       // the waiter gave up (guarded by peer.mu)
 }
 
-func (s *Sender) newItem(typ frameType, ch Channel, opts int, payload []byte, wait bool) *item {
+// newItem encodes a message into a buffer from the peer's arena: one
+// copy of the payload, written to the socket from there.
+func (p *peer) newItem(typ frameType, ch Channel, opts int, payload []byte, wait bool) *item {
+	s := p.s
 	var it *item
 	if wait {
 		it = s.waitItems.Get().(*item)
@@ -234,11 +237,16 @@ func (s *Sender) newItem(typ frameType, ch Channel, opts int, payload []byte, wa
 		it = s.items.Get().(*item)
 	}
 	it.typ, it.ch, it.opts = typ, ch, opts
+	n := envHeaderLen + len(payload)
+	if s.cfg.Key == nil {
+		n += frameOverhead
+	}
+	it.buf, it.ck, it.off = p.arena.reserve(n)
 	e := envelope{typ: typ, ch: ch, opts: uint16(opts), payload: payload}
 	if s.cfg.Key != nil {
-		it.buf = appendEnvelope(it.buf[:0], &e)
+		it.buf = appendEnvelope(it.buf, &e)
 	} else {
-		it.buf = endFrame(appendEnvelope(beginFrame(it.buf[:0]), &e), 0)
+		it.buf = endFrame(appendEnvelope(beginFrame(it.buf), &e), 0)
 	}
 	return it
 }
@@ -265,17 +273,15 @@ func (s *Sender) message(it *item) *Message {
 }
 
 // putItem recycles an item nobody references any more: an async item
-// once finished, a waited-for item once its waiter has the result.
+// once finished, a waited-for item once its waiter has the result. Its
+// chunk reference was released (or deliberately kept) by then.
 func (s *Sender) putItem(it *item) {
-	if cap(it.buf) > 4*writeBufSize {
-		it.buf = nil
-	}
 	if it.done != nil {
-		*it = item{buf: it.buf[:0], done: it.done} // done was drained by the waiter
+		*it = item{done: it.done} // done was drained by the waiter
 		s.waitItems.Put(it)
 		return
 	}
-	*it = item{buf: it.buf[:0]}
+	*it = item{}
 	s.items.Put(it)
 }
 

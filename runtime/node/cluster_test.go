@@ -233,6 +233,11 @@ func TestTwoNodeWalkthrough(t *testing.T) {
 	if b, err := os.ReadFile(n1.PIDFile()); err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(os.Getpid()) {
 		t.Errorf("pid file: %q, %v", b, err)
 	}
+	ri, err := ReadRunInfo(n1.home)
+	if err != nil || ri.JvmRoute != "node1" || len(ri.URLs) != 1 || ri.Membership == nil || ri.Membership.Port != mp ||
+		ri.Farm == nil || ri.Farm.WatchDir != filepath.Join(n1.home, "farm") || ri.Farm.WatchEnabled {
+		t.Errorf("run info: %+v, %v", ri, err)
+	}
 
 	jar, _ := cookiejar.New(nil)
 	code, body, id := get(t, jar, n1.url+"/set?k=color&v=blue")
@@ -291,6 +296,9 @@ func TestTwoNodeWalkthrough(t *testing.T) {
 	}
 	if _, err := os.Stat(n1.PIDFile()); !os.IsNotExist(err) {
 		t.Errorf("pid file left after a clean stop: %v", err)
+	}
+	if _, err := ReadRunInfo(n1.home); !os.IsNotExist(err) {
+		t.Errorf("run info left after a clean stop: %v", err)
 	}
 	waitForMsg(t, "node2 to drop node1", func() bool {
 		ll, ok := n2.logs.find("Replication member disappeared: tcp://")

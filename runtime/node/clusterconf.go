@@ -292,3 +292,22 @@ func farmConfig(cl *conf.Cluster, appBase string, abs func(string) string, log z
 	c.Logger = log
 	return c
 }
+
+// ObserverConfig maps the multicast membership of s's <Cluster> onto the
+// mcast.Config of a silent Observer (`gomcat members`, the balancer): the
+// group, bind, TTL, timings, domain and key. It fails without a cluster or
+// with a static membership (there is nothing to listen to).
+func ObserverConfig(s *conf.Server) (mcast.Config, error) {
+	cl := s.Cluster()
+	if cl == nil {
+		return mcast.Config{}, ErrNoCluster
+	}
+	if cl.Membership.ClassName != conf.McastService {
+		return mcast.Config{}, ErrStaticMembership
+	}
+	c := mcastConfig(cl.Membership)
+	c.Domain = cl.Membership.Domain
+	c.Key = cl.Key
+	c.EstablishWait = 0
+	return c, nil
+}

@@ -7,4 +7,8 @@ var (
 	ErrNoEngine = errors.New("node: the configuration has no <Service> with an <Engine>")
 	// ErrStopped: Start after Stop.
 	ErrStopped = errors.New("node: stopped")
+	// ErrNoCluster: the configuration has no <Cluster>.
+	ErrNoCluster = errors.New("node: the configuration has no <Cluster>")
+	// ErrStaticMembership: the cluster uses a static member list, not multicast.
+	ErrStaticMembership = errors.New("node: the cluster uses a static membership (StaticMembershipService), not multicast heartbeats")
 )

@@ -191,6 +191,7 @@ func (n *Node) Start(ctx context.Context) error {
 	if err := n.group.Start(ctx); err != nil {
 		return unwrapStep(err)
 	}
+	n.writeRunInfo()
 	n.log.Info().Strs("urls", n.URLs()).Msgf("Server startup in %d ms", time.Since(began).Milliseconds())
 	return nil
 }
@@ -220,6 +221,7 @@ func (n *Node) Stop(ctx context.Context) error {
 	n.mu.Unlock()
 	began := time.Now()
 	n.log.Info().Msgf("Stopping service [%s]", n.cfg.Server.Service().Name)
+	n.removeRunInfo()
 	err := n.group.Stop(ctx)
 	n.stopErr = err
 	n.log.Info().Msgf("Server stopped in %d ms", time.Since(began).Milliseconds())

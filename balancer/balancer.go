@@ -201,14 +201,13 @@ func (b *Balancer) Handler() http.Handler { return b }
 
 // ServeHTTP routes r to a node (see the package doc) and proxies it.
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	info := &reqInfo{}
-	info.routes = sessionRoutes(info.buf[:0], r, b.cfg.CookieName, b.cfg.PathParam)
-	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 	if !b.cfg.AccessLog {
 		b.rp.ServeHTTP(w, r)
 		return
 	}
 	start := time.Now()
+	info := &reqInfo{}
+	r = r.WithContext(context.WithValue(r.Context(), infoKey{}, info))
 	lw := &logWriter{ResponseWriter: w}
 	b.rp.ServeHTTP(lw, r)
 	b.accessLog(r, lw, info, time.Since(start))

@@ -49,12 +49,14 @@ func forwardedElement(pr *httputil.ProxyRequest) string {
 	return sb.String()
 }
 
+var quoteEscaper = strings.NewReplacer(`\`, `\\`, `"`, `\"`)
+
 // forwardedValue returns v as an RFC 7230 token, or quoted when it is not one.
 func forwardedValue(v string) string {
 	for i := 0; i < len(v); i++ {
 		c := v[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(v) + `"`
+			return `"` + quoteEscaper.Replace(v) + `"`
 		}
 	}
 	return v

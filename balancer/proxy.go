@@ -10,12 +10,11 @@ import (
 	"syscall"
 )
 
-// reqInfo travels in the request context from ServeHTTP to roundTrip.
+// reqInfo travels in the request context from ServeHTTP to roundTrip when
+// the access log is on: roundTrip records where the request went.
 type reqInfo struct {
-	buf    [2]string
-	routes []string // candidate routes, in priority order
-	node   string   // node that answered (access log)
-	tries  int
+	node  string // node that answered
+	tries int
 }
 
 type infoKey struct{}
@@ -33,10 +32,13 @@ func (t transport) RoundTrip(out *http.Request) (*http.Response, error) {
 // another live node. The response body keeps the node's outstanding count
 // until it is closed.
 func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
-	info, _ := out.Context().Value(infoKey{}).(*reqInfo)
-	if info == nil {
-		info = &reqInfo{}
+	var info *reqInfo
+	if b.cfg.AccessLog {
+		info, _ = out.Context().Value(infoKey{}).(*reqInfo)
 	}
+	// The proxy passes Cookie and the path through, so the routes are read here.
+	var buf [2]string
+	routes := sessionRoutes(buf[:0], out, b.cfg.CookieName, b.cfg.PathParam)
 	var body *sharedBody
 	if out.Body != nil && out.Body != http.NoBody {
 		body = &sharedBody{rc: out.Body}
@@ -46,7 +48,7 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		lastErr error
 	)
 	for attempt := 0; attempt < 2; attempt++ {
-		n, routed := b.pool.pick(info.routes, prev)
+		n, routed := b.pool.pick(routes, prev)
 		if n == nil {
 			if lastErr != nil {
 				return nil, lastErr
@@ -58,17 +60,25 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 			prev.failovers.Add(1)
 			b.log.Warn().Str("from", prev.name).Str("to", n.name).Err(lastErr).
 				Msg("failover: route " + prev.name + " → " + n.name)
-		case !routed && len(info.routes) > 0:
-			b.stickyMiss(info.routes, n)
+		case !routed && len(routes) > 0:
+			b.stickyMiss(routes, n)
 		}
-		info.node, info.tries = n.name, attempt+1
+		if info != nil {
+			info.node, info.tries = n.name, attempt+1
+		}
 		n.outstanding.Add(1)
 		n.requests.Add(1)
 
-		req := out.WithContext(out.Context())
-		u := *out.URL
-		u.Scheme, u.Host = n.url.Scheme, n.url.Host
-		req.URL = &u
+		// out is the proxy's own copy: the first attempt uses it as is; a
+		// retry gets a fresh shallow copy, since the failed attempt's
+		// transport goroutines may still look at theirs.
+		req := out
+		if attempt > 0 {
+			req = out.WithContext(out.Context())
+			u := *out.URL
+			req.URL = &u
+		}
+		req.URL.Scheme, req.URL.Host = n.url.Scheme, n.url.Host
 		if body != nil {
 			req.Body = &attemptBody{s: body, id: int32(attempt)}
 		}

@@ -208,3 +208,16 @@ func ParseNodeURL(s string) (*url.URL, error) {
 	}
 	return &url.URL{Scheme: "http", Host: u.Host}, nil
 }
+
+// ParseBackend reads a "name=http://host:port" flag value (the URL may be a bare host:port).
+func ParseBackend(s string) (Backend, error) {
+	name, u, ok := strings.Cut(s, "=")
+	if !ok || !ValidRoute(name) {
+		return Backend{}, fmt.Errorf("%w: backend %q: want name=http://host:port", ErrInvalidConfig, s)
+	}
+	pu, err := ParseNodeURL(u)
+	if err != nil {
+		return Backend{}, fmt.Errorf("backend %s: %w", name, err)
+	}
+	return Backend{Name: name, URL: pu.String()}, nil
+}

@@ -14,7 +14,7 @@
 // to the new node.
 //
 // Node states: live; down (gone from discovery, failing active checks, or a
-// connection failure — passive health, cleared after Health.Rise good probes);
+// refused/failed connect — passive health, cleared after Health.Rise probes);
 // draining (said goodbye: in-flight requests finish, no new ones).
 //
 // Main type: Balancer (New, Start, Stop, Handler, AdminHandler). Discovery:

@@ -74,3 +74,15 @@ func fromMcast(e mcast.Event) (MemberEvent, bool) {
 	}
 	return me, true
 }
+
+// NodesOf lists the members usable by a front end (not foreign, with an
+// HTTPURL) as Generate input, in the given order.
+func NodesOf(members []mcast.Member) []NodeInfo {
+	var out []NodeInfo
+	for _, m := range members {
+		if usable(m) {
+			out = append(out, NodeInfo{Name: m.Name, HTTPURL: m.HTTPURL})
+		}
+	}
+	return out
+}

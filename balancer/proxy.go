@@ -140,16 +140,16 @@ func dialFailure(err error) bool {
 	return errors.As(err, &op) && op.Op == "dial"
 }
 
-// connFailure reports errors that say the node (or its listener) is gone:
-// they take the node down at once (passive health). Timeouts do not.
+// connFailure reports errors that say the node's listener is gone: they
+// take the node down at once (passive health). A reset or EOF on an
+// established connection does not (a keep-alive connection the node closed
+// as we reused it looks the same); the next connect to a dead node fails.
 func connFailure(err error) bool {
 	var ne net.Error
 	if errors.As(err, &ne) && ne.Timeout() {
 		return false
 	}
-	return dialFailure(err) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.EPIPE) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+	return dialFailure(err) || errors.Is(err, syscall.ECONNREFUSED)
 }
 
 // sharedBody is the client's request body shared by the attempts of one

@@ -29,15 +29,24 @@ func App(stdout, stderr io.Writer) *ucli.App {
 		ExitErrHandler:       func(*ucli.Context, error) {},
 		HideVersion:          true,
 		EnableBashCompletion: true,
-		Commands: []*ucli.Command{
-			initCommand(),
-			configtestCommand(),
-			startCommand(),
-			stopCommand(),
-			bundleCommand(),
-			demoCommand(),
-			versionCommand(),
-		},
+		Commands:             commands(),
+	}
+}
+
+// commands lists the commands in help order. The balancer's commands
+// ("gomcat balancer", "gomcat lbconfig") belong after deploy, each in its
+// own file (balancer.go, lbconfig.go) built on package balancer.
+func commands() []*ucli.Command {
+	return []*ucli.Command{
+		initCommand(),
+		configtestCommand(),
+		startCommand(),
+		stopCommand(),
+		membersCommand(),
+		bundleCommand(),
+		deployCommand(),
+		demoCommand(),
+		versionCommand(),
 	}
 }
 

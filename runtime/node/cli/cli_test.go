@@ -5,8 +5,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -52,11 +54,16 @@ func freeTCPPort(t *testing.T) int {
 	return ln.Addr().(*net.TCPAddr).Port
 }
 
-func initHomeT(t *testing.T, httpPort, shutdownPort int) string {
+// initHomeT writes a node1 home whose cluster heartbeats on a random
+// multicast port (on 127.0.0.1, TTL 0), so that tests never join each
+// other or a demo, with the receiver on a free port.
+func initHomeT(t *testing.T, httpPort, shutdownPort int, extra ...string) string {
 	t.Helper()
 	home := filepath.Join(t.TempDir(), "node1")
-	code, out, errs := run(t, "init", "--home", home, "--jvm-route", "node1",
-		"--http-port", strconv.Itoa(httpPort), "--shutdown-port", strconv.Itoa(shutdownPort), "--receiver-port", "4001")
+	args := append([]string{"init", "--home", home, "--jvm-route", "node1",
+		"--http-port", strconv.Itoa(httpPort), "--shutdown-port", strconv.Itoa(shutdownPort), "--receiver-port", "0",
+		"--mcast-port", strconv.Itoa(randomMcastPort())}, extra...)
+	code, out, errs := run(t, args...)
 	if code != 0 {
 		t.Fatalf("init: %d %s %s", code, out, errs)
 	}
@@ -257,7 +264,7 @@ func waitLog(t *testing.T, b *syncBuf, pattern string, done chan int) {
 	}
 }
 
-func TestDemoFallsBackToAFreePort(t *testing.T) {
+func TestDemoTwoNodes(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -268,25 +275,44 @@ func TestDemoFallsBackToAFreePort(t *testing.T) {
 	var sout, serr syncBuf
 	done := make(chan int, 1)
 	go func() {
-		done <- Run(ctx, []string{"gomcat", "demo", "--http-port", strconv.Itoa(taken)}, &sout, &serr)
+		done <- Run(ctx, []string{"gomcat", "demo", "--http-port", strconv.Itoa(taken), "--log-format", "json"}, &sout, &serr)
 	}()
-	waitLog(t, &sout, `open +http://127\.0\.0\.1:[0-9]+/`, done)
+	waitLog(t, &sout, `Stop: Ctrl-C`, done)
 	out := sout.String()
-	if !strings.Contains(out, fmt.Sprintf("port %d is taken; using", taken)) {
+	if !strings.Contains(out, fmt.Sprintf("node1: HTTP port %d is taken; using", taken)) {
 		t.Fatalf("no fallback notice:\n%s", out)
 	}
-	url := regexp.MustCompile(`open +(http://\S+)/`).FindStringSubmatch(out)[1]
-	home := regexp.MustCompile(`home (\S+)`).FindStringSubmatch(out)[1]
-	resp, err := http.Get(url + "/node")
-	if err != nil {
-		t.Fatal(err)
+	if !strings.Contains(out, "The nodes see each other (node1's members: [node2])") {
+		t.Fatalf("the nodes did not see each other:\n%s", out)
 	}
-	resp.Body.Close()
+	url1 := regexp.MustCompile(`node1 +(http://\S+)`).FindStringSubmatch(out)[1]
+	url2 := regexp.MustCompile(`node2 +(http://\S+)`).FindStringSubmatch(out)[1]
+	dir := regexp.MustCompile(`homes under (\S+)`).FindStringSubmatch(out)[1]
+	// The walkthrough the demo prints: set through node1, read through node2.
+	jar, _ := cookiejar.New(nil)
+	hc := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	body := func(u string) string {
+		resp, err := hc.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return strings.TrimSpace(string(b))
+	}
+	if b := body(url1 + "/set?k=color&v=blue"); !strings.HasSuffix(b, ".node1") {
+		t.Fatalf("set on node1: %q", b)
+	}
+	if b := body(url2 + "/get?k=color"); b != "blue" {
+		t.Fatalf("get on node2: %q", b)
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d: %s", code, serr.String())
 	}
-	if _, err := os.Stat(home); !os.IsNotExist(err) {
-		t.Fatalf("demo home %s left behind: %v", home, err)
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Fatalf("demo homes %s left behind: %v", dir, err)
 	}
 }
+
+func randomMcastPort() int { return 20000 + mrand.IntN(40000) }

@@ -2,26 +2,40 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"math/rand/v2"
 	"net"
 	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
+	"time"
 
+	"github.com/rs/zerolog"
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/runtime/node"
 )
 
-// demoPort is the walkthrough's first node's HTTP port.
-const demoPort = 8091
+// The classic walkthrough's ports: node1 and node2.
+var demoPorts = [2]struct{ http, receiver, shutdown int }{
+	{8091, 4001, 8005},
+	{8092, 4002, 8006},
+}
 
 func demoCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "demo",
-		Usage: "run a throw-away node with the example app on 127.0.0.1 (Ctrl-C stops it and removes its home)",
+		Usage: "run a throw-away two-node cluster with the example app on 127.0.0.1 (Ctrl-C stops it and removes its homes)",
+		Description: "node1: HTTP 8091, receiver 4001, shutdown 8005 (its farm directory is watched);\n" +
+			"node2: HTTP 8092, receiver 4002, shutdown 8006. A port that is taken is replaced by a free one.\n" +
+			"Multicast stays on this machine (127.0.0.1, TTL 0) on a random port, so two demos never merge.",
 		Flags: append([]ucli.Flag{
-			&ucli.IntFlag{Name: "http-port", Value: demoPort, Usage: "HTTP port; a free one is used if it is taken"},
+			&ucli.IntFlag{Name: "http-port", Value: demoPorts[0].http, Usage: "node1's HTTP port (node2 uses the next one); a free one is used if taken"},
+			&ucli.IntFlag{Name: "mcast-port", Usage: "multicast port (default: random)"},
 		}, logFlags()...),
 		Action: func(c *ucli.Context) error {
 			log, err := newLogger(c, c.App.ErrWriter)
@@ -33,47 +47,133 @@ func demoCommand() *ucli.Command {
 				return err
 			}
 			defer os.RemoveAll(dir)
-			p := conf.DefaultTemplateParams()
-			p.ShutdownPort = -1 // Ctrl-C stops the demo
-			p.HTTPPort = freePort(c.Int("http-port"))
-			if err := initHome(dir, p, true); err != nil {
+			mport := c.Int("mcast-port")
+			if mport == 0 {
+				mport = 20000 + rand.IntN(40000)
+			}
+			w := c.App.Writer
+			var nodes []*node.Node
+			defer func() { // reverse order; each Stop is idempotent
+				for i := len(nodes) - 1; i >= 0; i-- {
+					_ = nodes[i].Stop(context.WithoutCancel(c.Context))
+				}
+			}()
+			homes := make([]string, 2)
+			for i := range 2 {
+				want := demoPorts[i]
+				want.http = c.Int("http-port") + i
+				p := conf.DefaultTemplateParams()
+				p.JvmRoute = "node" + strconv.Itoa(i+1)
+				p.HTTPPort = pickPort(w, p.JvmRoute, "HTTP", want.http)
+				p.ReceiverPort = pickPort(w, p.JvmRoute, "receiver", want.receiver)
+				p.ShutdownPort = pickPort(w, p.JvmRoute, "shutdown", want.shutdown)
+				p.McastPort, p.McastBind, p.McastTTL = mport, "127.0.0.1", 0
+				p.FarmWatch = i == 0
+				homes[i] = filepath.Join(dir, p.JvmRoute)
+				n, err := demoNode(c, homes[i], p, log.With().Str("node", p.JvmRoute).Logger())
+				if err != nil {
+					return err
+				}
+				if err := n.Start(c.Context); err != nil {
+					return fmt.Errorf("%s: %w", p.JvmRoute, err)
+				}
+				nodes = append(nodes, n)
+			}
+			if err := waitMutual(c.Context, nodes, 30*time.Second); err != nil {
 				return err
 			}
-			s, warns, err := conf.Load(dir)
-			if err == nil {
-				loopback := "127.0.0.1"
-				warns = append(warns, s.Apply(conf.Overrides{Source: "demo", HTTPAddress: &loopback})...)
-				err = s.Validate()
-			}
-			if err != nil {
-				return configError(c, warns, err)
-			}
-			logWarnings(log, warns)
-			cfg := node.DefaultConfig()
-			cfg.Server, cfg.Home, cfg.Logger = s, dir, log
-			n, err := node.New(cfg)
-			if err != nil {
-				return err
-			}
-			if err := n.Start(c.Context); err != nil {
-				return err
-			}
-			u := n.URLs()[0]
-			if p.HTTPPort != c.Int("http-port") {
-				fmt.Fprintf(c.App.Writer, "port %d is taken; using %d\n", c.Int("http-port"), p.HTTPPort)
-			}
-			fmt.Fprintf(c.App.Writer, `
-Gomcat demo: one node (jvmRoute %s) with the example app, home %s
-  open      %s/
-  try       curl -c /tmp/jar -b /tmp/jar '%s/set?k=color&v=blue'
-            curl -b /tmp/jar '%s/get?k=color'
-            curl -c /tmp/jar -b /tmp/jar '%s/cart/add?item=apple'
-  stop      Ctrl-C (the home is removed)
-`, p.JvmRoute, dir, u, u, u, u)
+			printDemo(w, dir, homes, nodes, mport)
 			<-c.Context.Done()
-			return n.Stop(context.WithoutCancel(c.Context))
+			return nil
 		},
 	}
+}
+
+// demoNode writes a home for p and builds its node, HTTP on 127.0.0.1.
+func demoNode(c *ucli.Context, home string, p conf.TemplateParams, log zerolog.Logger) (*node.Node, error) {
+	if err := initHome(home, p, true); err != nil {
+		return nil, err
+	}
+	s, warns, err := conf.Load(home)
+	if err == nil {
+		loopback := "127.0.0.1"
+		warns = append(warns, s.Apply(conf.Overrides{Source: "demo", HTTPAddress: &loopback})...)
+		err = s.Validate()
+	}
+	if err != nil {
+		return nil, configError(c, warns, err)
+	}
+	logWarnings(log, warns)
+	cfg := node.DefaultConfig()
+	cfg.Server, cfg.Home, cfg.Logger = s, home, log
+	return node.New(cfg)
+}
+
+// pickPort returns want, or a free port (saying so) when want is taken.
+func pickPort(w io.Writer, name, what string, want int) int {
+	got := freePort(want)
+	if got != want {
+		fmt.Fprintf(w, "%s: %s port %d is taken; using %d\n", name, what, want, got)
+	}
+	return got
+}
+
+// waitMutual waits until every node lists every other one as a member.
+func waitMutual(ctx context.Context, nodes []*node.Node, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		all := true
+		for _, n := range nodes {
+			cl := n.Cluster()
+			if cl == nil || len(cl.Members()) < len(nodes)-1 {
+				all = false
+			}
+		}
+		if all {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return errors.New("the demo nodes did not see each other within " + timeout.String() + " (is multicast on the loopback interface blocked?)")
+		}
+		if !sleepCtx(ctx, 50*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
+}
+
+func printDemo(w io.Writer, dir string, homes []string, nodes []*node.Node, mport int) {
+	fmt.Fprintf(w, "\nGomcat demo: two nodes of one cluster on 127.0.0.1 (multicast 228.0.0.4:%d, TTL 0), homes under %s\n", mport, dir)
+	urls := make([]string, len(nodes))
+	for i, n := range nodes {
+		urls[i] = n.URLs()[0]
+		local := n.Cluster().Local()
+		sd := "-"
+		if a, ok := n.ShutdownAddr().(*net.TCPAddr); ok {
+			sd = strconv.Itoa(a.Port)
+		}
+		extra := ""
+		if ri, err := node.ReadRunInfo(homes[i]); err == nil && ri.Farm != nil && ri.Farm.WatchEnabled {
+			extra = "  farm watchDir " + ri.Farm.WatchDir
+		}
+		fmt.Fprintf(w, "  node%d  %s  receiver %s  shutdown %s  home %s%s\n", i+1, urls[i], local.Addr(), sd, homes[i], extra)
+	}
+	var names []string
+	for _, m := range nodes[0].Cluster().Members() {
+		names = append(names, m.Name)
+	}
+	slices.Sort(names)
+	fmt.Fprintf(w, "The nodes see each other (node1's members: %v).\n", names)
+	jar := filepath.Join(os.TempDir(), "gomcat-demo-cookies")
+	fmt.Fprintf(w, `
+Try the walkthrough: a session set through node1, read through node2.
+  curl -c %[3]s -b %[3]s '%[1]s/set?k=color&v=blue'
+  curl -c %[3]s -b %[3]s '%[2]s/get?k=color'      # blue; the cookie now ends in .node2
+  curl '%[1]s/count'; curl '%[2]s/count'                 # the same count on both
+  gomcat members --mcast-port %[4]d --once             # the heartbeats, as an observer
+  gomcat stop --home %[5]s                       # node2 logs node1 gone at once and keeps the session
+  gomcat deploy app.gar --home %[5]s             # farm a bundle (gomcat bundle create) to both nodes
+Stop: Ctrl-C (both nodes stop and their homes are removed)
+`, urls[0], urls[1], jar, mport, homes[0])
 }
 
 // freePort returns want if it can be bound on 127.0.0.1, else a free port.

@@ -6,13 +6,24 @@
 // Main installs the signal handling (SIGINT/SIGTERM stop the node
 // gracefully; a second one exits at once with code 130) and runs App.
 // Run is Main without signals, for tests. Commands: init, configtest,
-// start, stop, bundle create|inspect, demo, version.
+// start, stop, members (a silent multicast observer's table), bundle
+// create|inspect, deploy (copy a bundle into a running watching node's
+// watchDir and follow the rollout in its farm status file), demo (two
+// nodes of one cluster in one process), version. The balancer's commands
+// go into commands() (app.go).
+//
+// Precedence everywhere: defaults < conf/server.xml < GOMCAT_* environment
+// < flags; init writes the environment's and the flags' values into the
+// template. members and deploy prefer what a running node published in
+// logs/gomcat.json (node.RunInfo) over the files.
 //
 // The package starts no goroutines of its own beyond Main's signal watcher
-// (which ends when Main returns); start and demo run a node.Node until its
-// context ends or its shutdown port receives the command.
+// (which ends when Main returns); start and demo run node.Nodes until the
+// context ends or a shutdown port receives the command; members runs an
+// mcast.Observer until the context ends (or once, after --wait).
 //
-// Errors go to stderr as one line ("gomcat: ...") with exit code 1;
-// configtest lists every problem, one per line, in the shape
-// "FILE:LINE: element <X> attribute y: what is wrong".
+// Errors go to stderr as one line ("gomcat: ...") with exit code 1 (deploy:
+// 2 when a member failed, 3 on timeout); configtest lists every problem,
+// one per line, in the shape "FILE:LINE: element <X> attribute y: what is
+// wrong".
 package cli

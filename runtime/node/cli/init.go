@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
@@ -39,9 +40,15 @@ func initCommand() *ucli.Command {
 	}
 }
 
-// templateParams are the defaults with the given flags applied.
+// templateParams are the defaults with the GOMCAT_* environment, then the
+// given flags applied.
 func templateParams(c *ucli.Context) (conf.TemplateParams, error) {
 	p := conf.DefaultTemplateParams()
+	env, err := conf.OverridesFromEnv(os.Getenv)
+	if err != nil {
+		return p, err
+	}
+	applyEnvParams(&p, env)
 	if c.IsSet("jvm-route") {
 		p.JvmRoute = c.String("jvm-route")
 		if !conf.ValidRoute(p.JvmRoute) {
@@ -65,7 +72,9 @@ func templateParams(c *ucli.Context) (conf.TemplateParams, error) {
 			return p, fmt.Errorf("--cluster-key: %w", err)
 		}
 	}
-	p.FarmWatch = c.Bool("farm-watch")
+	if c.IsSet("farm-watch") {
+		p.FarmWatch = c.Bool("farm-watch")
+	}
 	if c.IsSet("http-address") {
 		return p, errors.New("--http-address is not a template setting; edit the Connector's address in conf/server.xml or pass it to gomcat start")
 	}
@@ -119,4 +128,33 @@ func initHome(dir string, p conf.TemplateParams, force bool) error {
 		}
 	}
 	return nil
+}
+
+// applyEnvParams fills the template parameters the environment sets.
+func applyEnvParams(p *conf.TemplateParams, o conf.Overrides) {
+	setS := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setI := func(dst *int, v *int) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	setS(&p.JvmRoute, o.JvmRoute)
+	setI(&p.HTTPPort, o.HTTPPort)
+	setI(&p.ShutdownPort, o.ShutdownPort)
+	setI(&p.ReceiverPort, o.ReceiverPort)
+	setS(&p.McastAddress, o.McastAddress)
+	setI(&p.McastPort, o.McastPort)
+	setS(&p.McastBind, o.McastBind)
+	setI(&p.McastTTL, o.McastTTL)
+	setS(&p.Domain, o.Domain)
+	if o.ClusterKey != nil {
+		p.ClusterKey = hex.EncodeToString(o.ClusterKey)
+	}
+	if o.FarmWatch != nil {
+		p.FarmWatch = *o.FarmWatch
+	}
 }

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/gomcat/gomcat/bench"
+	"github.com/gomcat/gomcat/conf"
+)
+
+func benchCommand() *ucli.Command {
+	return &ucli.Command{
+		Name:  "bench",
+		Usage: "measure replication and the balancer (figures, not pass/fail: exits 0 unless the bench itself fails)",
+		Subcommands: []*ucli.Command{
+			benchReplicationCommand(),
+			benchBalancerCommand(),
+		},
+	}
+}
+
+func benchReplicationCommand() *ucli.Command {
+	d := bench.DefaultReplicationConfig()
+	return &ucli.Command{
+		Name:  "replication",
+		Usage: "/set throughput with and without replication, replication latency, state transfer time, RSS per session",
+		Description: "With --target and --peer: measures running nodes (--baseline: a node without <Cluster>, for the overhead).\n" +
+			"Without: launches its own nodes from this binary on 127.0.0.1 (multicast bound to 127.0.0.1, TTL 0,\n" +
+			"a random port and domain): a standalone node, node1 + node2, then node3 joining a filled node1.\n" +
+			"The homes live in a temporary directory removed at the end.",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "target", Usage: "URL of the node that takes the writes (with --peer)"},
+			&ucli.StringFlag{Name: "peer", Usage: "URL of the node that must see them (with --target)"},
+			&ucli.StringFlag{Name: "baseline", Usage: "URL of a node without a Cluster, for the replication overhead (with --target)"},
+			&ucli.DurationFlag{Name: "duration", Value: d.Duration, Usage: "/set throughput measure per node"},
+			&ucli.DurationFlag{Name: "round", Value: d.Round, Usage: "length of one interleaved round"},
+			&ucli.DurationFlag{Name: "warmup", Value: d.Warmup, Usage: "warmup per node, not measured"},
+			&ucli.IntFlag{Name: "concurrency", Value: d.Concurrency, Usage: "workers of the throughput measure, each with its own session"},
+			&ucli.IntFlag{Name: "samples", Value: d.Samples, Usage: "replication latency samples"},
+			&ucli.DurationFlag{Name: "poll", Value: d.Poll, Usage: "pause between two reads of the peer"},
+			&ucli.IntFlag{Name: "sessions", Value: d.Sessions, Usage: "sessions filled before the state transfer"},
+			&ucli.IntFlag{Name: "fill-concurrency", Value: d.FillConcurrency, Usage: "workers of the fill"},
+			&ucli.IntFlag{Name: "size", Value: d.Size, Usage: "bytes of each value written"},
+			&ucli.BoolFlag{Name: "skip-transfer", Usage: "skip the fill, the state transfer and the memory figures"},
+		},
+		Action: func(c *ucli.Context) error {
+			cfg := bench.DefaultReplicationConfig()
+			cfg.Target, cfg.Peer, cfg.Baseline = c.String("target"), c.String("peer"), c.String("baseline")
+			cfg.Duration, cfg.Round, cfg.Warmup = c.Duration("duration"), c.Duration("round"), c.Duration("warmup")
+			cfg.Concurrency, cfg.Samples, cfg.Poll = c.Int("concurrency"), c.Int("samples"), c.Duration("poll")
+			cfg.Sessions, cfg.FillConcurrency, cfg.Size = c.Int("sessions"), c.Int("fill-concurrency"), c.Int("size")
+			cfg.SkipTransfer = c.Bool("skip-transfer")
+			cfg.InitHome = benchInitHome
+			cfg.Progress = c.App.ErrWriter
+			rep, err := bench.Replication(c.Context, cfg)
+			return printBenchReport(c, rep, err)
+		},
+	}
+}
+
+func benchBalancerCommand() *ucli.Command {
+	d := bench.DefaultBalancerConfig()
+	return &ucli.Command{
+		Name:  "balancer",
+		Usage: "small GETs with a session cookie: a node directly vs gomcat balancer vs HAProxy, interleaved",
+		Flags: []ucli.Flag{
+			&ucli.StringFlag{Name: "direct", Usage: "URL of one node"},
+			&ucli.StringFlag{Name: "balancer", Usage: "URL of gomcat balancer in front of the nodes"},
+			&ucli.StringFlag{Name: "haproxy", Usage: "URL of HAProxy in front of the same nodes"},
+			&ucli.DurationFlag{Name: "duration", Value: d.Duration, Usage: "measure per target"},
+			&ucli.DurationFlag{Name: "round", Value: d.Round, Usage: "length of one interleaved round"},
+			&ucli.DurationFlag{Name: "warmup", Value: d.Warmup, Usage: "warmup per target, not measured"},
+			&ucli.IntFlag{Name: "concurrency", Value: d.Concurrency, Usage: "workers, each with its own session"},
+		},
+		Action: func(c *ucli.Context) error {
+			cfg := bench.DefaultBalancerConfig()
+			cfg.Direct, cfg.Balancer, cfg.HAProxy = c.String("direct"), c.String("balancer"), c.String("haproxy")
+			cfg.Duration, cfg.Round, cfg.Warmup = c.Duration("duration"), c.Duration("round"), c.Duration("warmup")
+			cfg.Concurrency = c.Int("concurrency")
+			cfg.Progress = c.App.ErrWriter
+			rep, err := bench.Balancer(c.Context, cfg)
+			return printBenchReport(c, rep, err)
+		},
+	}
+}
+
+// printBenchReport prints what was measured, even when the bench stopped
+// early, and returns err.
+func printBenchReport(c *ucli.Context, rep *bench.Report, err error) error {
+	if rep != nil && (len(rep.Sections) > 0 || err == nil) {
+		rep.Command = benchCommandLine(c)
+		fmt.Fprintln(c.App.Writer)
+		if _, werr := rep.WriteTo(c.App.Writer); werr != nil && err == nil {
+			err = werr
+		}
+	}
+	return err
+}
+
+// benchCommandLine is the command as run, with the flags that were set.
+func benchCommandLine(c *ucli.Context) string {
+	parts := []string{"gomcat", "bench", c.Command.Name}
+	for _, f := range c.Command.Flags {
+		name := f.Names()[0]
+		if c.IsSet(name) {
+			if _, isBool := f.(*ucli.BoolFlag); isBool {
+				parts = append(parts, "--"+name)
+			} else {
+				parts = append(parts, "--"+name, fmt.Sprint(c.Value(name)))
+			}
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+// benchInitHome creates a bench node home as "gomcat init" does, with
+// the shutdown port off and multicast on loopback, TTL 0; a standalone
+// home has no <Cluster>.
+func benchInitHome(_ context.Context, dir string, h bench.HomeParams) error {
+	p := conf.DefaultTemplateParams()
+	p.JvmRoute, p.HTTPPort, p.ShutdownPort, p.ReceiverPort = h.JvmRoute, h.HTTPPort, -1, h.ReceiverPort
+	p.McastAddress, p.McastPort, p.McastBind, p.McastTTL = h.McastAddress, h.McastPort, "127.0.0.1", 0
+	p.Domain, p.Standalone = h.Domain, h.Standalone
+	return initHome(dir, p, true)
+}

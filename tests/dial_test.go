@@ -8,7 +8,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"runtime"
+	"sync"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -110,8 +112,21 @@ func (ns *NS) ListenPacket(network, addr string) (net.PacketConn, error) {
 
 // HTTPClient returns a client whose connections start inside the namespace:
 // no proxy, keep-alives on, 30 s overall timeout. With jar, it keeps cookies
-// (JSESSIONID) like a browser.
+// (JSESSIONID) like a browser: per host, so a cookie from one node's address
+// is not sent to another's (see NewClusterJar for that).
 func (ns *NS) HTTPClient(jar bool) *http.Client {
+	var j http.CookieJar
+	if jar {
+		var err error
+		if j, err = cookiejar.New(nil); err != nil {
+			panic(err) // cookiejar.New(nil) never fails
+		}
+	}
+	return ns.HTTPClientJar(j)
+}
+
+// HTTPClientJar is HTTPClient with the given cookie jar (nil: none).
+func (ns *NS) HTTPClientJar(jar http.CookieJar) *http.Client {
 	tr := &http.Transport{
 		Proxy:                 nil,
 		DialContext:           ns.DialContext,
@@ -120,13 +135,40 @@ func (ns *NS) HTTPClient(jar bool) *http.Client {
 		ResponseHeaderTimeout: 30 * time.Second,
 		DisableCompression:    true,
 	}
-	c := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	if jar {
-		j, err := cookiejar.New(nil)
-		if err != nil {
-			panic(err) // cookiejar.New(nil) never fails
+	return &http.Client{Transport: tr, Timeout: 30 * time.Second, Jar: jar}
+}
+
+// ClusterJar is a cookie jar that ignores host, path and expiry: every
+// cookie goes to every node, as if all nodes stood behind one balancer
+// address. A cookie is replaced by name; MaxAge < 0 deletes it.
+type ClusterJar struct {
+	mu      sync.Mutex
+	cookies map[string]*http.Cookie
+}
+
+// NewClusterJar returns an empty ClusterJar.
+func NewClusterJar() *ClusterJar { return &ClusterJar{cookies: map[string]*http.Cookie{}} }
+
+// SetCookies implements http.CookieJar.
+func (j *ClusterJar) SetCookies(_ *url.URL, cs []*http.Cookie) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, c := range cs {
+		if c.MaxAge < 0 {
+			delete(j.cookies, c.Name)
+			continue
 		}
-		c.Jar = j
+		j.cookies[c.Name] = &http.Cookie{Name: c.Name, Value: c.Value}
 	}
-	return c
+}
+
+// Cookies implements http.CookieJar.
+func (j *ClusterJar) Cookies(*url.URL) []*http.Cookie {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	out := make([]*http.Cookie, 0, len(j.cookies))
+	for _, c := range j.cookies {
+		out = append(out, &http.Cookie{Name: c.Name, Value: c.Value})
+	}
+	return out
 }

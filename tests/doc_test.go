@@ -10,7 +10,8 @@
 //	ns := nt.NS[0]                  // ns.Name, ns.Addr, ns.Port (its bridge port)
 //	n := StartNode(t, ns, NodeOptions{Route: "node1"}) // gomcat init + start, waits "Server startup in"
 //	n.URL("/set?k=a&v=1")           // http://198.18.X.1:8080/set?k=a&v=1
-//	c := nt.NS[1].HTTPClient(true)  // client whose sockets live in NS[1], with a cookie jar
+//	c := nt.NS[1].HTTPClient(true)  // client whose sockets live in NS[1], with a (per-host) cookie jar
+//	c = nt.NS[1].HTTPClientJar(NewClusterJar()) // one jar for all nodes, as behind a balancer
 //	Get(t, c, url); Cookie(t, c, url, "JSESSIONID"); GoGet(c, url).WaitServed(…)
 //	n.WaitLog(t, `Replication member added`, 10*time.Second)
 //	m := n.LogMark(); …; n.WaitLogAfter(t, m, re, d); n.CountLog(re)

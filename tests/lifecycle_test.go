@@ -108,3 +108,39 @@ func TestSIGTERMDrainsSlowRequest(t *testing.T) {
 	}
 	n.WaitLogAfter(t, mark, cleanStopRE, time.Second)
 }
+
+// The harness's multicast plumbing with real nodes: two nodes in two
+// namespaces find each other across the bridge (bound to their own
+// addresses, TTL 1), and a session set on one is read on the other.
+func TestTwoNodesAcrossTheBridge(t *testing.T) {
+	t.Parallel()
+	nt := NewNet(t, 3)
+	n1 := InitNode(t, nt.NS[0], NodeOptions{})
+	n2 := InitNode(t, nt.NS[1], NodeOptions{})
+	n1.Start(t)
+	n2.Start(t)
+	n1.WaitStarted(t)
+	n2.WaitStarted(t)
+	n1.WaitLog(t, `Replication member added: tcp://`+regexp.QuoteMeta(nt.NS[1].Addr.String())+`:[0-9]+,node2`, 10*time.Second)
+	n2.WaitLog(t, `Replication member added: tcp://`+regexp.QuoteMeta(nt.NS[0].Addr.String())+`:[0-9]+,node1`, 10*time.Second)
+
+	// One jar for both nodes, as a browser behind a balancer has.
+	c := nt.NS[2].HTTPClientJar(NewClusterJar())
+	defer c.CloseIdleConnections()
+	if code, body := Get(t, c, n1.URL("/set?k=a&v=1")); code != 200 {
+		t.Fatalf("/set on node1: %d %q", code, body)
+	}
+	// Replication is asynchronous by default: poll node2 until it has it.
+	var code int
+	var body string
+	waitFor(t, 10*time.Second, "node1's session on node2", func() bool {
+		code, body = Get(t, c, n2.URL("/get?k=a"))
+		return code == 200
+	})
+	if body != "1" {
+		t.Errorf("/get on node2: %q, want \"1\"", body)
+	}
+	if id := Cookie(t, c, n2.URL("/"), "JSESSIONID"); !regexp.MustCompile(`^[0-9A-F]{32}\.node2$`).MatchString(id) {
+		t.Errorf("cookie after node2 served node1's session: %q, want …node2", id)
+	}
+}

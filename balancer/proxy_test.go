@@ -391,8 +391,9 @@ func TestTrustForwardedAppends(t *testing.T) {
 	}
 }
 
-func TestWebSocketUpgrade(t *testing.T) {
-	a := httptest.NewServer(named("a", func(w http.ResponseWriter, r *http.Request) {
+// echoUpgrade answers an Upgrade: websocket request with 101 and echoes lines.
+func echoUpgrade() http.Handler {
+	return named("a", func(w http.ResponseWriter, r *http.Request) {
 		if !strings.EqualFold(r.Header.Get("Upgrade"), "websocket") {
 			http.Error(w, "want upgrade", 400)
 			return
@@ -412,18 +413,17 @@ func TestWebSocketUpgrade(t *testing.T) {
 			_, _ = brw.WriteString("echo " + line)
 			_ = brw.Flush()
 		}
-	}))
-	t.Cleanup(a.Close)
-	c := testConfig(t, Backend{Name: "a", URL: a.URL})
-	c.AccessLog = true
-	b := startBalancer(t, c)
-	waitState(t, b, "a", StateLive)
+	})
+}
 
+// dialUpgrade opens an upgraded connection through the balancer.
+func dialUpgrade(t *testing.T, b *Balancer) (net.Conn, *bufio.Reader) {
+	t.Helper()
 	conn, err := net.Dial("tcp", b.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close()
+	t.Cleanup(func() { conn.Close() })
 	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
 	fmt.Fprintf(conn, "GET /ws HTTP/1.1\r\nHost: lb\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
 	br := bufio.NewReader(conn)
@@ -434,6 +434,45 @@ func TestWebSocketUpgrade(t *testing.T) {
 	if resp.StatusCode != 101 || !strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
 		t.Fatalf("upgrade response %d %v", resp.StatusCode, resp.Header)
 	}
+	return conn, br
+}
+
+func TestStopEndsUpgradedConnections(t *testing.T) {
+	a := httptest.NewServer(echoUpgrade())
+	t.Cleanup(a.Close)
+	c := testConfig(t, Backend{Name: "a", URL: a.URL})
+	b, err := New(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, b, "a", StateLive)
+	conn, br := dialUpgrade(t, b)
+	_, _ = io.WriteString(conn, "x\n")
+	if line, err := br.ReadString('\n'); err != nil || line != "echo x\n" {
+		t.Fatalf("echo %q %v", line, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := b.Stop(ctx); err != nil {
+		t.Fatalf("Stop: %v", err)
+	}
+	if _, err := br.ReadString('\n'); err == nil {
+		t.Fatal("upgraded connection still open after Stop")
+	}
+}
+
+func TestWebSocketUpgrade(t *testing.T) {
+	a := httptest.NewServer(echoUpgrade())
+	t.Cleanup(a.Close)
+	c := testConfig(t, Backend{Name: "a", URL: a.URL})
+	c.AccessLog = true
+	b := startBalancer(t, c)
+	waitState(t, b, "a", StateLive)
+
+	conn, br := dialUpgrade(t, b)
 	for _, msg := range []string{"hello\n", "again\n"} {
 		_, _ = io.WriteString(conn, msg)
 		line, err := br.ReadString('\n')

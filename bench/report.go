@@ -6,8 +6,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // Report is the outcome of a bench: rows of figures grouped in sections,
@@ -85,19 +85,23 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 		b.WriteString("command  " + r.Command + "\n")
 	}
 	b.WriteString("machine  " + r.Machine.String() + "\n\n")
-	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "METRIC\tVALUE\tGOAL\t")
-	for _, s := range r.Sections {
-		fmt.Fprintf(tw, "%s\t\t\t\n", s.Name)
-		for _, row := range s.Rows {
-			goal := row.Goal
-			if row.Verdict != "" {
-				goal += "  " + row.Verdict
-			}
-			fmt.Fprintf(tw, "  %s\t%s\t%s\t\n", row.Metric, row.Value, strings.TrimSpace(goal))
+	// Columns are aligned over all sections; section names stand alone.
+	wm, wv := len("METRIC"), len("VALUE")
+	for _, sec := range r.Sections {
+		for _, row := range sec.Rows {
+			wm = max(wm, 2+utf8.RuneCountInString(row.Metric))
+			wv = max(wv, utf8.RuneCountInString(row.Value))
 		}
 	}
-	_ = tw.Flush() // writes to a strings.Builder: cannot fail
+	pad := func(s string, w int) string { return s + strings.Repeat(" ", w-utf8.RuneCountInString(s)+2) }
+	b.WriteString(pad("METRIC", wm) + pad("VALUE", wv) + "GOAL\n")
+	for _, sec := range r.Sections {
+		b.WriteString(sec.Name + "\n")
+		for _, row := range sec.Rows {
+			goal := strings.TrimSpace(row.Goal + "  " + row.Verdict)
+			b.WriteString(pad("  "+row.Metric, wm) + pad(row.Value, wv) + goal + "\n")
+		}
+	}
 	if len(r.Notes) > 0 {
 		b.WriteString("\n")
 		for _, n := range r.Notes {

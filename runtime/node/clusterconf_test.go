@@ -1,0 +1,158 @@
+package node
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/runtime/cluster"
+)
+
+func parse(t *testing.T, xml string) *conf.Server {
+	t.Helper()
+	s, _, err := conf.Parse("server.xml", []byte(xml))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// A Tomcat 5.5 walkthrough file maps onto the packages' configs.
+func TestClusterConfigTomcat55(t *testing.T) {
+	s := parse(t, `<Server port="8006" shutdown="SHUTDOWN"><Service name="Catalina">
+  <Connector port="8081"/>
+  <Engine name="Catalina" defaultHost="localhost" jvmRoute="tomcat2">
+    <Host name="localhost" appBase="webapps">
+      <Cluster className="org.apache.catalina.cluster.tcp.SimpleTcpCluster"
+               managerClassName="org.apache.catalina.cluster.session.DeltaManager" expireSessionsOnShutdown="true">
+        <Membership className="org.apache.catalina.cluster.mcast.McastService" mcastAddr="228.0.0.4" mcastPort="45565"
+                    mcastFrequency="400" mcastDropTime="2000" mcastBindAddress="127.0.0.1" domain="shop"/>
+        <Receiver className="org.apache.catalina.cluster.tcp.ReplicationListener" tcpListenAddress="auto" tcpListenPort="4002"/>
+        <Sender className="org.apache.catalina.cluster.tcp.ReplicationTransmitter" replicationMode="pooled" ackTimeout="15000"/>
+        <Deployer className="org.apache.catalina.cluster.deploy.FarmWarDeployer" tempDir="/tmp/war-temp/"
+                  deployDir="webapps" watchDir="/tmp/war-listen/" watchEnabled="false"/>
+      </Cluster>
+    </Host>
+  </Engine></Service></Server>`)
+	cfg, err := clusterConfig(context.Background(), s, true, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	mc, ok := cfg.Membership.(cluster.Multicast)
+	if !ok {
+		t.Fatalf("membership %T", cfg.Membership)
+	}
+	m := mc.Config
+	if m.Address != "228.0.0.4" || m.Port != 45565 || m.Bind != "127.0.0.1" || m.Frequency != 400*time.Millisecond || m.DropTime != 2*time.Second {
+		t.Errorf("mcast config %+v", m)
+	}
+	if cfg.Name != "tomcat2" || cfg.Domain != "shop" || cfg.EstablishWait != 1600*time.Millisecond {
+		t.Errorf("cluster config name %q domain %q wait %v", cfg.Name, cfg.Domain, cfg.EstablishWait)
+	}
+	if cfg.Transport.Address != "auto" || cfg.Transport.Port != 4002 || cfg.Transport.Timeout != 15*time.Second {
+		t.Errorf("transport %+v", cfg.Transport)
+	}
+	// auto advertises the multicast interface; the connector has no address.
+	if cfg.HTTPURL != "http://127.0.0.1:8081" {
+		t.Errorf("HTTPURL %q", cfg.HTTPURL)
+	}
+	cl := s.Cluster()
+	dc := deltaConfig(cl, managerName("localhost", "/"), "tomcat2", 0, 0, zerolog.Nop())
+	if dc.Name != "localhost#" || dc.Route != "tomcat2" || dc.SendOptions != cl.ChannelSendOptions || cfg.SendOptions != cl.ChannelSendOptions || dc.StateTransferTimeout != time.Minute ||
+		!dc.ExpireSessionsOnShutdown || dc.SweepInterval != 6*backgroundTick {
+		t.Errorf("delta config %+v", dc)
+	}
+	if err := dc.Validate(); err != nil {
+		t.Error(err)
+	}
+	if n := managerName("localhost", "/shop"); n != "localhost#/shop" {
+		t.Errorf("manager name %q", n)
+	}
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join("/home/n", p)
+	}
+	fc := farmConfig(cl, "/home/n/webapps", abs, zerolog.Nop())
+	if fc.TempDir != "/tmp/war-temp/" || fc.DeployDir != "/home/n/webapps" || fc.WatchDir != "/tmp/war-listen/" {
+		t.Errorf("farm dirs %q %q %q", fc.TempDir, fc.DeployDir, fc.WatchDir)
+	}
+	if fc.WatchEnabled || fc.Interval != 2*backgroundTick {
+		t.Errorf("farm config %+v", fc)
+	}
+}
+
+func TestClusterConfigStatic(t *testing.T) {
+	s := parse(t, `<Server port="-1"><Service name="Catalina">
+  <Connector port="8080" address="192.0.2.10"/>
+  <Engine name="Catalina" defaultHost="localhost" jvmRoute="s1">
+    <Cluster className="SimpleTcpCluster" channelSendOptions="6">
+      <Channel className="GroupChannel">
+        <Membership className="StaticMembershipService" connectTimeout="800" expirationTime="6000">
+          <Member host="127.0.0.2" port="4000" uniqueId="{0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15}"/>
+          <Member host="localhost" port="4001"/>
+        </Membership>
+        <Receiver className="NioReceiver" address="127.0.0.1" port="4000" autoBind="0"/>
+        <Interceptor className="TcpFailureDetector" connectTimeout="700" removeSuspectsTimeout="20"/>
+      </Channel>
+    </Cluster>
+    <Host name="localhost" appBase="webapps"/>
+  </Engine></Service></Server>`)
+	cfg, err := clusterConfig(context.Background(), s, true, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok := cfg.Membership.(cluster.Static)
+	if !ok {
+		t.Fatalf("membership %T", cfg.Membership)
+	}
+	sc := st.Config
+	if len(sc.Members) != 2 || sc.Members[0].Host != "127.0.0.2" || sc.Members[0].UniqueID[15] != 15 ||
+		net.ParseIP(sc.Members[1].Host) == nil || sc.Members[1].Port != 4001 {
+		t.Errorf("static members %+v", sc.Members)
+	}
+	if sc.ConnectTimeout != 800*time.Millisecond || sc.ExpirationTime != 6*time.Second {
+		t.Errorf("static timings %+v", sc)
+	}
+	fd := cfg.FailureDetector
+	if !fd.Enabled || fd.ConnectTimeout != 700*time.Millisecond || fd.SuspectTimeout != 20*time.Second {
+		t.Errorf("failure detector %+v", fd)
+	}
+	if cfg.SendOptions != 6 || cfg.HTTPURL != "http://192.0.2.10:8080" {
+		t.Errorf("send options %d, HTTPURL %q", cfg.SendOptions, cfg.HTTPURL)
+	}
+	if _, err := ObserverConfig(s); err != ErrStaticMembership {
+		t.Errorf("ObserverConfig of a static cluster: %v", err)
+	}
+}
+
+func TestHTTPURL(t *testing.T) {
+	ip := net.ParseIP("198.18.0.2")
+	for _, tc := range []struct {
+		conn string
+		want string
+	}{
+		{`<Connector port="8091"/>`, "http://198.18.0.2:8091"},
+		{`<Connector port="8091" address="0.0.0.0"/>`, "http://198.18.0.2:8091"},
+		{`<Connector port="8091" address="127.0.0.1"/>`, "http://127.0.0.1:8091"},
+		{`<Connector port="0"/>`, ""},
+	} {
+		s := parse(t, `<Server port="-1"><Service name="Catalina">`+tc.conn+`
+  <Engine name="Catalina" defaultHost="localhost" jvmRoute="n"><Host name="localhost" appBase="webapps"/></Engine></Service></Server>`)
+		if got := httpURL(s, ip); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.conn, got, tc.want)
+		}
+	}
+}

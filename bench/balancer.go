@@ -20,6 +20,15 @@ func Balancer(ctx context.Context, cfg BalancerConfig) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Title: "gomcat bench balancer", Machine: ThisMachine()}
+	if cfg.Direct == "" && cfg.Balancer == "" && cfg.HAProxy == "" {
+		rep.Title += ": self-contained (node1 + node2, gomcat balancer, HAProxy on 127.0.0.1)"
+		return rep, selfContainedBalancer(ctx, cfg, rep)
+	}
+	return rep, measureFrontEnds(ctx, cfg, rep)
+}
+
+// measureFrontEnds measures the URLs of cfg.
+func measureFrontEnds(ctx context.Context, cfg BalancerConfig, rep *Report) error {
 	c := NewClient(cfg.Concurrency + 1)
 	defer c.CloseIdleConnections()
 	seed := rand.Uint64()
@@ -36,7 +45,7 @@ func Balancer(ctx context.Context, cfg BalancerConfig) (*Report, error) {
 	fmt.Fprintf(cfg.Progress, "bench: GET /get with a session, %d workers, %v per target\n", cfg.Concurrency, cfg.Duration)
 	res, err := interleave(ctx, ts, cfg.Concurrency, cfg.Duration, cfg.Round, cfg.Warmup, cfg.Progress)
 	if err != nil {
-		return rep, err
+		return err
 	}
 	for i, t := range ts {
 		rep.Add(secBalancer, Row{Metric: t.name, Value: throughputValue(res[i])})
@@ -59,7 +68,7 @@ func Balancer(ctx context.Context, cfg BalancerConfig) (*Report, error) {
 			rep.Add(secBalancer, Row{Metric: "HAProxy adds at p50", Value: signed(added)})
 		}
 	}
-	return rep, nil
+	return nil
 }
 
 // signed formats a latency difference with its sign.

@@ -130,7 +130,9 @@ func (c ReplicationConfig) Validate() error {
 // URL given, in interleaved rounds.
 type BalancerConfig struct {
 	// Direct is a node's URL; Balancer a gomcat balancer's; HAProxy an
-	// HAProxy's in front of the same nodes. At least one.
+	// HAProxy's in front of the same nodes. None: self-contained (two
+	// nodes, "gomcat balancer" and, when installed, HAProxy are launched
+	// on 127.0.0.1).
 	Direct, Balancer, HAProxy string
 	// Duration per target, split into rounds of Round. Default: 10 s.
 	Duration time.Duration
@@ -143,26 +145,33 @@ type BalancerConfig struct {
 	Concurrency int
 	// Progress receives one line per step. Default: io.Discard.
 	Progress io.Writer
+	// Exe, InitHome and StartTimeout: as in ReplicationConfig, for the
+	// self-contained mode.
+	Exe          string
+	InitHome     InitFunc
+	StartTimeout time.Duration
+	// HAProxyBin is the haproxy binary of the self-contained mode.
+	// Default: "haproxy" from PATH; without one HAProxy is left out.
+	HAProxyBin string
 }
 
 // DefaultBalancerConfig returns the defaults above.
 func DefaultBalancerConfig() BalancerConfig {
-	return BalancerConfig{Duration: 10 * time.Second, Round: 2 * time.Second, Warmup: time.Second, Concurrency: 16, Progress: io.Discard}
+	return BalancerConfig{Duration: 10 * time.Second, Round: 2 * time.Second, Warmup: time.Second, Concurrency: 16,
+		Progress: io.Discard, StartTimeout: 90 * time.Second}
 }
 
 // Validate checks every field and returns the problems wrapped in
 // ErrConfig.
 func (c BalancerConfig) Validate() error {
-	if c.Direct == "" && c.Balancer == "" && c.HAProxy == "" {
-		return fmt.Errorf("%w: give at least one of --direct, --balancer, --haproxy", ErrConfig)
-	}
 	for name, u := range map[string]string{"direct": c.Direct, "balancer": c.Balancer, "haproxy": c.HAProxy} {
 		if err := checkURL(name, u); err != nil {
 			return err
 		}
 	}
-	if c.Duration <= 0 || c.Round <= 0 || c.Warmup < 0 || c.Concurrency < 1 {
-		return fmt.Errorf("%w: duration %v, round %v, warmup %v, concurrency %d", ErrConfig, c.Duration, c.Round, c.Warmup, c.Concurrency)
+	if c.Duration <= 0 || c.Round <= 0 || c.Warmup < 0 || c.Concurrency < 1 || c.StartTimeout <= 0 {
+		return fmt.Errorf("%w: duration %v, round %v, warmup %v, concurrency %d, start timeout %v", ErrConfig,
+			c.Duration, c.Round, c.Warmup, c.Concurrency, c.StartTimeout)
 	}
 	return nil
 }

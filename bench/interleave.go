@@ -37,7 +37,7 @@ func interleave(ctx context.Context, ts []target, conc int, total, round, warmup
 			if err != nil {
 				return nil, fmt.Errorf("%s round %d: %w", ts[i].name, r+1, err)
 			}
-			fmt.Fprintf(progress, "bench: round %d/%d %-12s %s\n", r+1, rounds, ts[i].name, throughputValue(res))
+			fmt.Fprintf(progress, "bench: round %d/%d %-16s %s\n", r+1, rounds, ts[i].name, throughputValue(res))
 			out[i].Merge(res)
 		}
 	}

@@ -172,17 +172,26 @@ type node struct {
 // and a JSON log the bench reads. It does not wait for the node to be
 // ready (see ready). The child is killed if the bench dies.
 func launch(exe, name, home string, httpPort int) (*node, error) {
+	n, err := launchCmd(name, "http://127.0.0.1:"+strconv.Itoa(httpPort), exe, "start", "--home", home,
+		"--http-address", "127.0.0.1", "--log-format", "json", "--log-level", "info")
+	if n != nil {
+		n.home = home
+	}
+	return n, err
+}
+
+// launchCmd starts exe with args as a child whose output (stdout and
+// stderr) is read line by line into its log; url is where it serves.
+func launchCmd(name, url, exe string, args ...string) (*node, error) {
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
-	cmd := exec.Command(exe, "start", "--home", home, "--http-address", "127.0.0.1",
-		"--log-format", "json", "--log-level", "info")
+	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.Env = childEnv()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	n := &node{name: name, home: home, url: "http://127.0.0.1:" + strconv.Itoa(httpPort), cmd: cmd,
-		log: newNodeLog(), exited: make(chan struct{})}
+	n := &node{name: name, url: url, cmd: cmd, log: newNodeLog(), exited: make(chan struct{})}
 	n.began = time.Now()
 	if err := cmd.Start(); err != nil {
 		pr.Close()

@@ -252,9 +252,7 @@ func (cl *cluster) start(ctx context.Context, name string, standalone bool) (*no
 	if err != nil {
 		return nil, err
 	}
-	cl.mu.Lock()
-	cl.nodes = append(cl.nodes, n)
-	cl.mu.Unlock()
+	cl.add(n)
 	return n, nil
 }
 
@@ -308,6 +306,7 @@ func (cl *cluster) fill(ctx context.Context, rep *Report, n *node, seed uint64) 
 		per := float64(rss1-rss0) * 1024 / float64(added)
 		rep.Add(secMemory, Row{Metric: "per session (value " + FormatBytes(int64(cfg.Size)) + ")",
 			Value: fmt.Sprintf("%s · %s per 100k sessions", FormatBytes(int64(per)), FormatBytes(int64(per*100_000)))})
+		rep.Note("memory: VmRSS of the node process, so it includes the Go heap's GC headroom (GOGC=100) and the sessions' ids and metadata")
 	}
 	return nil
 }

@@ -66,6 +66,8 @@ func benchBalancerCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "balancer",
 		Usage: "small GETs with a session cookie: a node directly vs gomcat balancer vs HAProxy, interleaved",
+		Description: "With URLs: measures those. Without: launches node1 + node2 from this binary, \"gomcat balancer\"\n" +
+			"with both as backends and, if installed, haproxy (config from gomcat lbconfig's generator), all on 127.0.0.1.",
 		Flags: []ucli.Flag{
 			&ucli.StringFlag{Name: "direct", Usage: "URL of one node"},
 			&ucli.StringFlag{Name: "balancer", Usage: "URL of gomcat balancer in front of the nodes"},
@@ -74,12 +76,14 @@ func benchBalancerCommand() *ucli.Command {
 			&ucli.DurationFlag{Name: "round", Value: d.Round, Usage: "length of one interleaved round"},
 			&ucli.DurationFlag{Name: "warmup", Value: d.Warmup, Usage: "warmup per target, not measured"},
 			&ucli.IntFlag{Name: "concurrency", Value: d.Concurrency, Usage: "workers, each with its own session"},
+			&ucli.StringFlag{Name: "haproxy-bin", Value: "haproxy", Usage: "haproxy binary of the self-contained mode"},
 		},
 		Action: func(c *ucli.Context) error {
 			cfg := bench.DefaultBalancerConfig()
 			cfg.Direct, cfg.Balancer, cfg.HAProxy = c.String("direct"), c.String("balancer"), c.String("haproxy")
 			cfg.Duration, cfg.Round, cfg.Warmup = c.Duration("duration"), c.Duration("round"), c.Duration("warmup")
-			cfg.Concurrency = c.Int("concurrency")
+			cfg.Concurrency, cfg.HAProxyBin = c.Int("concurrency"), c.String("haproxy-bin")
+			cfg.InitHome = benchInitHome
 			cfg.Progress = c.App.ErrWriter
 			rep, err := bench.Balancer(c.Context, cfg)
 			return printBenchReport(c, rep, err)

@@ -3,16 +3,20 @@ package transport
 import (
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 const (
-	chunkSize     = 512 << 10     // bytes per arena chunk
-	maxChunkFrame = chunkSize / 4 // larger frames get a buffer of their own
-	arenaFree     = 1             // idle chunks kept per peer besides the tail
-	chunkTailRef  = 1             // the reference the arena holds on its tail
-	maxBatch      = 1024          // items taken from the queue per write
-	maxBatchBytes = 1 << 20       // bytes taken from the queue per write
-	maxScratch    = 4 << 20       // a larger sealing scratch buffer is dropped
+	chunkSize     = 512 << 10       // bytes per arena chunk
+	maxChunkFrame = chunkSize / 4   // larger frames get a buffer of their own
+	arenaFree     = 16              // spare chunks kept per busy peer besides the tail
+	arenaIdle     = 2 * time.Second // an idle peer's spare chunks are freed after this
+	chunkTailRef  = 1               // the reference the arena holds on its tail
+	maxBatch      = 1024            // items taken from the queue per write
+	maxBatchBytes = 1 << 20         // bytes taken from the queue per write
+	maxScratch    = 4 << 20         // a larger sealing scratch buffer is dropped
+	maxFreeItems  = 16384           // recycled async items kept per peer
+	itemSlab      = 64              // async items allocated at once
 )
 
 // arena hands out the buffers of a peer's queued frames from large
@@ -75,8 +79,11 @@ func (a *arena) reserve(n int) ([]byte, *chunk, int) {
 }
 
 // release drops a frame's reference to its chunk.
-func (a *arena) release(c *chunk) {
-	if c == nil || c.refs.Add(-1) != 0 {
+func (a *arena) release(c *chunk) { a.releaseN(c, 1) }
+
+// releaseN drops k frames' references to chunk c.
+func (a *arena) releaseN(c *chunk, k int32) {
+	if c == nil || k == 0 || c.refs.Add(-k) != 0 {
 		return
 	}
 	a.mu.Lock()
@@ -88,6 +95,21 @@ func (a *arena) recycleLocked(c *chunk) {
 	if !a.closed && len(a.free) < arenaFree {
 		a.free = append(a.free, c)
 	}
+}
+
+// spare returns the number of idle chunks held.
+func (a *arena) spare() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.free)
+}
+
+// trim frees the idle chunks.
+func (a *arena) trim() {
+	a.mu.Lock()
+	clear(a.free)
+	a.free = a.free[:0]
+	a.mu.Unlock()
 }
 
 // close stops reuse: writes of failed frames may still read chunks.

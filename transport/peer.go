@@ -28,9 +28,12 @@ type peer struct {
 	wake   chan struct{} // wakes the writer (capacity 1)
 	arena  arena         // frame buffers of queued items
 
+	trimTimer *time.Timer // the writer's idle timer for arena trimming
+
 	mu        sync.Mutex // guards the fields below
 	queue     fifo
 	inflight  fifo
+	free      []*item       // recycled async items, at most maxFreeItems
 	bytes     int           // bytes of queue + inflight
 	space     chan struct{} // closed when bytes drop; nil if nobody waits
 	cur       *pconn        // current connection, nil when down
@@ -52,11 +55,13 @@ type pconn struct {
 	sealer *seal.Sealer // per connection: its replay cache matches one stream
 }
 
-// enqueue appends it to the queue, waiting for space until deadline or ctx.
-func (p *peer) enqueue(ctx context.Context, it *item) error {
+// enqueue appends the item v to the queue, waiting for space until the
+// timeout or ctx. The item is stored in w (a waited-for item, whose done
+// channel is kept) or, when w is nil, in one from the peer's free list.
+func (p *peer) enqueue(ctx context.Context, v item, w *item) (*item, error) {
 	var timer *time.Timer
 	p.mu.Lock()
-	for !p.closed && p.bytes > 0 && p.bytes+len(it.buf) > p.s.cfg.MaxQueueBytes {
+	for !p.closed && p.bytes > 0 && p.bytes+len(v.buf) > p.s.cfg.MaxQueueBytes {
 		if p.space == nil {
 			p.space = make(chan struct{})
 		}
@@ -69,17 +74,30 @@ func (p *peer) enqueue(ctx context.Context, it *item) error {
 		select {
 		case <-ch:
 		case <-timer.C:
-			return ErrQueueFull
+			return w, ErrQueueFull
 		case <-ctx.Done():
-			return fmt.Errorf("%w: %w", ErrQueueFull, ctx.Err())
+			return w, fmt.Errorf("%w: %w", ErrQueueFull, ctx.Err())
 		}
 		p.mu.Lock()
 	}
 	if p.closed {
 		err := p.closeErr
 		p.mu.Unlock()
-		return err
+		return w, err
 	}
+	it := w
+	if it == nil {
+		if len(p.free) == 0 {
+			slab := make([]item, itemSlab) // one allocation for many items
+			for i := range slab {
+				p.free = append(p.free, &slab[i])
+			}
+		}
+		it = p.free[len(p.free)-1]
+		p.free = p.free[:len(p.free)-1]
+	}
+	v.done = it.done
+	*it = v
 	p.s.setID(it, p.s.nextID.Add(1)) // under p.mu: ids increase in queue order
 	p.queue.push(it)
 	p.queued.Store(int64(p.queue.len()))
@@ -90,7 +108,7 @@ func (p *peer) enqueue(ctx context.Context, it *item) error {
 	if wake {
 		p.signal()
 	}
-	return nil
+	return it, nil
 }
 
 // wait blocks until it is acknowledged, fails, or the deadline or ctx ends.
@@ -137,6 +155,11 @@ func (p *peer) run() {
 		iov     net.Buffers
 		scratch []byte
 	)
+	defer func() {
+		if p.trimTimer != nil {
+			p.trimTimer.Stop()
+		}
+	}()
 	for {
 		c, ok := p.waitWork()
 		if !ok {
@@ -210,6 +233,7 @@ func gather(iov net.Buffers, batch []*item) net.Buffers {
 // waitWork blocks until the queue has items; it returns the current
 // connection (nil when down) and false once the peer is closed.
 func (p *peer) waitWork() (*pconn, bool) {
+	var trim <-chan time.Time // set while idle chunks wait to be trimmed
 	for {
 		p.mu.Lock()
 		if p.closed {
@@ -223,9 +247,20 @@ func (p *peer) waitWork() (*pconn, bool) {
 		}
 		p.idle = true
 		p.mu.Unlock()
+		if trim == nil && p.arena.spare() > 0 {
+			if p.trimTimer == nil {
+				p.trimTimer = time.NewTimer(arenaIdle)
+			} else {
+				p.trimTimer.Reset(arenaIdle)
+			}
+			trim = p.trimTimer.C
+		}
 		select {
 		case <-p.wake:
 		case <-p.ctx.Done():
+		case <-trim:
+			p.arena.trim() // idle for a while: give the spare chunks back
+			trim = nil
 		}
 	}
 }
@@ -433,7 +468,6 @@ func (p *peer) readAcks(c *pconn) {
 
 // confirm finishes every inflight item up to the acked id.
 func (p *peer) confirm(c *pconn, e envelope) {
-	var done []*item
 	n := 0
 	p.mu.Lock()
 	if p.cur != c {
@@ -445,28 +479,33 @@ func (p *peer) confirm(c *pconn, e envelope) {
 		p.failures, p.downSince, p.nextDial = 0, time.Time{}, time.Time{}
 		p.log.Info().Msg("connected to peer")
 	}
+	var ck *chunk // chunk references are released in runs
+	refs := int32(0)
 	for p.inflight.len() > 0 && p.inflight.front().id <= e.id {
 		it := p.inflight.pop()
 		n++
 		p.bytes -= len(it.buf)
 		it.finished = true
-		p.arena.release(it.ck) // acknowledged, so written in full
+		if it.ck != ck { // acknowledged, so written in full: reusable
+			p.arena.releaseN(ck, refs)
+			ck, refs = it.ck, 0
+		}
+		refs++
 		if it.done != nil {
 			var err error
 			if it.id == e.id && e.typ == typeFailAck {
 				err = &RemoteError{Peer: p.addr, ID: it.id, Text: string(e.payload)}
 			}
 			it.done <- err
-		} else {
-			done = append(done, it)
+		} else if len(p.free) < maxFreeItems {
+			*it = item{}
+			p.free = append(p.free, it)
 		}
 	}
+	p.arena.releaseN(ck, refs)
 	p.freeSpace()
 	p.mu.Unlock()
 	p.acked.Add(uint64(n))
-	for _, it := range done {
-		p.s.putItem(it)
-	}
 }
 
 // freeSpace wakes callers waiting for queue space; p.mu is held.
@@ -510,7 +549,6 @@ func (p *peer) report(items []*item, err error) {
 		if p.s.cfg.OnError != nil {
 			p.s.cfg.OnError(p.addr, p.s.message(it), err)
 		}
-		p.s.putItem(it)
 	}
 }
 

@@ -41,11 +41,14 @@ type Sender struct {
 	log       zerolog.Logger
 	epoch     uint64
 	nextID    atomic.Uint64
-	items     sync.Pool // async items
-	waitItems sync.Pool // items with a done channel
+	waitItems sync.Pool // items with a done channel (async ones are per peer)
 	maxBody   int       // largest payload that fits a frame
 
-	mu     sync.RWMutex // guards peers and closed; taken before any peer.mu
+	// view is a read-only copy of peers for lock-free lookups; it is
+	// replaced (under mu) whenever peers changes.
+	view atomic.Pointer[map[string]*peer]
+
+	mu     sync.Mutex // guards peers and closed; taken before any peer.mu
 	peers  map[string]*peer
 	closed bool
 
@@ -75,7 +78,7 @@ func NewSender(cfg Config) (*Sender, error) {
 			return nil, fmt.Errorf("transport: %w", err)
 		}
 	}
-	s.items.New = func() any { return new(item) }
+	s.publishLocked()
 	s.waitItems.New = func() any { return &item{done: make(chan error, 1)} }
 	return s, nil
 }
@@ -112,14 +115,19 @@ func (s *Sender) send(ctx context.Context, addr string, typ frameType, ch Channe
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", addr, err)
 	}
-	async := opts&OptAsync != 0
-	it := p.newItem(typ, ch, opts, payload, !async)
-	if err := p.enqueue(ctx, it); err != nil {
+	v := p.encode(typ, ch, opts, payload)
+	if opts&OptAsync != 0 {
+		if _, err := p.enqueue(ctx, v, nil); err != nil {
+			p.arena.release(v.ck) // never queued, never written
+			return fmt.Errorf("send to %s: %w", addr, err)
+		}
+		return nil
+	}
+	it, err := p.enqueue(ctx, v, s.waitItems.Get().(*item))
+	if err != nil {
+		p.arena.release(v.ck)
 		s.putItem(it)
 		return fmt.Errorf("send to %s: %w", addr, err)
-	}
-	if async {
-		return nil
 	}
 	return p.wait(ctx, it)
 }
@@ -131,6 +139,7 @@ func (s *Sender) ClosePeer(addr string) {
 	s.mu.Lock()
 	p := s.peers[addr]
 	delete(s.peers, addr)
+	s.publishLocked()
 	s.mu.Unlock()
 	if p != nil {
 		p.close(ErrPeerClosed)
@@ -168,6 +177,7 @@ func (s *Sender) Stop(ctx context.Context) error {
 	s.closed = true
 	ps := s.peers
 	s.peers = make(map[string]*peer)
+	s.publishLocked()
 	s.mu.Unlock()
 	for _, p := range ps {
 		p.close(ErrClosed)
@@ -184,10 +194,7 @@ func (s *Sender) Stop(ctx context.Context) error {
 
 // peer returns addr's peer, creating it and its writer on first use.
 func (s *Sender) peer(addr string) (*peer, error) {
-	s.mu.RLock()
-	p, closed := s.peers[addr], s.closed
-	s.mu.RUnlock()
-	if p != nil && !closed {
+	if p := (*s.view.Load())[addr]; p != nil {
 		return p, nil
 	}
 	s.mu.Lock()
@@ -195,11 +202,11 @@ func (s *Sender) peer(addr string) (*peer, error) {
 	if s.closed {
 		return nil, ErrClosed
 	}
-	if p = s.peers[addr]; p != nil {
+	if p := s.peers[addr]; p != nil {
 		return p, nil
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	p = &peer{
+	p := &peer{
 		s:      s,
 		addr:   addr,
 		log:    s.log.With().Str("peer", addr).Logger(),
@@ -208,8 +215,19 @@ func (s *Sender) peer(addr string) (*peer, error) {
 		wake:   make(chan struct{}, 1),
 	}
 	s.peers[addr] = p
+	s.publishLocked()
 	s.wg.Go(p.run)
 	return p, nil
+}
+
+// publishLocked makes the current peers visible to lock-free lookups;
+// s.mu is held.
+func (s *Sender) publishLocked() {
+	m := make(map[string]*peer, len(s.peers))
+	for a, p := range s.peers {
+		m[a] = p
+	}
+	s.view.Store(&m)
 }
 
 // item is one message on its way to a peer.
@@ -226,29 +244,23 @@ type item struct {
 	cancelled bool       // the waiter gave up (guarded by peer.mu)
 }
 
-// newItem encodes a message into a buffer from the peer's arena: one
-// copy of the payload, written to the socket from there.
-func (p *peer) newItem(typ frameType, ch Channel, opts int, payload []byte, wait bool) *item {
-	s := p.s
-	var it *item
-	if wait {
-		it = s.waitItems.Get().(*item)
-	} else {
-		it = s.items.Get().(*item)
-	}
-	it.typ, it.ch, it.opts = typ, ch, opts
+// encode encodes a message into a buffer from the peer's arena (the one
+// copy of the payload; the writer sends it from there) and returns the
+// item to enqueue, by value.
+func (p *peer) encode(typ frameType, ch Channel, opts int, payload []byte) item {
 	n := envHeaderLen + len(payload)
-	if s.cfg.Key == nil {
+	if p.s.cfg.Key == nil {
 		n += frameOverhead
 	}
-	it.buf, it.ck, it.off = p.arena.reserve(n)
+	v := item{typ: typ, ch: ch, opts: opts}
+	v.buf, v.ck, v.off = p.arena.reserve(n)
 	e := envelope{typ: typ, ch: ch, opts: uint16(opts), payload: payload}
-	if s.cfg.Key != nil {
-		it.buf = appendEnvelope(it.buf, &e)
+	if p.s.cfg.Key != nil {
+		v.buf = appendEnvelope(v.buf, &e)
 	} else {
-		it.buf = endFrame(appendEnvelope(beginFrame(it.buf), &e), 0)
+		v.buf = endFrame(appendEnvelope(beginFrame(v.buf), &e), 0)
 	}
-	return it
+	return v
 }
 
 // setID writes the id into the encoded item.
@@ -272,17 +284,11 @@ func (s *Sender) message(it *item) *Message {
 	return m
 }
 
-// putItem recycles an item nobody references any more: an async item
-// once finished, a waited-for item once its waiter has the result. Its
-// chunk reference was released (or deliberately kept) by then.
+// putItem recycles a waited-for item once its waiter has the result.
+// Its chunk reference was released (or deliberately kept) by then.
 func (s *Sender) putItem(it *item) {
-	if it.done != nil {
-		*it = item{done: it.done} // done was drained by the waiter
-		s.waitItems.Put(it)
-		return
-	}
-	*it = item{}
-	s.items.Put(it)
+	*it = item{done: it.done} // done was drained by the waiter
+	s.waitItems.Put(it)
 }
 
 // backoff is the wait before the next dial: none after the first

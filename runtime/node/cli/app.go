@@ -46,6 +46,7 @@ func commands() []*ucli.Command {
 		bundleCommand(),
 		deployCommand(),
 		demoCommand(),
+		benchCommand(),
 		versionCommand(),
 	}
 }

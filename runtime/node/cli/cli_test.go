@@ -315,9 +315,8 @@ func TestDemoTwoNodes(t *testing.T) {
 	if b := body(url1 + "/set?k=color&v=blue"); !strings.HasSuffix(b, ".node1") {
 		t.Fatalf("set on node1: %q", b)
 	}
-	if b := body(url2 + "/get?k=color"); b != "blue" {
-		t.Fatalf("get on node2: %q", b)
-	}
+	// Replication is asynchronous (channelSendOptions 8): poll.
+	waitFor(t, func() bool { return body(url2+"/get?k=color") == "blue" })
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d: %s", code, serr.String())

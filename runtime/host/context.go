@@ -80,16 +80,20 @@ func (h *Host) startContext(ctx context.Context, spec ContextSpec, mgr session.M
 		if mgr, err = h.cfg.Managers(spec); err != nil {
 			return nil, fmt.Errorf("context %s: session manager: %w", spec.Path, err)
 		}
-		if err := mgr.Start(ctx); err != nil {
-			return nil, fmt.Errorf("context %s: start session manager: %w", spec.Path, err)
-		}
 	}
 	c.mgr, c.ownsMgr = mgr, true
 	defer func() {
 		if err != nil && created {
+			// Also after a failed Start (say, ctx ended mid state transfer):
+			// Stop releases its sweeper and its router registration.
 			_ = mgr.Stop(context.WithoutCancel(ctx))
 		}
 	}()
+	if created {
+		if err := mgr.Start(ctx); err != nil {
+			return nil, fmt.Errorf("context %s: start session manager: %w", spec.Path, err)
+		}
+	}
 
 	if spec.App != "" {
 		f, ok := lookupApp(spec.App)

@@ -91,10 +91,7 @@ func (h *Host) Start(ctx context.Context) error {
 		}
 	}
 	if h.cfg.AppBase != "" {
-		w := newWatcher(h)
-		h.mu.Lock()
-		h.watch = w
-		h.mu.Unlock()
+		w := h.bundleWatcher() // keeps what an earlier Install recorded
 		if h.cfg.DeployOnStartup {
 			w.scan(ctx, true)
 		}

@@ -1,0 +1,129 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	ucli "github.com/urfave/cli/v2"
+
+	"github.com/gomcat/gomcat/balancer"
+	"github.com/gomcat/gomcat/mcast"
+)
+
+// balancerStopGrace bounds the graceful stop after SIGINT/SIGTERM: requests
+// in flight may finish within it, then their connections are closed.
+const balancerStopGrace = 30 * time.Second
+
+func balancerCommand() *ucli.Command {
+	def := balancer.DefaultConfig()
+	return &ucli.Command{
+		Name:      "balancer",
+		Usage:     "run the sticky front-end load balancer in the foreground",
+		ArgsUsage: " ",
+		Description: "Routes a request whose JSESSIONID (cookie or ;jsessionid=) ends in \".<jvmRoute>\" to that node\n" +
+			"while it lives, anything else to the live node with the fewest requests in flight, and\n" +
+			"fails over to another node when one dies (the node's JvmRouteBinderValve rebinds the session).\n" +
+			"Nodes: --backend name=http://host:port (repeatable; health-checked with GET --health-path),\n" +
+			"or else the cluster's heartbeats, heard by a silent observer: the group comes from --home's\n" +
+			"server.xml (GOMCAT_* and the flags applied), else from what gomcat init writes\n" +
+			"(228.0.0.4:45564 on 127.0.0.1). --admin serves /livez, /readyz, /status and /members\n" +
+			"(--admin '' turns it off). SIGINT/SIGTERM stop it gracefully.",
+		Flags: append([]ucli.Flag{
+			&ucli.StringFlag{Name: "listen", Value: def.Listen, Usage: "client-facing address"},
+			&ucli.StringFlag{Name: "admin", Value: def.AdminListen, Usage: "admin address (/livez, /readyz, /status, /members); empty: none"},
+			&ucli.StringSliceFlag{Name: "backend", Usage: "static node `name=http://host:port` (repeatable); without it nodes come from the membership"},
+			homeFlag(),
+			&ucli.StringFlag{Name: "mcast-address", Usage: "multicast group of the cluster membership"},
+			&ucli.IntFlag{Name: "mcast-port", Usage: "multicast port of the cluster membership"},
+			&ucli.StringFlag{Name: "mcast-bind", Usage: "address of the interface to listen on"},
+			&ucli.IntFlag{Name: "mcast-ttl", Usage: "multicast TTL (the observer never sends; accepted for symmetry with start)"},
+			&ucli.StringFlag{Name: "domain", Usage: "membership domain (members of other domains are ignored)"},
+			&ucli.StringFlag{Name: "cluster-key", Usage: "hex cluster key, when the cluster is sealed"},
+			&ucli.StringFlag{Name: "health-path", Value: def.Health.Path, Usage: "path checked with GET on every node (a status below 500 is healthy)"},
+			&ucli.DurationFlag{Name: "health-interval", Value: def.Health.Interval, Usage: "time between two checks of one node"},
+			&ucli.DurationFlag{Name: "connect-timeout", Value: def.ConnectTimeout, Usage: "TCP connect to a node"},
+			&ucli.DurationFlag{Name: "response-timeout", Value: def.ResponseHeaderTimeout, Usage: "wait for a node's response headers (0: none)"},
+			&ucli.IntFlag{Name: "max-conns-per-node", Value: def.MaxConnsPerNode, Usage: "concurrent connections to one node (0: no cap)"},
+			&ucli.BoolFlag{Name: "trust-forwarded", Usage: "keep clients' X-Forwarded-For/Forwarded and append (only behind a trusted proxy)"},
+			&ucli.BoolFlag{Name: "access-log", Usage: "log one line per request"},
+		}, logFlags()...),
+		Action: runBalancer,
+	}
+}
+
+func runBalancer(c *ucli.Context) error {
+	if c.NArg() > 0 {
+		return fmt.Errorf("balancer takes no arguments (got %q): nodes are given with --backend", c.Args().First())
+	}
+	log, err := newLogger(c, c.App.ErrWriter)
+	if err != nil {
+		return err
+	}
+	cfg := balancer.DefaultConfig()
+	cfg.Listen, cfg.AdminListen = c.String("listen"), c.String("admin")
+	cfg.Health.Path, cfg.Health.Interval = c.String("health-path"), c.Duration("health-interval")
+	cfg.ConnectTimeout, cfg.ResponseHeaderTimeout = c.Duration("connect-timeout"), c.Duration("response-timeout")
+	cfg.MaxConnsPerNode = c.Int("max-conns-per-node")
+	cfg.TrustForwarded, cfg.AccessLog = c.Bool("trust-forwarded"), c.Bool("access-log")
+	cfg.Logger = log
+
+	var obs *mcast.Observer
+	if specs := c.StringSlice("backend"); len(specs) > 0 {
+		for _, f := range []string{"home", "mcast-address", "mcast-port", "mcast-bind", "mcast-ttl", "domain", "cluster-key"} {
+			// GOMCAT_HOME alone does not conflict: the static list wins.
+			if c.IsSet(f) && !(f == "home" && os.Getenv("GOMCAT_HOME") != "") {
+				return fmt.Errorf("--backend and --%s exclude each other: nodes are either static or heard from the membership", f)
+			}
+		}
+		for _, s := range specs {
+			be, err := balancer.ParseBackend(s)
+			if err != nil {
+				return fmt.Errorf("--backend: %w", err)
+			}
+			cfg.Backends = append(cfg.Backends, be)
+		}
+	} else {
+		mc, err := observerConfig(c)
+		if err != nil {
+			return err
+		}
+		mc.Logger = log
+		obs, err = mcast.NewObserver(mc)
+		if err != nil {
+			return err
+		}
+		// Started here, not by discovery, so that a group the balancer
+		// cannot join fails the command instead of leaving it without nodes.
+		if err := obs.Start(c.Context); err != nil {
+			return fmt.Errorf("cannot listen on %s:%d (bind %q): %w", mc.Address, mc.Port, mc.Bind, err)
+		}
+		defer obs.Stop(context.WithoutCancel(c.Context))
+		cfg.Discovery = balancer.Observe(started{obs})
+		log.Info().Str("group", fmt.Sprintf("%s:%d", mc.Address, mc.Port)).Str("bind", mc.Bind).
+			Str("domain", mc.Domain).Bool("sealed", len(mc.Key) > 0).Msg("discovering nodes by their heartbeats")
+	}
+
+	b, err := balancer.New(cfg)
+	if err != nil {
+		return err
+	}
+	if err := b.Start(c.Context); err != nil {
+		return fmt.Errorf("balancer: %w", err)
+	}
+	<-c.Context.Done()
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Context), balancerStopGrace)
+	defer cancel()
+	if err := b.Stop(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("balancer stop: %w", err)
+	}
+	return nil
+}
+
+// started is an Observer that the command has already started: discovery
+// must not start it again (it still stops it).
+type started struct{ *mcast.Observer }
+
+func (started) Start(context.Context) error { return nil }

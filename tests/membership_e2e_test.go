@@ -5,6 +5,7 @@ package e2e
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -91,6 +92,10 @@ func TestMembershipKillDetection(t *testing.T) {
 				p.WaitLogAfter(t, marks[i], addedRE(victim), 10*time.Second)
 			}
 		}
+		// Kill at a random phase of the heartbeat cycle: the last step
+		// (an "added") followed a heartbeat, so an immediate kill would
+		// always measure the worst phase.
+		time.Sleep(rand.N(mcastFrequency))
 		marks := []int{peers[0].LogMark(), peers[1].LogMark()}
 		killAt := time.Now()
 		victim.Kill(t)
@@ -472,9 +477,12 @@ func TestMembershipPerfEightNodes(t *testing.T) {
 	}
 
 	raw := readHeartbeat(t, capture, nt.NS[0].Addr.String(), 5*time.Second)
-	if !bytes.HasPrefix(raw, []byte("TRIBES-B")) || !bytes.HasSuffix(raw, []byte("TRIBES-E")) {
+	// Tribes' MemberImpl markers are "TRIBES-B" / "TRIBES-E" and then 1, 0.
+	if !bytes.HasPrefix(raw, []byte("TRIBES-B\x01\x00")) || !bytes.HasSuffix(raw, []byte("TRIBES-E\x01\x00")) {
 		t.Errorf("heartbeat (%d bytes) is not framed TRIBES-B … TRIBES-E: %q", len(raw), raw)
 	}
+	const tribesFixed = 77 // the layout's bytes around an empty command, domain and payload (IPv4)
+	t.Logf("heartbeat of node1: %d bytes = %d of Tribes layout + %d of Gomcat payload", len(raw), tribesFixed, len(raw)-tribesFixed)
 
 	marks := make([]int, size)
 	cpu0 := make([]time.Duration, size)

@@ -30,6 +30,11 @@ type peer struct {
 
 	trimTimer *time.Timer // the writer's idle timer for arena trimming
 
+	// Scratch of the write token's holder.
+	batch   []*item
+	iov     net.Buffers
+	scratch []byte
+
 	mu        sync.Mutex // guards the fields below
 	queue     fifo
 	inflight  fifo
@@ -38,6 +43,7 @@ type peer struct {
 	space     chan struct{} // closed when bytes drop; nil if nobody waits
 	cur       *pconn        // current connection, nil when down
 	idle      bool          // the writer is waiting for work
+	writing   bool          // the write token: someone connects or writes
 	closed    bool
 	closeErr  error
 	failures  int       // failed dials or connections since the last ack
@@ -102,13 +108,40 @@ func (p *peer) enqueue(ctx context.Context, v item, w *item) (*item, error) {
 	p.queue.push(it)
 	p.queued.Store(int64(p.queue.len()))
 	p.bytes += len(it.buf)
-	wake := p.idle
-	p.idle = false
+	var direct *pconn
+	wake := false
+	switch {
+	case w != nil && p.idle && !p.writing && p.cur != nil && p.queue.len() == 1:
+		// Nothing else to send and the caller will wait anyway: write
+		// the frame from this goroutine, saving a hand-off to the writer.
+		p.writing, direct = true, p.cur
+	case p.idle && !p.writing:
+		p.idle, wake = false, true
+	}
 	p.mu.Unlock()
+	if direct != nil {
+		p.write(direct)
+		p.endWrite(true)
+	}
 	if wake {
 		p.signal()
 	}
 	return it, nil
+}
+
+// endWrite gives the write token back. A direct writer (not the writer
+// goroutine) wakes the writer for what was queued meanwhile.
+func (p *peer) endWrite(direct bool) {
+	p.mu.Lock()
+	p.writing = false
+	wake := direct && p.idle && p.queue.len() > 0
+	if wake {
+		p.idle = false
+	}
+	p.mu.Unlock()
+	if wake {
+		p.signal()
+	}
 }
 
 // wait blocks until it is acknowledged, fails, or the deadline or ctx ends.
@@ -145,16 +178,9 @@ func (p *peer) signal() {
 	}
 }
 
-// run is the writer goroutine; it ends when the peer is closed. Each
-// batch taken from the queue goes out with one writev: runs of frames
-// adjacent in the arena are one iovec, and nothing is copied (sealed
-// frames are sealed into one scratch buffer).
+// run is the writer goroutine; it ends when the peer is closed. It
+// holds the write token (peer.writing) while it connects and writes.
 func (p *peer) run() {
-	var (
-		batch   []*item
-		iov     net.Buffers
-		scratch []byte
-	)
 	defer func() {
 		if p.trimTimer != nil {
 			p.trimTimer.Stop()
@@ -166,42 +192,53 @@ func (p *peer) run() {
 			return
 		}
 		if c == nil {
-			if c = p.connect(); c == nil {
-				continue
-			}
+			c = p.connect()
 		}
-		batch = p.take(c, batch[:0])
-		if len(batch) == 0 {
-			continue
+		if c != nil {
+			p.write(c)
 		}
-		iov = iov[:0]
-		if c.sealer == nil {
-			iov = gather(iov, batch)
-		} else {
-			scratch = scratch[:0]
-			for _, it := range batch {
-				start := len(scratch)
-				scratch = beginFrame(scratch)
-				scratch = c.sealer.SealAD(scratch, it.buf, []byte(sealAD))
-				scratch = endFrame(scratch, start)
-			}
-			iov = append(iov, scratch)
-		}
-		c.nc.SetWriteDeadline(time.Now().Add(p.s.cfg.Timeout))
-		w := iov // WriteTo consumes its receiver
-		_, err := w.WriteTo(c.nc)
-		clear(iov)
-		if cap(scratch) > maxScratch {
-			scratch = nil
-		}
-		if err != nil {
-			clear(batch)
-			p.broken(c, err)
-			continue
-		}
-		p.sent.Add(uint64(len(batch)))
-		clear(batch)
+		p.endWrite(false)
 	}
+}
+
+// write sends one batch from the queue on c with one writev: runs of
+// frames adjacent in the arena are one iovec, and nothing is copied
+// (sealed frames are sealed into one scratch buffer). The caller holds
+// the write token, which guards the scratch fields.
+func (p *peer) write(c *pconn) {
+	batch := p.take(c, p.batch[:0])
+	p.batch = batch
+	if len(batch) == 0 {
+		return
+	}
+	iov := p.iov[:0]
+	if c.sealer == nil {
+		iov = gather(iov, batch)
+	} else {
+		scratch := p.scratch[:0]
+		for _, it := range batch {
+			start := len(scratch)
+			scratch = beginFrame(scratch)
+			scratch = c.sealer.SealAD(scratch, it.buf, []byte(sealAD))
+			scratch = endFrame(scratch, start)
+		}
+		iov = append(iov, scratch)
+		p.scratch = scratch
+		if cap(scratch) > maxScratch {
+			p.scratch = nil
+		}
+	}
+	c.nc.SetWriteDeadline(time.Now().Add(p.s.cfg.Timeout))
+	wv := iov // WriteTo consumes its receiver
+	_, err := wv.WriteTo(c.nc)
+	clear(iov)
+	p.iov = iov[:0]
+	clear(batch)
+	if err != nil {
+		p.broken(c, err)
+		return
+	}
+	p.sent.Add(uint64(len(batch)))
 }
 
 // gather appends the frames of batch to iov, one iovec per run of
@@ -240,12 +277,13 @@ func (p *peer) waitWork() (*pconn, bool) {
 			p.mu.Unlock()
 			return nil, false
 		}
-		if p.queue.len() > 0 {
+		if p.queue.len() > 0 && !p.writing {
+			p.writing = true
 			c := p.cur
 			p.mu.Unlock()
 			return c, true
 		}
-		p.idle = true
+		p.idle = true // a direct writer wakes us when it is done
 		p.mu.Unlock()
 		if trim == nil && p.arena.spare() > 0 {
 			if p.trimTimer == nil {

@@ -184,3 +184,16 @@ func waitMembers(t testing.TB, a, b *Node) {
 	a.WaitLog(t, `Replication member added: tcp://[^ ]*,`+regexp.QuoteMeta(b.Route)+`,`, 15*time.Second)
 	b.WaitLog(t, `Replication member added: tcp://[^ ]*,`+regexp.QuoteMeta(a.Route)+`,`, 15*time.Second)
 }
+
+// poll calls cond every 20 ms until it is true (true) or timeout passed
+// (false), for checks that report their own failure.
+func poll(timeout time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return true
+}

@@ -17,7 +17,9 @@ import (
 // Benchmarks on loopback: the transport against a raw-TCP baseline that
 // writes and reads length-prefixed messages the same way (one connection,
 // bufio 64 KiB, async = stream then wait for the last; sync = write,
-// flush, read a small ack). Run: go test -run XXX -bench . ./transport/
+// flush, read a small ack). In one process: go test -run XXX -bench
+// Compare ./transport/; in two (the figures to quote): see
+// bench_process_test.go. "borrow-" runs use Config.BorrowPayload.
 
 var benchSizes = []struct {
 	name string

@@ -18,14 +18,22 @@
 // lets the Sender bound memory by bytes not yet acknowledged and report
 // what was lost (Config.OnError, PeerStats.Failed).
 //
+// Hot path: Send copies the payload once, into a per-peer arena chunk
+// (arena.go); the writer sends a batch with one writev straight from the
+// chunks. The receiver reads as many frames per read as arrived into one
+// reused buffer (reader.go) and copies each payload out for the Handler,
+// or lends it (Config.BorrowPayload: no allocation per message).
+//
 // Goroutines:
 //   - Receiver: one accept loop and one per connection (reads frames in
 //     order, calls the Handler, writes acks). Stop closes the listener and
 //     connections and waits for all of them.
-//   - Sender: per peer one writer (drains the queue through a bufio.Writer,
-//     dials and re-dials) and one ack reader per connection. ClosePeer
-//     ends a peer's; Stop ends all and waits.
+//   - Sender: per peer one writer (drains the queue, dials and re-dials)
+//     and one ack reader per connection. A waited-for Send that finds the
+//     writer idle writes its own frame (peer.writing is the token).
+//     ClosePeer ends a peer's; Stop ends all and waits.
 //
-// Lock order: Sender.mu before peer.mu before arena.mu; Receiver.mu is never held with
-// another lock. No lock is held while calling a Handler or Config.OnError.
+// Lock order: Sender.mu before peer.mu before arena.mu; Receiver.mu is
+// never held with another lock. No lock is held while calling a Handler
+// or Config.OnError.
 package transport

@@ -88,7 +88,7 @@ func TestOrderAsyncSlowReceiver(t *testing.T) {
 
 func TestSyncTimeout(t *testing.T) {
 	c := testConfig(t)
-	c.Timeout = 100 * time.Millisecond
+	c.Timeout = 250 * time.Millisecond // "next" must be acked within it, on a loaded machine too
 	release := make(chan struct{})
 	var handled atomic.Int64
 	r := startReceiver(t, c, HandlerFunc(func(ctx context.Context, _ Peer, m *Message) error {

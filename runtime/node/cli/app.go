@@ -33,9 +33,7 @@ func App(stdout, stderr io.Writer) *ucli.App {
 	}
 }
 
-// commands lists the commands in help order. The balancer's commands
-// ("gomcat balancer", "gomcat lbconfig") belong after deploy, each in its
-// own file (balancer.go, lbconfig.go) built on package balancer.
+// commands lists the commands in help order.
 func commands() []*ucli.Command {
 	return []*ucli.Command{
 		initCommand(),
@@ -45,6 +43,8 @@ func commands() []*ucli.Command {
 		membersCommand(),
 		bundleCommand(),
 		deployCommand(),
+		balancerCommand(),
+		lbconfigCommand(),
 		demoCommand(),
 		benchCommand(),
 		versionCommand(),

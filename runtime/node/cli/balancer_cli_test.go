@@ -17,8 +17,6 @@ import (
 	"testing"
 	"time"
 
-	ucli "github.com/urfave/cli/v2"
-
 	"github.com/gomcat/gomcat/balancer/balancertest"
 	"github.com/gomcat/gomcat/mcast"
 )
@@ -26,23 +24,11 @@ import (
 // Tests of `gomcat balancer` and `gomcat lbconfig`. Helpers carry an lb
 // prefix: the package's other test files have their own.
 
-// lbApp is App with the balancer's commands, whether or not commands()
-// lists them yet.
-func lbApp(stdout, stderr io.Writer) *ucli.App {
-	app := App(stdout, stderr)
-	for _, cmd := range []*ucli.Command{balancerCommand(), lbconfigCommand()} {
-		if app.Command(cmd.Name) == nil {
-			app.Commands = append(app.Commands, cmd)
-		}
-	}
-	return app
-}
-
 // lbRun runs gomcat args to completion; code 1 and the message on error.
 func lbRun(t *testing.T, ctx context.Context, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb syncBuf
-	err := lbApp(&out, &errb).RunContext(ctx, append([]string{"gomcat"}, args...))
+	err := App(&out, &errb).RunContext(ctx, append([]string{"gomcat"}, args...))
 	if err != nil {
 		fmt.Fprintf(&errb, "gomcat: %v\n", err)
 		return 1, out.String(), errb.String()
@@ -195,7 +181,7 @@ func lbStartBalancer(t *testing.T, args ...string) (string, *syncBuf) {
 	var out, errb syncBuf
 	done := make(chan error, 1)
 	go func() {
-		done <- lbApp(&out, &errb).RunContext(ctx, append([]string{"gomcat", "balancer", "--log-format", "json"}, args...))
+		done <- App(&out, &errb).RunContext(ctx, append([]string{"gomcat", "balancer", "--log-format", "json"}, args...))
 	}()
 	t.Cleanup(func() {
 		cancel()

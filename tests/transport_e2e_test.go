@@ -87,10 +87,10 @@ func TestTransportBetweenNamespaces(t *testing.T) {
 
 	t.Run("100k async and 100k sync-ack, none lost or reordered", func(t *testing.T) {
 		for _, tc := range []struct {
-			mode, workers, last string
-			port                int
-		}{{"async", "1", "100000", 4001}, {"sync", "8", "12500", 4002}} {
-			r := recv(t, "recv-"+tc.mode, tc.port)
+			mode, workers, last, borrow string
+			port                        int
+		}{{"async", "1", "100000", "--borrow=false", 4001}, {"sync", "8", "12500", "--borrow=true", 4002}} {
+			r := recv(t, "recv-"+tc.mode, tc.port, tc.borrow)
 			s := sender(t, "send-"+tc.mode, tc.port, "--count", "100000", "--size", "1024", "--mode", tc.mode, "--workers", tc.workers)
 			if sent, ok, failed := txDone(t, s, 60*time.Second); sent != 100000 || ok != sent || failed != 0 {
 				t.Fatalf("%s: sent %d ok %d failed %d", tc.mode, sent, ok, failed)

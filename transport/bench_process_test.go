@@ -110,6 +110,9 @@ func startPeer(b *testing.B, kind string) string {
 	if prof := os.Getenv("BENCH_PEER_PROF"); prof != "" && kind != "raw" {
 		cmd.Args = append(cmd.Args, "-test.cpuprofile="+prof+"."+kind)
 	}
+	if tr := os.Getenv("BENCH_PEER_TRACE"); tr != "" && kind != "raw" {
+		cmd.Args = append(cmd.Args, "-test.trace="+tr+"."+kind)
+	}
 	cmd.Env = append(os.Environ(), benchPeerEnv+"="+kind)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

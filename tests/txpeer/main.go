@@ -4,7 +4,7 @@
 // the order and content of what arrives, and a sender that streams
 // numbered messages and reports what failed.
 //
-//	txpeer recv --listen ADDR:PORT [--key HEX]
+//	txpeer recv --listen ADDR:PORT [--key HEX] [--borrow]
 //	txpeer send --to ADDR:PORT --count N --size S --mode async|sync [--key HEX]
 //	            [--workers W] [--interval D] [--timeout D]
 //
@@ -133,6 +133,7 @@ func recv(args []string) error {
 	fs := flag.NewFlagSet("recv", flag.ContinueOnError)
 	listen := fs.String("listen", "", "ADDR:PORT to listen on")
 	keyHex := fs.String("key", "", "cluster key, hex")
+	borrow := fs.Bool("borrow", false, "borrow payloads (Config.BorrowPayload)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -146,6 +147,7 @@ func recv(args []string) error {
 	}
 	c := transport.DefaultConfig()
 	c.Address, c.Port, c.AutoBind, c.Key = host, port, 1, key
+	c.BorrowPayload = *borrow // serve checks each payload during the call
 	st := &stats{last: map[byte]uint64{}, first: map[byte]uint64{}}
 	r, err := transport.NewReceiver(c, transport.HandlerFunc(st.serve))
 	if err != nil {

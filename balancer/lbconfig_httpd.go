@@ -70,7 +70,7 @@ func genHTTPD(nodes []genNode, o GenOptions) string {
 	w.f("")
 	w.f("<Proxy \"balancer://%s\">", o.Name)
 	for _, n := range nodes {
-		w.f("    BalancerMember \"http://%s\" route=%s connectiontimeout=%d retry=5 hcmethod=GET hcuri=%s hcinterval=1 hcfails=2 hcpasses=2",
+		w.f("    BalancerMember \"http://%s\" route=%s connectiontimeout=%d retry=5 disablereuse=On hcmethod=GET hcuri=%s hcinterval=1 hcfails=2 hcpasses=2",
 			n.Addr(), n.Name, secs(o.ConnectTimeout), o.HealthPath)
 	}
 	w.f("    ProxySet lbmethod=bybusyness stickysession=%s|%s", o.CookieName, o.PathParam)

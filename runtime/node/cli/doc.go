@@ -9,8 +9,9 @@
 // start, stop, members (a silent multicast observer's table), bundle
 // create|inspect, deploy (copy a bundle into a running watching node's
 // watchDir and follow the rollout in its farm status file), demo (two
-// nodes of one cluster in one process), version. The balancer's commands
-// go into commands() (app.go).
+// nodes of one cluster in one process), balancer (the sticky front end),
+// lbconfig (HAProxy, nginx, httpd and keepalived configs for the nodes),
+// bench (replication and balancer figures), version.
 //
 // Precedence everywhere: defaults < conf/server.xml < GOMCAT_* environment
 // < flags; init writes the environment's and the flags' values into the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -30,9 +31,14 @@ func newLogger(c *ucli.Context, w io.Writer) (zerolog.Logger, error) {
 	default:
 		return zerolog.Nop(), fmt.Errorf("--log-format %q: want console or json", c.String("log-format"))
 	}
-	zerolog.TimeFieldFormat = time.RFC3339Nano
+	setTimeFormat.Do(func() { zerolog.TimeFieldFormat = time.RFC3339Nano })
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
 }
+
+// setTimeFormat sets zerolog's process-wide time format once, before any
+// logger of ours writes: setting it per command would race with loggers
+// already running (tests run several commands at once).
+var setTimeFormat sync.Once
 
 func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)

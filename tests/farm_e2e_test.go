@@ -79,7 +79,7 @@ func TestFarmDeployEverywhere(t *testing.T) {
 	defer c.CloseIdleConnections()
 
 	// The spelling of issue 7 (flag after the file) must work as well.
-	v1 := staticBundle(t, client, "shop.gar", "/shop", "shop v1", nil)
+	v1 := staticBundle(t, "shop.gar", "/shop", "shop v1", nil)
 	out, err := n1.Gomcat(t, "deploy", v1, "--home", n1.Home)
 	if err != nil {
 		t.Errorf("gomcat deploy FILE.gar --home NODE (issue 7's form) failed: %v\n%s", err, out)
@@ -96,7 +96,7 @@ func TestFarmDeployEverywhere(t *testing.T) {
 	serving(t, c, nodes, "/shop/", 200, "shop v1", 0)
 
 	// An app bundle dropped into watchDir: every node runs the app itself.
-	app := createBundle(t, client, filepath.Join(t.TempDir(), "app.gar"), "/app", "example",
+	app := createBundle(t, filepath.Join(t.TempDir(), "app.gar"), "/app", "example",
 		staticDir(t, map[string][]byte{"index.html": []byte("app\n")}))
 	dropBundle(t, n1, app, "app.gar")
 	for _, nd := range nodes {
@@ -104,7 +104,7 @@ func TestFarmDeployEverywhere(t *testing.T) {
 	}
 
 	// Changed: the new version everywhere.
-	dropBundle(t, n1, staticBundle(t, client, "shop.gar", "/shop", "shop v2", nil), "shop.gar")
+	dropBundle(t, n1, staticBundle(t, "shop.gar", "/shop", "shop v2", nil), "shop.gar")
 	serving(t, c, nodes, "/shop/", 200, "shop v2", 30*time.Second)
 
 	// Removed: undeployed everywhere; the app stays.
@@ -120,7 +120,7 @@ func TestFarmDeployEverywhere(t *testing.T) {
 	}
 
 	// Deployed again; a 4th node started afterwards catches up.
-	v3 := staticBundle(t, client, "shop.gar", "/shop", "shop v3", nil)
+	v3 := staticBundle(t, "shop.gar", "/shop", "shop v3", nil)
 	dropBundle(t, n1, v3, "shop.gar")
 	serving(t, c, nodes, "/shop/", 200, "shop v3", 30*time.Second)
 	n4 := StartNode(t, nt.NS[3], NodeOptions{Route: "node4"})
@@ -183,7 +183,7 @@ func TestFarmKillMidTransfer(t *testing.T) {
 
 	data := randomBytes(50 << 20)
 	sum := sha256.Sum256(data)
-	big := staticBundle(t, client, "big.gar", "/big", "big v1", map[string][]byte{"data.bin": data})
+	big := staticBundle(t, "big.gar", "/big", "big v1", map[string][]byte{"data.bin": data})
 	fi, err := os.Stat(big)
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +251,7 @@ func TestFarmRolloutTiming(t *testing.T) {
 	for _, size := range []int{1 << 20, 50 << 20} {
 		name := fmt.Sprintf("t%dm.gar", size>>20)
 		ctxPath := fmt.Sprintf("/t%dm", size>>20)
-		b := staticBundle(t, client, name, ctxPath, name, map[string][]byte{"data.bin": randomBytes(size)})
+		b := staticBundle(t, name, ctxPath, name, map[string][]byte{"data.bin": randomBytes(size)})
 		marks := map[*Node]int{}
 		for _, nd := range nodes {
 			marks[nd] = nd.LogMark()

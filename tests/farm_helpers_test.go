@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -55,28 +56,67 @@ func staticDir(t testing.TB, files map[string][]byte) string {
 }
 
 // createBundle runs `gomcat bundle create -o out --path ctx [--app app] dir`
-// in ns and returns out.
-func createBundle(t testing.TB, ns *NS, out, ctxPath, app, dir string) string {
+// and returns out. It uses a build of gomcat without -race (toolBinary):
+// deflating 50 MiB under the race detector takes longer than a test may.
+// Making a bundle touches no network.
+func createBundle(t testing.TB, out, ctxPath, app, dir string) string {
 	t.Helper()
 	args := []string{"bundle", "create", "-o", out, "--path", ctxPath}
 	if app != "" {
 		args = append(args, "--app", app)
 	}
-	if o, err := RunGomcat(t, ns, nil, append(args, dir)...); err != nil {
-		t.Fatalf("%v\n%s", err, o)
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, toolBinary(t), append(args, dir)...)
+	cmd.Env = childEnv(nil)
+	if o, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("gomcat %s: %v\n%s", strings.Join(args, " "), err, o)
 	}
 	return out
 }
 
+var (
+	toolOnce sync.Once
+	toolPath string
+	toolErr  error
+)
+
+// toolBinary builds ./cmd/gomcat without -race once per test process, for
+// offline tool steps (bundle create); the nodes run the -race binary.
+func toolBinary(t testing.TB) string {
+	t.Helper()
+	Binary(t) // the e2e environment and the main build are fine
+	toolOnce.Do(func() {
+		dir := filepath.Dir(gomcatBin) // removed by TestMain with the -race build
+		toolPath = filepath.Join(dir, "gomcat-tool")
+		root, err := moduleRoot()
+		if err != nil {
+			toolErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, goTool(), "build", "-o", toolPath, "./cmd/gomcat")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			toolErr = fmt.Errorf("go build ./cmd/gomcat: %v: %s", err, out)
+		}
+	})
+	if toolErr != nil {
+		t.Fatal(toolErr)
+	}
+	return toolPath
+}
+
 // staticBundle makes a static-only bundle for ctxPath whose index.html
 // says marker, in a temporary directory; extra files are added as given.
-func staticBundle(t testing.TB, ns *NS, name, ctxPath, marker string, extra map[string][]byte) string {
+func staticBundle(t testing.TB, name, ctxPath, marker string, extra map[string][]byte) string {
 	t.Helper()
 	files := map[string][]byte{"index.html": []byte(marker + "\n")}
 	for k, v := range extra {
 		files[k] = v
 	}
-	return createBundle(t, ns, filepath.Join(t.TempDir(), name), ctxPath, "", staticDir(t, files))
+	return createBundle(t, filepath.Join(t.TempDir(), name), ctxPath, "", staticDir(t, files))
 }
 
 // dropBundle copies src into the node's watchDir as name: written under a

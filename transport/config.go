@@ -45,9 +45,10 @@ type Config struct {
 	// OnError, if set, is called for every message that failed without a
 	// caller waiting for it (async sends): the peer could not be reached
 	// within Timeout, or the peer was closed before the message was
-	// acknowledged. It runs on the peer's goroutines and must not block;
-	// m.Payload is valid only during the call. Default: nil (the failure
-	// is still counted in PeerStats.Failed).
+	// acknowledged. It runs on the peer's goroutines (or inside a Send
+	// that wrote its own frame) and must not block; m.Payload is valid
+	// only during the call. Default: nil (the failure is still counted in
+	// PeerStats.Failed).
 	OnError func(addr string, m *Message, err error)
 	// Logger receives the package's logs. Default: zerolog.Nop().
 	Logger zerolog.Logger

@@ -317,6 +317,20 @@ func TestDemoTwoNodes(t *testing.T) {
 	}
 	// Replication is asynchronous (channelSendOptions 8): poll.
 	waitFor(t, func() bool { return body(url2+"/get?k=color") == "blue" })
+	// Through the balancer: the session sticks to the node that made it.
+	lbURL := regexp.MustCompile(`balancer +(http://\S+)`).FindStringSubmatch(out)[1]
+	lbJar, _ := cookiejar.New(nil)
+	hc = &http.Client{Jar: lbJar, Timeout: 10 * time.Second}
+	b := body(lbURL + "/set?k=color&v=red")
+	route := b[strings.LastIndex(b, ".")+1:]
+	if !strings.HasPrefix(b, "ok ") || (route != "node1" && route != "node2") {
+		t.Fatalf("set through the balancer: %q", b)
+	}
+	for range 10 {
+		if got := body(lbURL + "/node"); got != route {
+			t.Fatalf("balancer sent a request of a %s session to %q", route, got)
+		}
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d: %s", code, serr.String())

@@ -16,7 +16,9 @@ import (
 	"github.com/rs/zerolog"
 	ucli "github.com/urfave/cli/v2"
 
+	"github.com/gomcat/gomcat/balancer"
 	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/node"
 )
 
@@ -29,13 +31,15 @@ var demoPorts = [2]struct{ http, receiver, shutdown int }{
 func demoCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "demo",
-		Usage: "run a throw-away two-node cluster with the example app on 127.0.0.1 (Ctrl-C stops it and removes its homes)",
+		Usage: "run a throw-away two-node cluster with the example app and a balancer on 127.0.0.1 (Ctrl-C stops it and removes its homes)",
 		Description: "node1: HTTP 8091, receiver 4001, shutdown 8005 (its farm directory is watched);\n" +
-			"node2: HTTP 8092, receiver 4002, shutdown 8006. A port that is taken is replaced by a free one.\n" +
+			"node2: HTTP 8092, receiver 4002, shutdown 8006; the balancer: 8080 (admin 8081).\n" +
+			"A port that is taken is replaced by a free one.\n" +
 			"Multicast stays on this machine (127.0.0.1, TTL 0) on a random port, so two demos never merge.",
 		Flags: append([]ucli.Flag{
 			&ucli.IntFlag{Name: "http-port", Value: demoPorts[0].http, Usage: "node1's HTTP port (node2 uses the next one); a free one is used if taken"},
 			&ucli.IntFlag{Name: "mcast-port", Usage: "multicast port (default: random)"},
+			&ucli.IntFlag{Name: "balancer-port", Value: 8080, Usage: "the balancer's port (its admin endpoints use the next one); a free one is used if taken"},
 		}, logFlags()...),
 		Action: func(c *ucli.Context) error {
 			log, err := newLogger(c, c.App.ErrWriter)
@@ -82,7 +86,15 @@ func demoCommand() *ucli.Command {
 			if err := waitMutual(c.Context, nodes, 30*time.Second); err != nil {
 				return err
 			}
-			printDemo(w, dir, homes, nodes, mport)
+			lb, err := demoBalancer(c, homes[0], c.Int("balancer-port"), log.With().Str("node", "balancer").Logger())
+			if err != nil {
+				return err
+			}
+			defer lb.Stop(context.WithoutCancel(c.Context))
+			if err := waitBalanced(c.Context, lb, len(nodes), 30*time.Second); err != nil {
+				return err
+			}
+			printDemo(w, dir, homes, nodes, mport, "http://"+lb.Addr().String(), "http://"+lb.AdminAddr().String())
 			<-c.Context.Done()
 			return nil
 		},
@@ -107,6 +119,59 @@ func demoNode(c *ucli.Context, home string, p conf.TemplateParams, log zerolog.L
 	cfg := node.DefaultConfig()
 	cfg.Server, cfg.Home, cfg.Logger = s, home, log
 	return node.New(cfg)
+}
+
+// demoBalancer starts a balancer on 127.0.0.1 that finds the nodes by
+// listening to their heartbeats, as `gomcat balancer --home` does.
+func demoBalancer(c *ucli.Context, home string, port int, log zerolog.Logger) (*balancer.Balancer, error) {
+	s, warns, err := conf.Load(home)
+	if err != nil {
+		return nil, configError(c, warns, err)
+	}
+	mc, err := node.ObserverConfig(s)
+	if err != nil {
+		return nil, err
+	}
+	mc.Logger = log
+	obs, err := mcast.NewObserver(mc)
+	if err != nil {
+		return nil, err
+	}
+	cfg := balancer.DefaultConfig()
+	cfg.Listen = net.JoinHostPort("127.0.0.1", strconv.Itoa(pickPort(c.App.Writer, "balancer", "HTTP", port)))
+	cfg.AdminListen = net.JoinHostPort("127.0.0.1", strconv.Itoa(pickPort(c.App.Writer, "balancer", "admin", port+1)))
+	cfg.Discovery = balancer.Observe(obs)
+	cfg.Logger = log
+	lb, err := balancer.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if err := lb.Start(c.Context); err != nil {
+		return nil, fmt.Errorf("balancer: %w", err)
+	}
+	return lb, nil
+}
+
+// waitBalanced waits until the balancer routes to n live nodes.
+func waitBalanced(ctx context.Context, lb *balancer.Balancer, n int, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		live := 0
+		for _, st := range lb.Nodes() {
+			if st.State == balancer.StateLive {
+				live++
+			}
+		}
+		if live >= n {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("the demo balancer found %d of %d nodes within %s", live, n, timeout)
+		}
+		if !sleepCtx(ctx, 50*time.Millisecond) {
+			return ctx.Err()
+		}
+	}
 }
 
 // pickPort returns want, or a free port (saying so) when want is taken.
@@ -141,7 +206,7 @@ func waitMutual(ctx context.Context, nodes []*node.Node, timeout time.Duration) 
 	}
 }
 
-func printDemo(w io.Writer, dir string, homes []string, nodes []*node.Node, mport int) {
+func printDemo(w io.Writer, dir string, homes []string, nodes []*node.Node, mport int, lbURL, adminURL string) {
 	fmt.Fprintf(w, "\nGomcat demo: two nodes of one cluster on 127.0.0.1 (multicast 228.0.0.4:%d, TTL 0), homes under %s\n", mport, dir)
 	urls := make([]string, len(nodes))
 	for i, n := range nodes {
@@ -162,6 +227,7 @@ func printDemo(w io.Writer, dir string, homes []string, nodes []*node.Node, mpor
 		names = append(names, m.Name)
 	}
 	slices.Sort(names)
+	fmt.Fprintf(w, "  balancer  %s  admin %s/status  (sticky on the JSESSIONID route, fails over)\n", lbURL, adminURL)
 	fmt.Fprintf(w, "The nodes see each other (node1's members: %v).\n", names)
 	jar := filepath.Join(os.TempDir(), "gomcat-demo-cookies")
 	fmt.Fprintf(w, `
@@ -169,11 +235,13 @@ Try the walkthrough: a session set through node1, read through node2.
   curl -c %[3]s -b %[3]s '%[1]s/set?k=color&v=blue'
   curl -c %[3]s -b %[3]s '%[2]s/get?k=color'      # blue; the cookie now ends in .node2
   curl '%[1]s/count'; curl '%[2]s/count'                 # the same count on both
+  curl -c %[3]s.lb -b %[3]s.lb '%[6]s/set?k=color&v=red'   # through the balancer: sticks to one node
+  curl -c %[3]s.lb -b %[3]s.lb '%[6]s/'                      # the page names the node; stop that node and reload
   gomcat members --mcast-port %[4]d --once             # the heartbeats, as an observer
   gomcat stop --home %[5]s                       # node2 logs node1 gone at once and keeps the session
   gomcat deploy app.gar --home %[5]s             # farm a bundle (gomcat bundle create) to both nodes
 Stop: Ctrl-C (both nodes stop and their homes are removed)
-`, urls[0], urls[1], jar, mport, homes[0])
+`, urls[0], urls[1], jar, mport, homes[0], lbURL)
 }
 
 // freePort returns want if it can be bound on 127.0.0.1, else a free port.

@@ -38,6 +38,13 @@ type Config struct {
 	// RecoveryCounter is the number of consecutive socket errors that trigger
 	// recovery (close, wait RecoverySleep, reopen). Default: 10.
 	RecoveryCounter int
+	// RecoveryDisabled (Tomcat's recoveryEnabled="false"): after
+	// RecoveryCounter consecutive socket errors the service logs an error,
+	// closes the socket and stops multicasting instead of reopening it; it
+	// keeps expiring the members it no longer hears, and the peers drop
+	// this node after their DropTime. Stop still works. Default: false
+	// (recovery enabled).
+	RecoveryDisabled bool
 	// RecoverySleep is the wait between recovery attempts. Default: 5s.
 	RecoverySleep time.Duration
 	// Key seals every datagram (AES-GCM, 16/24/32 bytes); nil sends clear

@@ -19,22 +19,22 @@
 // "gomcat-mcast"); everything else is dropped and counted (Stats.Rejected).
 // Peers' advertised address comes from the heartbeat, never the UDP source.
 //
-// Goroutines (Service/Observer): a receive loop (reads with a Frequency
-// deadline; owns recovery after RecoveryCounter consecutive errors: closes,
-// sleeps RecoverySleep, reopens) and a tick loop (heartbeat every Frequency
-// and on Update; expiry). Static: one probe loop. Start starts them; Stop
-// cancels, closes the socket, waits, then closes Events. Locks: Service.mu
-// (or Static.mu) before emitter.mu; Service.connMu is never held with mu.
+// Goroutines (Service/Observer): a receive loop (Frequency read deadline;
+// after RecoveryCounter consecutive errors it closes, sleeps RecoverySleep
+// and reopens, or with RecoveryDisabled logs an error and ends) and a tick
+// loop (heartbeat every Frequency and on Update; expiry). Static: one probe
+// loop. Start starts them; Stop cancels, closes the socket, waits, then
+// closes Events. Locks: Service.mu (or Static.mu) before emitter.mu;
+// Service.connMu is never held with mu.
 //
 // Events never block: the channel holds EventBuffer events and drops the
 // oldest when full (Stats.EventsDropped); a lagging consumer reconciles with
 // Members(). runtime/cluster must treat Added of a known member as a no-op
 // (after a Disappeared it may have kept as a suspect).
 //
-// Logging: mcast logs membership changes at DEBUG only ("member added",
-// peer=Member.String()). runtime/cluster logs Tomcat's INFO lines after its
-// failure detector: "Replication member added: " + Member.String(), and
-// "Replication member disappeared: …". mcast itself logs at INFO only its
-// start/stop, foreign members (once per id) and, when EstablishWait > 0,
-// Tomcat's "Sleeping for N milliseconds to establish cluster membership".
+// Logging: membership changes at DEBUG only ("member added"); runtime/cluster
+// logs Tomcat's INFO lines ("Replication member added: …") after its failure
+// detector. mcast logs at INFO its start/stop, foreign members (once per id)
+// and Tomcat's "Sleeping for N milliseconds to establish cluster
+// membership"; at ERROR a socket given up on (RecoveryDisabled).
 package mcast

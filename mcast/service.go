@@ -406,8 +406,17 @@ func (s *Service) receiveLoop(ctx context.Context) {
 // recover closes the socket and reopens it every RecoverySleep until it
 // works or ctx ends (false). One warning per episode, like Tomcat's
 // "Tribes membership running recovery thread. Multicasting is not functional."
+// With RecoveryDisabled it closes the socket, logs an error and returns
+// false: the receive loop ends and heartbeats stop (the tick loop finds no
+// socket), while expiry goes on.
 func (s *Service) recover(ctx context.Context, cause error) bool {
 	s.setConn(nil)
+	if s.cfg.RecoveryDisabled {
+		s.st.gaveUp.Store(true)
+		s.log.Error().Err(cause).Int("errors", s.cfg.RecoveryCounter).
+			Msg("membership socket failing and recovery is disabled (recoveryEnabled=\"false\"); multicasting stopped")
+		return false
+	}
 	s.st.recoveries.Add(1)
 	s.log.Warn().Err(cause).Int("errors", s.cfg.RecoveryCounter).Dur("retry", s.cfg.RecoverySleep).
 		Msg("membership socket failing, multicasting is not functional; recovering")

@@ -495,6 +495,76 @@ func TestRecovery(t *testing.T) {
 	}
 }
 
+// flakyConn is a fakeConn that starts failing every read and write when
+// broken is set.
+type flakyConn struct {
+	*fakeConn
+	broken atomic.Bool
+}
+
+func (c *flakyConn) ReadFrom(b []byte) (int, bool, error) {
+	if c.broken.Load() {
+		return 0, false, errors.New("network is down")
+	}
+	return c.fakeConn.ReadFrom(b)
+}
+
+func (c *flakyConn) WriteTo(b []byte) error {
+	if c.broken.Load() {
+		return errors.New("network is down")
+	}
+	return c.fakeConn.WriteTo(b)
+}
+
+// recoveryEnabled="false": after RecoveryCounter errors the service gives
+// up (one error line) instead of reopening; peers then drop it and it
+// expires them.
+func TestRecoveryDisabled(t *testing.T) {
+	hub := &fakeHub{}
+	var (
+		opens atomic.Int32
+		conn  *flakyConn
+		logs  syncBuffer
+	)
+	cfg := loopConfig(t, "228.0.0.4", 45564, "a")
+	cfg.RecoveryDisabled = true
+	cfg.RecoveryCounter = 3
+	cfg.RecoverySleep = 10 * time.Millisecond
+	cfg.Frequency = 10 * time.Millisecond
+	cfg.DropTime = 200 * time.Millisecond
+	cfg.Logger = zerolog.New(&logs)
+	cfg.listen = func(Config) (packetConn, error) {
+		opens.Add(1)
+		conn = &flakyConn{fakeConn: hub.listen(nil)}
+		return conn, nil
+	}
+	a, _ := start(t, cfg)
+	peer := loopConfig(t, "228.0.0.4", 45564, "b")
+	peer.Frequency, peer.DropTime = 10*time.Millisecond, 200*time.Millisecond
+	peer.listen = func(Config) (packetConn, error) { return hub.listen(nil), nil }
+	b, _ := start(t, peer)
+	waitFor(t, "a sees b", sees(a, "b"))
+	waitFor(t, "b sees a", sees(b, "a"))
+
+	conn.broken.Store(true)
+	waitFor(t, "a gives up", func() bool { return a.Stats().GaveUp })
+	waitFor(t, "b drops a", sees(b))
+	waitFor(t, "a expires b", sees(a))
+	st := a.Stats()
+	if st.Recoveries != 0 || opens.Load() != 1 || st.ReceiveErrors+st.SendErrors < 3 {
+		t.Fatalf("stats %+v, %d opens", st, opens.Load())
+	}
+	if n := strings.Count(logs.String(), "recovery is disabled"); n != 1 {
+		t.Fatalf("%d give-up lines in %s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), `"level":"error"`) {
+		t.Fatalf("give-up not logged as an error: %s", logs.String())
+	}
+	if err := a.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestObserverNeverWrites(t *testing.T) {
 	hub := &fakeHub{}
 	var conn *fakeConn

@@ -15,6 +15,7 @@ type Stats struct {
 	SendErrors     uint64
 	ReceiveErrors  uint64
 	Recoveries     uint64 // socket restarts after RecoveryCounter consecutive errors
+	GaveUp         bool   // RecoveryDisabled: the socket failed and multicasting stopped
 	EventsDropped  uint64 // oldest events discarded because Events() was not drained
 	Members        int    // live Gomcat members, excluding self
 	ForeignMembers int    // live foreign members
@@ -25,6 +26,7 @@ type Stats struct {
 type counters struct {
 	sent, received, decodeErrors, rejected, foreign, otherDomain, misdirected,
 	conflicts, sendErrors, receiveErrors, recoveries, probes, probeFailures atomic.Uint64
+	gaveUp atomic.Bool
 }
 
 func (c *counters) snapshot() Stats {
@@ -33,6 +35,6 @@ func (c *counters) snapshot() Stats {
 		Rejected: c.rejected.Load(), Foreign: c.foreign.Load(), OtherDomain: c.otherDomain.Load(),
 		Misdirected: c.misdirected.Load(), Conflicts: c.conflicts.Load(), SendErrors: c.sendErrors.Load(),
 		ReceiveErrors: c.receiveErrors.Load(), Recoveries: c.recoveries.Load(),
-		Probes: c.probes.Load(), ProbeFailures: c.probeFailures.Load(),
+		Probes: c.probes.Load(), ProbeFailures: c.probeFailures.Load(), GaveUp: c.gaveUp.Load(),
 	}
 }

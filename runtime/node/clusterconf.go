@@ -41,6 +41,7 @@ func mcastConfig(m conf.Membership) mcast.Config {
 	if m.RecoverySleepTime > 0 {
 		c.RecoverySleep = m.RecoverySleepTime
 	}
+	c.RecoveryDisabled = !m.RecoveryEnabled // conf fills Tomcat's default, true
 	return c
 }
 

@@ -156,3 +156,29 @@ func TestHTTPURL(t *testing.T) {
 		}
 	}
 }
+
+// recoveryEnabled maps onto mcast's RecoveryDisabled; Tomcat's default
+// (true) keeps recovery on.
+func TestMcastRecoveryEnabled(t *testing.T) {
+	for _, tc := range []struct {
+		attr     string
+		disabled bool
+	}{
+		{``, false},
+		{`recoveryEnabled="true"`, false},
+		{`recoveryEnabled="false" recoveryCounter="3"`, true},
+	} {
+		s := parse(t, `<Server port="-1"><Service name="Catalina"><Connector port="8091"/>
+  <Engine name="Catalina" defaultHost="localhost" jvmRoute="n"><Host name="localhost" appBase="webapps"/>
+    <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster"><Channel className="org.apache.catalina.tribes.group.GroupChannel">
+      <Membership className="org.apache.catalina.tribes.membership.McastService" `+tc.attr+`/>
+    </Channel></Cluster></Engine></Service></Server>`)
+		m := mcastConfig(s.Cluster().Membership)
+		if m.RecoveryDisabled != tc.disabled {
+			t.Errorf("%s: RecoveryDisabled %v, want %v", tc.attr, m.RecoveryDisabled, tc.disabled)
+		}
+		if err := m.Validate(); err != nil {
+			t.Errorf("%s: %v", tc.attr, err)
+		}
+	}
+}

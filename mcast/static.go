@@ -340,6 +340,18 @@ func (s *Static) Local() Member {
 	return s.local.clone()
 }
 
+// Update changes the HTTP URL this node advertises (Local). Static has no
+// heartbeat to carry it: runtime/cluster tells the peers over the transport.
+func (s *Static) Update(httpURL string) error {
+	if err := validURL(httpURL); err != nil {
+		return fmt.Errorf("%w: HTTPURL: %v", ErrConfig, err)
+	}
+	s.mu.Lock()
+	s.local.HTTPURL = httpURL
+	s.mu.Unlock()
+	return nil
+}
+
 // Learn records what a peer at host:port told about itself (over the
 // transport). A live member whose name changes is Replaced (Old carries the
 // provisional name); other changes are Updated. Unknown addresses are ignored

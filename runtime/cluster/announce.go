@@ -103,11 +103,21 @@ func decodeAnnouncement(b []byte) (announcement, error) {
 // announce tells the member at addr who this member is (async).
 func (c *Cluster) announce(ctx context.Context, addr string, kind byte) {
 	a := announcement{kind: kind, startedAt: c.self.StartedAt, id: c.self.UniqueID, port: c.self.Port,
-		host: c.self.Host.String(), name: c.cfg.Name, url: c.cfg.HTTPURL}
+		host: c.self.Host.String(), name: c.cfg.Name, url: c.HTTPURL()}
 	err := c.sender.Send(ctx, addr, transport.Message{Channel: transport.ChannelProbe,
 		Options: transport.OptAsync, Payload: a.append(nil)})
 	if err != nil {
 		c.log.Debug().Err(err).Str("peer", addr).Msg("announce failed")
+	}
+}
+
+// reannounce tells every member the current HTTP URL (after SetHTTPURL).
+// Event loop only; members added later get it with their first announce.
+func (c *Cluster) reannounce(ctx context.Context) {
+	for _, e := range c.tab.entries {
+		if e.st != statePending {
+			c.announce(ctx, e.addr, announceReply)
+		}
 	}
 }
 

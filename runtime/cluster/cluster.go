@@ -32,6 +32,7 @@ type Cluster struct {
 
 	handlers [256]atomic.Pointer[DeliverFunc] // by channel
 	view     atomic.Pointer[view]             // published by the event loop
+	url      atomic.Pointer[string]           // advertised HTTP URL (SetHTTPURL)
 	st       counters
 	state    atomic.Int32 // stateNew, stateStarted, stateStopped
 
@@ -48,7 +49,8 @@ type Cluster struct {
 	learn   learner // non-nil for memberships that learn names over the transport
 	results chan probeResult
 	nudges  chan nudge
-	tab     *table // owned by the event loop
+	urlSet  chan struct{} // SetHTTPURL: re-announce to static peers
+	tab     *table        // owned by the event loop
 
 	idMu sync.Mutex          // guards ids; a leaf lock
 	ids  map[string][16]byte // receiver addr -> unique id announced by a static peer
@@ -72,6 +74,7 @@ func New(cfg Config) (*Cluster, error) {
 		c.probe = mcast.Probe
 	}
 	c.view.Store(&view{})
+	c.url.Store(&cfg.HTTPURL)
 	c.ids = map[string][16]byte{}
 	c.stopped = make(chan struct{})
 	return c, nil
@@ -139,7 +142,7 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 		return err
 	}
 	local := Local{
-		Member: mcast.LocalMember{Name: c.cfg.Name, Host: advertise.String(), Port: c.receiver.Port(), HTTPURL: c.cfg.HTTPURL},
+		Member: mcast.LocalMember{Name: c.cfg.Name, Host: advertise.String(), Port: c.receiver.Port(), HTTPURL: c.HTTPURL()},
 		Domain: c.cfg.Domain,
 		Key:    c.cfg.Key,
 		Logger: c.cfg.Logger,
@@ -160,6 +163,7 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 	c.learn, _ = c.members.(learner)
 	c.results = make(chan probeResult, 64)
 	c.nudges = make(chan nudge, 64)
+	c.urlSet = make(chan struct{}, 1)
 	c.tab = newTable()
 	if err := c.members.Start(ctx); err != nil {
 		return err
@@ -248,5 +252,46 @@ func (c *Cluster) Self() string { return c.cfg.Name }
 func (c *Cluster) Local() mcast.Member {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.self
+	m := c.self
+	if c.state.Load() == stateStarted {
+		m.HTTPURL = c.HTTPURL()
+	}
+	return m
+}
+
+// HTTPURL returns the HTTP URL this member advertises to balancers
+// (Config.HTTPURL, or the last SetHTTPURL).
+func (c *Cluster) HTTPURL() string { return *c.url.Load() }
+
+// SetHTTPURL changes the HTTP URL this member advertises, e.g. once the
+// connector has bound the port it was given as 0. Before Start it replaces
+// Config.HTTPURL. Once started, a multicast membership sends a heartbeat
+// carrying it at once, and a static membership announces it to every
+// member over the transport (peers see an Updated member). It fails,
+// changing nothing, if the membership rejects url (more than 512 bytes or
+// not printable ASCII) or after Stop. Safe for concurrent use; does not
+// wait for the peers.
+func (c *Cluster) SetHTTPURL(url string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch c.state.Load() {
+	case stateStopped:
+		return ErrClosed
+	case stateNew:
+		c.url.Store(&url)
+		return nil
+	}
+	if u, ok := c.members.(interface{ Update(httpURL string) error }); ok {
+		if err := u.Update(url); err != nil {
+			return fmt.Errorf("cluster: HTTP URL: %w", err)
+		}
+	}
+	c.url.Store(&url)
+	if c.learn != nil {
+		select {
+		case c.urlSet <- struct{}{}:
+		default: // a re-announce is pending; it reads the URL when it runs
+		}
+	}
+	return nil
 }

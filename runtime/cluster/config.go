@@ -22,7 +22,8 @@ type Config struct {
 	// It overrides the membership config's Domain. Default: "".
 	Domain string
 	// HTTPURL is the connector address advertised to balancers, e.g.
-	// "http://198.18.0.2:8091". Default: "".
+	// "http://198.18.0.2:8091"; Cluster.SetHTTPURL changes it (a connector
+	// on port 0 knows its port only once started). Default: "".
 	HTTPURL string
 	// Membership builds the membership once the receiver is bound (its
 	// port is what the membership advertises). Default:

@@ -84,6 +84,8 @@ func (c *Cluster) run(ctx context.Context) {
 			if e := c.tab.entries[n.name]; e != nil && e.gen == n.gen && e.st == stateLive && !e.probing {
 				c.startProbe(ctx, e)
 			}
+		case <-c.urlSet:
+			c.reannounce(ctx)
 		case <-tick.C:
 			c.onTick(ctx)
 		}

@@ -6,9 +6,9 @@
 // those packages declare. Inbound messages are routed by the envelope's
 // channel to the DeliverFunc registered with Handle.
 //
-// Types: Cluster (New, Handle, Start, Port, Members, Stats, Stop), Port (Self,
-// Members, Seniors, Send, Broadcast), Config, MembershipConfig (Multicast,
-// Static). Start order is Tomcat's: receiver (its bound port is advertised),
+// Types: Cluster (New, Handle, Start, Port, Members, Stats, SetHTTPURL,
+// Stop), Port (Self, Members, Seniors, Send, Broadcast), Config,
+// MembershipConfig (Multicast, Static). Start order is Tomcat's: receiver (its bound port is advertised),
 // sender, membership, then the EstablishWait sleep; Stop runs it backwards,
 // membership first so peers get the goodbye at once.
 //

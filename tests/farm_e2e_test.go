@@ -103,13 +103,66 @@ func TestFarmDeployEverywhere(t *testing.T) {
 		serving(t, c, []*Node{nd}, "/app/node", 200, nd.Route, 30*time.Second)
 	}
 
+	// Redeploying the distributable app keeps its sessions (issue 7). A
+	// read on another node moves the session there (a new cookie), so the
+	// id is followed from reply to reply.
+	r := getSession(t, c, nodes[1].URL("/app/set?k=a&v=1"), "")
+	sid := r.SetCookie
+	if r.Code != 200 || sid == "" {
+		t.Fatalf("node2 /app/set: %d %q (cookie %q)", r.Code, r.Body, sid)
+	}
+	readApp := func(nd *Node, timeout time.Duration) reply {
+		t.Helper()
+		var r reply
+		poll(timeout, func() bool {
+			r = getSession(t, c, nd.URL("/app/get?k=a"), sid)
+			return r.Code == 200
+		})
+		if r.SetCookie != "" {
+			sid = r.SetCookie
+		}
+		return r
+	}
+	for _, nd := range nodes {
+		if r := readApp(nd, 10*time.Second); r.Code != 200 || r.Body != "1" {
+			t.Fatalf("the /app session made on node2, on %s: %d %q", nd.Route, r.Code, r.Body)
+		}
+	}
+	marks := map[*Node]int{}
+	for _, nd := range nodes {
+		marks[nd] = nd.LogMark()
+	}
+	dropBundle(t, n1, createBundle(t, filepath.Join(t.TempDir(), "app.gar"), "/app", "example",
+		staticDir(t, map[string][]byte{"index.html": []byte("app v2\n")})), "app.gar")
+	for _, nd := range nodes {
+		if !poll(30*time.Second, func() bool { return logIndex(nd, marks[nd], deployedRE("app.gar")+`|Reloading Context with name \[/app\] is completed`) >= 0 }) {
+			t.Fatalf("%s did not redeploy the changed app.gar", nd.Route)
+		}
+	}
+	for _, nd := range nodes {
+		if r := readApp(nd, 5*time.Second); r.Code != 200 || r.Body != "1" {
+			t.Errorf("%s after the redeploy of /app: /app/get?k=a with the session: %d %q, want 200 \"1\"", nd.Route, r.Code, r.Body)
+		}
+	}
+
 	// Changed: the new version everywhere.
 	dropBundle(t, n1, staticBundle(t, "shop.gar", "/shop", "shop v2", nil), "shop.gar")
 	serving(t, c, nodes, "/shop/", 200, "shop v2", 30*time.Second)
 
-	// Removed: undeployed everywhere; the app stays.
+	// Removed: undeployed everywhere; the app stays. Nothing deploys it
+	// again on the way (e.g. the Host's autoDeploy seeing the file in
+	// deployDir between the undeploy and the file's removal).
+	for _, nd := range nodes {
+		marks[nd] = nd.LogMark()
+	}
 	removeBundle(t, n1, "shop.gar")
 	serving(t, c, nodes, "/shop/", 404, "", 30*time.Second)
+	for _, nd := range nodes {
+		if i := logIndex(nd, marks[nd], `Deploying web application archive \[[^\]]*/shop\.gar\]`); i >= 0 {
+			line, _, _ := strings.Cut(nd.Log()[i:], "\n")
+			t.Errorf("%s deployed shop.gar again after it was removed from watchDir: %s", nd.Route, line)
+		}
+	}
 	for _, nd := range nodes {
 		serving(t, c, []*Node{nd}, "/app/node", 200, nd.Route, 0)
 	}
@@ -123,7 +176,8 @@ func TestFarmDeployEverywhere(t *testing.T) {
 	v3 := staticBundle(t, "shop.gar", "/shop", "shop v3", nil)
 	dropBundle(t, n1, v3, "shop.gar")
 	serving(t, c, nodes, "/shop/", 200, "shop v3", 30*time.Second)
-	n4 := StartNode(t, nt.NS[3], NodeOptions{Route: "node4"})
+	// Debug logs of the joiner show its manifest exchange should this fail.
+	n4 := StartNode(t, nt.NS[3], NodeOptions{Route: "node4", StartArgs: []string{"--log-level", "debug"}})
 	nodes = append(nodes, n4)
 	serving(t, c, []*Node{n4}, "/shop/", 200, "shop v3", 30*time.Second)
 	serving(t, c, []*Node{n4}, "/app/node", 200, "node4", 30*time.Second)

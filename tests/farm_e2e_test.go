@@ -135,7 +135,9 @@ func TestFarmDeployEverywhere(t *testing.T) {
 	dropBundle(t, n1, createBundle(t, filepath.Join(t.TempDir(), "app.gar"), "/app", "example",
 		staticDir(t, map[string][]byte{"index.html": []byte("app v2\n")})), "app.gar")
 	for _, nd := range nodes {
-		if !poll(30*time.Second, func() bool { return logIndex(nd, marks[nd], deployedRE("app.gar")+`|Reloading Context with name \[/app\] is completed`) >= 0 }) {
+		if !poll(30*time.Second, func() bool {
+			return logIndex(nd, marks[nd], deployedRE("app.gar")+`|Reloading Context with name \[/app\] is completed`) >= 0
+		}) {
 			t.Fatalf("%s did not redeploy the changed app.gar", nd.Route)
 		}
 	}

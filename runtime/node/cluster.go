@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"sync"
 	"sync/atomic"
 
@@ -167,4 +168,26 @@ func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route s
 		return nil, fmt.Errorf("manager %s: %w", name, err)
 	}
 	return m, nil
+}
+
+// advertiseConnector tells the cluster the primary connector's address once
+// it is bound, so balancers learn the real one: a connector on port 0, or
+// on a wildcard address before the receiver's address was resolved, was
+// advertised as "" (or not at all) when the cluster started.
+func (c *clusterPart) advertiseConnector(conn *host.Connector) error {
+	cl := c.cluster()
+	cc := c.srv.Connector()
+	a, ok := conn.Addr().(*net.TCPAddr)
+	if cl == nil || cc == nil || !ok {
+		return nil
+	}
+	u := connectorURL(cc, cl.Local().Host, a.Port)
+	if u == "" || u == cl.HTTPURL() {
+		return nil
+	}
+	if err := cl.SetHTTPURL(u); err != nil {
+		return fmt.Errorf("node: advertise %s: %w", u, err)
+	}
+	c.log.Info().Str("url", u).Msg("cluster advertises the connector's bound address")
+	return nil
 }

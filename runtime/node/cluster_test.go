@@ -121,6 +121,7 @@ type nodeOpts struct {
 	establishWait time.Duration
 	watch         bool
 	sendOptions   int
+	anyPort       bool // the connector on port 0
 }
 
 func freePort(t *testing.T) int {
@@ -144,6 +145,9 @@ func newClusterNode(t *testing.T, name string, o nodeOpts) *testNode {
 	}
 	home := t.TempDir()
 	port := freePort(t)
+	if o.anyPort {
+		port = 0
+	}
 	xml := fmt.Sprintf(clusterXML, port, name, o.mcastPort, o.establishWait.Milliseconds(), o.watch, o.sendOptions)
 	s, _, err := conf.Parse("server.xml", []byte(xml))
 	if err != nil {
@@ -392,5 +396,34 @@ func TestNoClusterNoWarning(t *testing.T) {
 		if strings.Contains(strings.ToLower(ll.Message), "cluster") {
 			t.Errorf("logged %q", ll.Message)
 		}
+	}
+}
+
+// A connector on port 0 is advertised with the port it bound: the cluster
+// starts before the connectors, so the node hands the URL over afterwards,
+// and the peers (and balancers, which read the same heartbeats) see it.
+func TestConnectorPortZeroAdvertised(t *testing.T) {
+	mp := randomMcastPort()
+	n1 := newClusterNode(t, "node1", nodeOpts{mcastPort: mp, anyPort: true})
+	n2 := newClusterNode(t, "node2", nodeOpts{mcastPort: mp})
+	n1.start(t)
+	n2.start(t)
+	urls := n1.URLs()
+	if len(urls) != 1 || strings.HasSuffix(urls[0], ":0") {
+		t.Fatalf("node1 URLs %v", urls)
+	}
+	if got := n1.Cluster().HTTPURL(); got != urls[0] {
+		t.Fatalf("node1 advertises %q, its connector is %s", got, urls[0])
+	}
+	waitForMsg(t, "node2 sees node1's bound address", func() bool {
+		for _, m := range n2.Cluster().Members() {
+			if m.Name == "node1" {
+				return m.HTTPURL == urls[0]
+			}
+		}
+		return false
+	})
+	if got := n2.Cluster().HTTPURL(); got != n2.url {
+		t.Fatalf("node2 (fixed port) advertises %q, want %q", got, n2.url)
 	}
 }

@@ -170,7 +170,16 @@ func receiverAdvertise(cl *conf.Cluster) (net.IP, error) {
 // (port 0) or there is no connector.
 func httpURL(s *conf.Server, advertise net.IP) string {
 	c := s.Connector()
-	if c == nil || c.Port == 0 {
+	if c == nil {
+		return ""
+	}
+	return connectorURL(c, advertise, c.Port)
+}
+
+// connectorURL is the address of connector c bound to port (0: not known
+// yet, ""), as httpURL describes.
+func connectorURL(c *conf.Connector, advertise net.IP, port int) string {
+	if port == 0 {
 		return ""
 	}
 	host := c.Address
@@ -184,7 +193,7 @@ func httpURL(s *conf.Server, advertise net.IP) string {
 	if scheme == "" {
 		scheme = "http"
 	}
-	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(c.Port))}
+	u := url.URL{Scheme: scheme, Host: net.JoinHostPort(host, strconv.Itoa(port))}
 	return u.String()
 }
 

@@ -119,7 +119,9 @@ func (n *Node) abs(p string) string {
 // buildGroup lists the parts in start order: work dirs, the pid file, the
 // cluster (membership established), the hosts (contexts and session
 // managers: a DeltaManager's state transfer blocks here), the farm
-// deployer, the connectors, then the shutdown port. Stop runs it backwards.
+// deployer, the connectors, the first connector's bound address handed to
+// the cluster (SetHTTPURL: a port 0 is known only now), then the shutdown
+// port. Stop runs it backwards.
 //
 // The farm deployer starts after the hosts, not before them as in Tomcat:
 // unlike Tomcat's, it installs at start (bundles members pushed while this
@@ -140,6 +142,11 @@ func (n *Node) buildGroup() *lifecycle.Group {
 	}
 	for i, c := range n.conns {
 		steps = append(steps, lifecycle.Step{Name: fmt.Sprintf("Connector %d", i), Component: c})
+	}
+	if n.clus != nil && len(n.conns) > 0 {
+		steps = append(steps, lifecycle.Step{Name: "cluster HTTP URL", Component: lifecycle.Funcs{
+			OnStart: func(context.Context) error { return n.clus.advertiseConnector(n.conns[0]) },
+		}})
 	}
 	if n.sd != nil {
 		steps = append(steps, lifecycle.Step{Name: "shutdown port", Component: lifecycle.Funcs{

@@ -226,8 +226,12 @@ type Manager struct {
 	// RecordAllActions keeps every action of a request instead of the last
 	// per attribute. Default: false.
 	RecordAllActions bool
-	// ProcessExpiresFrequency runs the expiry sweep every N background ticks
-	// of 10 s. Default: 6.
+	// ProcessExpiresFrequency runs the idle-session sweep every N background
+	// ticks. Gomcat's tick is 1 s, so the default sweeps every 6 s; Tomcat's
+	// tick is the Engine's backgroundProcessorDelay (10 s; Gomcat accepts the
+	// attribute and ignores it), so the same value sweeps every 60 s there.
+	// The shorter tick expires idle sessions closer to their timeout.
+	// Default: 6.
 	ProcessExpiresFrequency int
 }
 
@@ -364,8 +368,11 @@ type Deployer struct {
 	WatchDir  string // dropped bundles here are pushed to the farm. Default: "".
 	// WatchEnabled turns the watch on (requires WatchDir). Default: false.
 	WatchEnabled bool
-	// ProcessDeployFrequency checks WatchDir every N background ticks of
-	// 10 s. Default: 2.
+	// ProcessDeployFrequency checks WatchDir every N background ticks.
+	// Gomcat's tick is 1 s, so the default checks every 2 s; Tomcat's tick
+	// is the Engine's backgroundProcessorDelay (10 s; Gomcat accepts the
+	// attribute and ignores it), so the same value checks every 20 s there.
+	// The shorter tick starts pushing a dropped bundle sooner. Default: 2.
 	ProcessDeployFrequency int
 	// MaxValidTime drops a transfer whose chunks stop for this long
 	// (seconds in XML); < 0 never. Default: 300 s.

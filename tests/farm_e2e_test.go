@@ -24,9 +24,10 @@ import (
 //
 //   - TestFarmDeployEverywhere (4 nodes): `gomcat deploy` of a static
 //     bundle exits 0 once all three members started it and each serves it;
-//     an app bundle dropped into watchDir runs on every node; a changed
-//     bundle replaces the old one everywhere; removing it gives 404
-//     everywhere; a 4th node started later gets the bundles; a bundle that
+//     an app bundle dropped into watchDir runs on every node, and a session
+//     of it survives the app's redeploy; a changed bundle replaces the old
+//     one everywhere; removing it gives 404 everywhere (and nothing deploys
+//     it again); a 4th node started later gets the bundles; a bundle that
 //     is not a zip, and one with a zip-slip entry, are refused (error line
 //     and "failed" in the rollout status on node1, nothing farmed out,
 //     nothing written outside) while the previous version keeps serving

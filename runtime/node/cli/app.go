@@ -69,7 +69,8 @@ func (e *exitError) Unwrap() error { return e.err }
 // Run runs the command line args (args[0] is the program name) with ctx
 // and returns the exit code. Errors are printed to stderr.
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
-	err := App(stdout, stderr).RunContext(ctx, args)
+	app := App(stdout, stderr)
+	err := app.RunContext(ctx, interspersed(app, args))
 	if err == nil {
 		return 0
 	}

@@ -32,6 +32,9 @@ type Deployer struct {
 	runCtx    context.Context // ends at Stop
 	transfers map[transferKey]*incoming
 	watched   map[string]fileState    // watch dir observations, by name
+	complete  map[string]bool         // watch dir files known complete (closed or renamed in)
+	askedAt   time.Time               // when this node last asked for manifests
+	manifests int                     // manifests received since Start
 	bundles   map[string]entry        // what this node farms out, by name
 	installed map[string]installation // farm-installed bundles on this node
 	status    map[string]*BundleStatus
@@ -116,6 +119,7 @@ func New(cfg Config, cl Cluster, inst Installer) (*Deployer, error) {
 		ops:       make(chan op, 64),
 		transfers: map[transferKey]*incoming{},
 		watched:   map[string]fileState{},
+		complete:  map[string]bool{},
 		bundles:   map[string]entry{},
 		installed: map[string]installation{},
 		status:    map[string]*BundleStatus{},
@@ -154,8 +158,19 @@ func (d *Deployer) Start(ctx context.Context) error {
 	for _, m := range d.cl.Members() {
 		d.members[m] = true
 	}
+	var notes chan string
+	if d.cfg.WatchEnabled {
+		// Set up before Start returns, so no file dropped after it is missed.
+		if n, err := newNotifier(d.cfg.WatchDir); err == nil {
+			notes = make(chan string, 64)
+			d.wg.Go(func() { n.run(notes) })
+			context.AfterFunc(ctx, n.close)
+		} else {
+			d.log.Debug().Err(err).Msg("no file notifications; polling the watch dir")
+		}
+	}
 	d.wg.Go(func() { d.applyLoop(ctx) })
-	d.wg.Go(func() { d.loop(ctx) })
+	d.wg.Go(func() { d.loop(ctx, notes) })
 	if d.cfg.WatchEnabled {
 		d.log.Info().Str("watch_dir", d.cfg.WatchDir).Msg("Cluster FarmWarDeployer started.")
 	} else {
@@ -164,6 +179,7 @@ func (d *Deployer) Start(ctx context.Context) error {
 	for m := range d.members {
 		d.sendLater(ctx, m, message{Kind: kindManifestReq})
 	}
+	d.askedAt = d.cfg.Now()
 	return nil
 }
 
@@ -247,7 +263,7 @@ func (d *Deployer) setStatus(name string, ent entry, member, state, errText stri
 }
 
 // loop runs the periodic work: watch dir, stale transfers, member changes.
-func (d *Deployer) loop(ctx context.Context) {
+func (d *Deployer) loop(ctx context.Context, notes <-chan string) {
 	t := time.NewTicker(d.cfg.Interval)
 	defer t.Stop()
 	if d.cfg.WatchEnabled {
@@ -257,6 +273,12 @@ func (d *Deployer) loop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case name := <-notes:
+			d.mu.Lock()
+			d.complete[name] = true
+			d.mu.Unlock()
+			d.scanWatchDir(ctx)
+			continue
 		case <-t.C:
 		}
 		if d.cfg.WatchEnabled {
@@ -299,15 +321,31 @@ func (d *Deployer) checkMembers(ctx context.Context) {
 		}
 	}
 	d.members = cur
+	// A node that watches nothing asks again until some manifest arrived:
+	// its first request can reach a watching node that has not verified it
+	// as a member yet, and a manifest sent before this deployer started is lost.
+	ask := !d.cfg.WatchEnabled && d.manifests == 0 && len(now) > 0 &&
+		d.cfg.Now().Sub(d.askedAt) >= manifestRetry
+	if ask {
+		d.askedAt = d.cfg.Now()
+	}
 	d.mu.Unlock()
 	for _, m := range joined {
 		if d.cfg.WatchEnabled {
 			d.sendManifest(ctx, m)
-		} else if wasAlone {
+		} else if wasAlone && !ask {
+			d.sendLater(ctx, m, message{Kind: kindManifestReq})
+		}
+	}
+	if ask {
+		for _, m := range now {
 			d.sendLater(ctx, m, message{Kind: kindManifestReq})
 		}
 	}
 }
+
+// manifestRetry is how often a node that has heard no manifest asks again.
+const manifestRetry = 3 * time.Second
 
 // sendLater sends msg to one member on its own goroutine, logging failure.
 func (d *Deployer) sendLater(ctx context.Context, to string, m message) {

@@ -15,8 +15,11 @@
 // so the receiver writes them sequentially with no reassembly map.
 //
 // Goroutines: Start runs one loop goroutine (the watcher, the stale-transfer
-// sweeper and the member poller share its ticker) and one goroutine per push
-// in progress; Stop cancels them all and waits. Deliver runs on the caller's
+// sweeper and the member poller share its ticker), one applying installs
+// and undeploys in order, on Linux one reading inotify events for the watch
+// directory (a bundle renamed in deploys at once instead of at the next
+// poll), and one goroutine per push or message in progress; Stop cancels
+// them all and waits. Deliver runs on the caller's
 // goroutine (the transport's per-connection reader) and never blocks on a
 // push.
 //

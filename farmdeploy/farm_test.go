@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -214,4 +215,47 @@ func TestUndeployWhileAwayIsAppliedOnReturn(t *testing.T) {
 		_, err := os.Stat(filepath.Join(n2.cfg.DeployDir, "r.gar"))
 		return os.IsNotExist(err)
 	})
+}
+
+func TestRenamedBundleDeploysWithoutWaitingForAPoll(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("file notifications are Linux only; elsewhere the watcher polls")
+	}
+	h := transporttest.NewHub(5)
+	t.Cleanup(h.Close)
+	master := &farmNode{name: "node1", cfg: testConfig(t, true), inst: newFakeInstaller()}
+	master.cfg.Interval = time.Hour // only a notification can trigger the deploy
+	port := h.Join("node1", func(context.Context, string, []byte) error { return nil })
+	d, err := New(master.cfg, port, master.inst)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { d.Stop(context.Background()) })
+	v := []byte("renamed into place")
+	drop(t, master, "n.gar", v)
+	waitFor(t, "deploy on notification", func() bool { return master.inst.has("n.gar", v) })
+	if err := os.Remove(filepath.Join(master.cfg.WatchDir, "n.gar")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "undeploy on notification", func() bool { return !master.inst.has("n.gar", nil) })
+	if info, err := os.Stat(filepath.Join(master.cfg.DeployDir, "n.gar")); err == nil {
+		t.Fatalf("bundle still in deploy dir: %v", info.Mode())
+	}
+}
+
+func TestDeployedBundleIsWorldReadable(t *testing.T) {
+	cfg := testConfig(t, false)
+	inst := newFakeInstaller()
+	d := startDeployer(t, cfg, &fakeCluster{self: "node2", members: []string{"node1"}}, inst)
+	if err := deliverBundle(t, d, "node1", 1, "m.gar", []byte("mode"), nil); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "install", func() bool { return inst.has("m.gar", nil) })
+	info, err := os.Stat(filepath.Join(cfg.DeployDir, "m.gar"))
+	if err != nil || info.Mode().Perm() != bundleMode {
+		t.Fatalf("deployed bundle mode = %v, %v; want %v", info.Mode().Perm(), err, os.FileMode(bundleMode))
+	}
 }

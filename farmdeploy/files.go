@@ -9,6 +9,10 @@ import (
 	"path/filepath"
 )
 
+// bundleMode is the mode of bundles in DeployDir: temporary files start
+// private (0600) and are opened up once complete.
+const bundleMode = 0o644
+
 // hashFile returns the size and SHA-256 of the file at path.
 func hashFile(path string) (int64, []byte, error) {
 	f, err := os.Open(path)
@@ -41,6 +45,11 @@ func copyInto(src, dir, name string) error {
 		os.Remove(tmp.Name())
 		return fmt.Errorf("copy %s: %w", src, err)
 	}
+	if err := tmp.Chmod(bundleMode); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		os.Remove(tmp.Name())
 		return err
@@ -51,6 +60,9 @@ func copyInto(src, dir, name string) error {
 // moveInto moves src into dir/name atomically, copying when src lies on
 // another file system.
 func moveInto(src, dir, name string) error {
+	if err := os.Chmod(src, bundleMode); err != nil {
+		return err
+	}
 	err := os.Rename(src, filepath.Join(dir, name))
 	if err == nil {
 		return nil

@@ -34,6 +34,16 @@ func (d *Deployer) scanWatchDir(ctx context.Context) {
 		seen[name] = true
 		prev, known := d.watched[name]
 		cur := fileState{size: info.Size(), mtime: info.ModTime()}
+		if d.complete[name] {
+			// Closed after writing or renamed in: complete now.
+			delete(d.complete, name)
+			if !known || prev.size != cur.size || !prev.mtime.Equal(cur.mtime) || !prev.handled {
+				cur.handled = true
+				d.watched[name] = cur
+				ready = append(ready, name)
+				continue
+			}
+		}
 		if known && prev.size == cur.size && prev.mtime.Equal(cur.mtime) {
 			if !prev.handled {
 				ready = append(ready, name)

@@ -226,10 +226,17 @@ func (d *Deployer) uninstallLocal(ctx context.Context, name, from string) {
 		d.mu.Unlock()
 		return
 	}
+	// Move the file aside first: the Host's own appBase poller would
+	// otherwise deploy it again between the undeploy and the removal.
+	aside := filepath.Join(d.cfg.DeployDir, "."+name+".removing")
+	if err := os.Rename(target, aside); err != nil {
+		d.log.Error().Err(err).Str("bundle", name).Msg("cannot remove undeployed bundle")
+		aside = target
+	}
 	if err := d.inst.Uninstall(ctx, target); err != nil {
 		d.log.Error().Err(err).Str("bundle", name).Msg("cannot undeploy bundle")
 	}
-	if err := os.Remove(target); err != nil && !os.IsNotExist(err) {
+	if err := os.Remove(aside); err != nil && !os.IsNotExist(err) {
 		d.log.Error().Err(err).Str("bundle", name).Msg("cannot remove undeployed bundle")
 	}
 	d.mu.Lock()
@@ -248,6 +255,7 @@ func (d *Deployer) onManifest(from string, m message) {
 	want := map[string]bool{}
 	var fetch []string
 	d.mu.Lock()
+	d.manifests++
 	for _, e := range m.Entries {
 		if !validName(e.Name) {
 			continue

@@ -17,7 +17,8 @@ type Cluster interface {
 	Seniors() []string
 	// Send sends msg to one member. opts are Tomcat's channelSendOptions bits
 	// (SendAsync returns once queued; SendUseAck once received; SendUseAck|SendSyncAck
-	// once the peer's Deliver returned, with its error).
+	// once the peer's Deliver returned, with its error). Send must not keep
+	// msg after it returns: the state transfer reuses its chunk buffers.
 	Send(ctx context.Context, to string, msg []byte, opts int) error
 	// Broadcast sends msg to every member with opts; the error is
 	// errors.Join of the per-peer failures.

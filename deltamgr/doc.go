@@ -21,11 +21,12 @@
 // started before this one, so two nodes started together never wait on each
 // other) for all sessions; the responder streams chunks of
 // SendAllSessionsSize sessions (and at most SendAllSessionsBytes) with sync
-// acks and no pause, then TRANSFERCOMPLETE with the count. Messages arriving
-// meanwhile are queued and applied afterwards.
+// acks, three in flight, no pause, then TRANSFERCOMPLETE with the count once
+// all were acked. Messages arriving meanwhile are queued and applied afterwards.
 //
 // Goroutines: Start starts the idle sweeper; each GET_ALL_SESSIONS answered
-// runs on its own goroutine. Stop cancels and waits for all of them.
+// runs on its own goroutine (plus an encoder and one per chunk in flight).
+// Stop cancels and waits for all of them.
 // Deliver runs on the caller's goroutine (the transport's).
 //
 // Locks: Manager.mu guards the bookkeeping (primary flags, aliases, the

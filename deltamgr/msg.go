@@ -1,6 +1,7 @@
 package deltamgr
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 
@@ -108,13 +109,13 @@ func (m *Message) String() string {
 }
 
 var (
-	encMode cbor.EncMode
+	encMode cbor.UserBufferEncMode
 	decMode cbor.DecMode
 )
 
 func init() {
 	var err error
-	encMode, err = cbor.EncOptions{}.EncMode()
+	encMode, err = cbor.EncOptions{}.UserBufferEncMode()
 	if err != nil {
 		panic(err)
 	}
@@ -138,6 +139,18 @@ func Encode(m *Message) ([]byte, error) {
 		return nil, fmt.Errorf("deltamgr: encode %s: %w", m.Kind, err)
 	}
 	return b, nil
+}
+
+// encodeTo is Encode into buf (reset first), so a caller that encodes many
+// large messages (the state transfer's chunks) can reuse its buffers.
+func encodeTo(buf *bytes.Buffer, m *Message) error {
+	c := *m
+	c.Version = Version
+	buf.Reset()
+	if err := encMode.MarshalToBuffer(&c, buf); err != nil {
+		return fmt.Errorf("deltamgr: encode %s: %w", m.Kind, err)
+	}
+	return nil
 }
 
 // Decode parses a message. Errors wrap ErrMalformed or ErrVersion. Unknown

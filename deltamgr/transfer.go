@@ -1,6 +1,7 @@
 package deltamgr
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -17,6 +18,10 @@ const javaDate = "Mon Jan 02 15:04:05 MST 2006"
 // membershipPoll is how often a waiting requester checks that its target
 // is still a member.
 const membershipPoll = 20 * time.Millisecond
+
+// sendWindow is how many ALL_SESSION_DATA chunks a responder keeps in
+// flight (sent, not yet acknowledged by the requester's Deliver).
+const sendWindow = 3
 
 // transfer is one GET_ALL_SESSIONS round with one target. Fields after done
 // are guarded by Manager.mu.
@@ -354,9 +359,12 @@ func (m *Manager) goRespondLocked(to string, id uint64) {
 
 // sendAllSessions streams every session, as of now, to the requester: chunks
 // of at most SendAllSessionsSize sessions and SendAllSessionsBytes bytes,
-// each sync-acked, no pause, then TRANSFERCOMPLETE with the count. The next
-// chunk is encoded while the requester installs the previous one; at most
-// two chunks are in memory.
+// each sync-acked, no pause, then TRANSFERCOMPLETE with the count once
+// every chunk was acknowledged. Up to sendWindow chunks are in flight, so
+// the requester finds the next chunk in its socket as soon as it has
+// handled one, instead of waiting a round trip for it; the next chunk is
+// encoded meanwhile. Chunks are encoded into sendWindow+2 reused buffers:
+// that bounds the memory a transfer takes.
 func (m *Manager) sendAllSessions(to string, id uint64) {
 	begin := time.Now()
 	snapT := m.now().UnixMilli()
@@ -365,34 +373,48 @@ func (m *Manager) sendAllSessions(to string, id uint64) {
 	defer cancel()
 
 	type chunk struct {
-		b []byte
-		n int
+		buf *bytes.Buffer
+		n   int
+	}
+	free := make(chan *bytes.Buffer, sendWindow+2)
+	for range cap(free) {
+		free <- new(bytes.Buffer)
 	}
 	out := make(chan chunk, 1)
-	var wg sync.WaitGroup
+	var (
+		wg      sync.WaitGroup
+		prodErr error // set by the producer before it closes out
+	)
 	wg.Go(func() {
 		defer close(out)
 		var (
-			recs  []session.Record
-			bytes int
-			seq   int
+			recs   []session.Record
+			nbytes int
+			seq    int
 		)
 		emit := func() bool {
+			var buf *bytes.Buffer
+			select {
+			case buf = <-free:
+			case <-ctx.Done():
+				return false
+			}
 			seq++
-			b, err := Encode(m.stamp(&Message{
+			err := encodeTo(buf, m.stamp(&Message{
 				Kind: KindAllSessionData, SessionID: "SESSION-STATE", Timestamp: snapT,
 				Transfer: id, Seq: seq, Sessions: recs,
 			}))
 			if err != nil {
-				m.log.Error().Err(err).Msg("cannot encode session state chunk")
+				prodErr = err
 				return false
 			}
 			select {
-			case out <- chunk{b, len(recs)}:
+			case out <- chunk{buf, len(recs)}:
 			case <-ctx.Done():
 				return false
 			}
-			recs, bytes = recs[:0], 0
+			clear(recs) // drop the attribute maps the next chunk does not overwrite
+			recs, nbytes = recs[:0], 0
 			return true
 		}
 		for _, s := range list {
@@ -401,13 +423,13 @@ func (m *Manager) sendAllSessions(to string, id uint64) {
 			}
 			r := s.Snapshot()
 			size := recordSize(&r)
-			if len(recs) > 0 && (len(recs) >= m.cfg.SendAllSessionsSize || bytes+size > m.cfg.SendAllSessionsBytes) {
+			if len(recs) > 0 && (len(recs) >= m.cfg.SendAllSessionsSize || nbytes+size > m.cfg.SendAllSessionsBytes) {
 				if !emit() {
 					return
 				}
 			}
 			recs = append(recs, r)
-			bytes += size
+			nbytes += size
 		}
 		if len(recs) > 0 {
 			emit()
@@ -423,22 +445,48 @@ func (m *Manager) sendAllSessions(to string, id uint64) {
 		}
 		return m.sendBytes(ctx, to, k, b, OptionsSync)
 	}
+	// Counts are taken as chunks leave; they are reported only if every
+	// chunk was acknowledged.
 	var (
+		sends      sync.WaitGroup
+		errMu      sync.Mutex
 		err        error
 		seq, total int
 	)
+	window := make(chan struct{}, sendWindow)
 	for c := range out {
-		if err != nil {
-			continue // drain; the producer stops on cancel
+		select {
+		case window <- struct{}{}:
+		case <-ctx.Done():
 		}
-		if err = send(KindAllSessionData, c.b); err != nil {
-			cancel()
-			continue
+		if ctx.Err() != nil {
+			continue // drain; the producer stops on cancel
 		}
 		seq++
 		total += c.n
+		sends.Go(func() {
+			defer func() { <-window }()
+			if serr := send(KindAllSessionData, c.buf.Bytes()); serr != nil {
+				errMu.Lock()
+				if err == nil {
+					err = serr
+				}
+				errMu.Unlock()
+				cancel()
+				return // the buffer is not reused after a failed send
+			}
+			free <- c.buf // never blocks: it came from free
+		})
 	}
+	sends.Wait()
 	wg.Wait()
+	switch {
+	case err != nil:
+	case prodErr != nil: // a broken invariant; never claim a complete state
+		err = prodErr
+	case ctx.Err() != nil: // stopped while producing
+		err = ctx.Err()
+	}
 	if err == nil {
 		var b []byte
 		b, err = Encode(m.stamp(&Message{

@@ -2,7 +2,9 @@ package deltamgr
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -470,5 +472,44 @@ func TestStateTransferForever(t *testing.T) {
 	n2.start(t)
 	if n2.m.Count() != 3 || !n2.logs.has("Manager [localhost#/app], requesting session state from [n1]. This operation will timeout if no session state has been received within [-1] seconds.") {
 		t.Fatalf("count %d\n%v", n2.m.Count(), n2.logs.lines())
+	}
+}
+
+// A chunk the requester refuses aborts the transfer: the chunks already in
+// flight may still arrive, but TRANSFERCOMPLETE never does.
+func TestStateTransferChunkRefusedNoComplete(t *testing.T) {
+	h := newHub(t)
+	n1 := newNode(t, h, "n1", rootName)
+	n1.start(t)
+	fill(t, n1, 5500, 10) // 6 chunks of at most 1000
+	var (
+		mu    sync.Mutex
+		kinds []Kind
+	)
+	req := h.Join("req", func(_ context.Context, _ string, b []byte) error {
+		m, err := Decode(b)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		kinds = append(kinds, m.Kind)
+		if m.Kind == KindAllSessionData && m.Seq == 2 {
+			return errors.New("refused")
+		}
+		return nil
+	})
+	get, _ := Encode(&Message{Kind: KindGetAllSessions, Context: "localhost#/", Transfer: 7, Timestamp: 1})
+	if err := req.Send(context.Background(), "n1", get, OptionsAsync); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "n1 aborts the transfer", 5*time.Second, func() bool { return n1.m.Stats().TransfersAborted == 1 })
+	mu.Lock()
+	defer mu.Unlock()
+	if slices.Contains(kinds, KindAllSessionTransferComplete) || len(kinds) > 2+sendWindow {
+		t.Fatalf("requester got %v", kinds)
+	}
+	if st := n1.m.Stats(); st.TransfersServed != 0 || st.SessionsSent != 0 {
+		t.Fatalf("stats %+v", st)
 	}
 }

@@ -34,7 +34,8 @@ type Deployer struct {
 	watched   map[string]fileState    // watch dir observations, by name
 	complete  map[string]bool         // watch dir files known complete (closed or renamed in)
 	askedAt   time.Time               // when this node last asked for manifests
-	manifests int                     // manifests received since Start
+	askEvery  time.Duration           // the pause before asking again (doubles)
+	answered  map[string]bool         // members that answered a manifest request since Start
 	bundles   map[string]entry        // what this node farms out, by name
 	installed map[string]installation // farm-installed bundles on this node
 	status    map[string]*BundleStatus
@@ -120,6 +121,7 @@ func New(cfg Config, cl Cluster, inst Installer) (*Deployer, error) {
 		transfers: map[transferKey]*incoming{},
 		watched:   map[string]fileState{},
 		complete:  map[string]bool{},
+		answered:  map[string]bool{},
 		bundles:   map[string]entry{},
 		installed: map[string]installation{},
 		status:    map[string]*BundleStatus{},
@@ -179,7 +181,7 @@ func (d *Deployer) Start(ctx context.Context) error {
 	for m := range d.members {
 		d.sendLater(ctx, m, message{Kind: kindManifestReq})
 	}
-	d.askedAt = d.cfg.Now()
+	d.askedAt, d.askEvery = d.cfg.Now(), minManifestRetry
 	return nil
 }
 
@@ -321,31 +323,41 @@ func (d *Deployer) checkMembers(ctx context.Context) {
 		}
 	}
 	d.members = cur
-	// A node that watches nothing asks again until some manifest arrived:
-	// its first request can reach a watching node that has not verified it
-	// as a member yet, and a manifest sent before this deployer started is lost.
-	ask := !d.cfg.WatchEnabled && d.manifests == 0 && len(now) > 0 &&
-		d.cfg.Now().Sub(d.askedAt) >= manifestRetry
-	if ask {
-		d.askedAt = d.cfg.Now()
+	// A node that watches nothing asks again, less and less often, the
+	// members that have not answered: its first request can reach a
+	// watching node that has not verified it as a member yet, and a
+	// manifest sent before this deployer started is lost.
+	var ask []string
+	if !d.cfg.WatchEnabled && d.cfg.Now().Sub(d.askedAt) >= d.askEvery {
+		for _, m := range now {
+			if !d.answered[m] {
+				ask = append(ask, m)
+			}
+		}
+		if len(ask) > 0 {
+			d.askedAt = d.cfg.Now()
+			d.askEvery = min(2*d.askEvery, maxManifestRetry)
+		}
 	}
 	d.mu.Unlock()
 	for _, m := range joined {
 		if d.cfg.WatchEnabled {
 			d.sendManifest(ctx, m)
-		} else if wasAlone && !ask {
+		} else if wasAlone && len(ask) == 0 {
 			d.sendLater(ctx, m, message{Kind: kindManifestReq})
 		}
 	}
-	if ask {
-		for _, m := range now {
-			d.sendLater(ctx, m, message{Kind: kindManifestReq})
-		}
+	for _, m := range ask {
+		d.sendLater(ctx, m, message{Kind: kindManifestReq})
 	}
 }
 
-// manifestRetry is how often a node that has heard no manifest asks again.
-const manifestRetry = 3 * time.Second
+// The pause before a node asks a silent member for its manifest again
+// starts at minManifestRetry and doubles up to maxManifestRetry.
+const (
+	minManifestRetry = 3 * time.Second
+	maxManifestRetry = time.Minute
+)
 
 // sendLater sends msg to one member on its own goroutine, logging failure.
 func (d *Deployer) sendLater(ctx context.Context, to string, m message) {
@@ -407,6 +419,9 @@ func (d *Deployer) Deliver(ctx context.Context, from string, b []byte) error {
 	case kindManifestReq:
 		if d.cfg.WatchEnabled {
 			d.sendManifest(d.loopCtx(), from)
+		} else {
+			// An answer all the same, so that the asker stops asking.
+			d.sendLater(d.loopCtx(), from, message{Kind: kindManifest, State: stateNotWatching})
 		}
 	case kindFetch:
 		d.onFetch(from, m)

@@ -381,3 +381,41 @@ func assertNoPartials(t *testing.T, cfg Config) {
 	t.Helper()
 	waitFor(t, "no partial files", func() bool { return countPartials(t, cfg) == 0 })
 }
+
+func TestManifestRequestsStopOnceAnswered(t *testing.T) {
+	cfg := testConfig(t, false)
+	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	cfg.Now = clk.Now
+	cl := &fakeCluster{self: "node2", members: []string{"node1", "node3"}}
+	d := startDeployer(t, cfg, cl, newFakeInstaller())
+	requests := func() int {
+		cl.mu.Lock()
+		defer cl.mu.Unlock()
+		n := 0
+		for _, m := range cl.sent {
+			if m.Kind == kindManifestReq {
+				n++
+			}
+		}
+		return n
+	}
+	waitFor(t, "the first requests", func() bool { return requests() == 2 })
+	// node1 answers; node3 stays silent.
+	if err := d.Deliver(context.Background(), "node1", encode(message{Kind: kindManifest, State: stateNotWatching})); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(minManifestRetry)
+	waitFor(t, "a second request to the silent member only", func() bool { return requests() == 3 })
+	time.Sleep(5 * cfg.Interval)
+	if n := requests(); n != 3 {
+		t.Fatalf("%d requests before the retry pause doubled, want 3", n)
+	}
+	if err := d.Deliver(context.Background(), "node3", encode(message{Kind: kindManifest, State: stateNotWatching})); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(maxManifestRetry)
+	time.Sleep(5 * cfg.Interval)
+	if n := requests(); n != 3 {
+		t.Fatalf("%d requests after every member answered, want 3", n)
+	}
+}

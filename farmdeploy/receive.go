@@ -255,7 +255,11 @@ func (d *Deployer) onManifest(from string, m message) {
 	want := map[string]bool{}
 	var fetch []string
 	d.mu.Lock()
-	d.manifests++
+	d.answered[from] = true
+	if m.State == stateNotWatching {
+		d.mu.Unlock()
+		return
+	}
 	for _, e := range m.Entries {
 		if !validName(e.Name) {
 			continue

@@ -20,6 +20,10 @@ const (
 	StateUndeployed   = "undeployed"
 )
 
+// stateNotWatching marks the answer of a node that farms nothing out to a
+// manifest request.
+const stateNotWatching = "not-watching"
+
 // MemberStatus is one member's state for one bundle.
 type MemberStatus struct {
 	State string    `json:"state"`

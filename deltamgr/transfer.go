@@ -77,6 +77,7 @@ func (m *Manager) transferState(ctx context.Context) error {
 		deadline = t.C
 	}
 	tried := make(map[string]bool)
+	noContext := 0 // seniors that answered NOCONTEXTMANAGER
 	for {
 		target := ""
 		for _, s := range m.cl.Seniors() {
@@ -84,6 +85,13 @@ func (m *Manager) transferState(ctx context.Context) error {
 				target = s
 				break
 			}
+		}
+		if target == "" && noContext == len(tried) {
+			// Every senior answered that it has no such context: the context
+			// is new to the cluster (a bundle deployed everywhere at once).
+			m.log.Info().Int("asked", len(tried)).
+				Msgf("Manager [%s]: skipping state transfer. No member has this context yet.", name)
+			return nil
 		}
 		if target == "" {
 			m.stats.transfersFailed.Add(1)
@@ -120,6 +128,7 @@ func (m *Manager) transferState(ctx context.Context) error {
 			m.log.Error().Str("member", target).Int("sessions", x.sessions).Int("expected", x.total).
 				Msgf("Manager [%s]: incomplete session state from [%s]: received [%d] of [%d] sessions; asking the next senior member.", name, target, x.sessions, x.total)
 		case resultNoContext:
+			noContext++
 			m.log.Warn().Str("member", target).
 				Msgf("Manager [%s]: In reply to the 'Get all session data' message sent at [%s], a 'No matching context manager' message was received after [%d] ms.", name, x.sentAt.Format(javaDate), elapsed)
 		case resultGone:

@@ -414,6 +414,13 @@ func TestStateTransferNoContextManager(t *testing.T) {
 	if !ok || ll.Level != "warn" {
 		t.Fatalf("n2:\n%v", n2.logs.lines())
 	}
+	// A context no member has yet is new to the cluster, not a failure.
+	if ll, ok := n2.logs.find(`^Manager \[localhost#/app\]: skipping state transfer\. No member has this context yet\.$`); !ok || ll.Level != "info" {
+		t.Fatalf("no info skip line; n2:\n%v", n2.logs.lines())
+	}
+	if n2.logs.has("no senior member left") {
+		t.Fatalf("a new context logged as a failed transfer; n2:\n%v", n2.logs.lines())
+	}
 }
 
 // A transfer whose count does not match is never reported complete.

@@ -113,6 +113,15 @@ func (h *Host) startContext(ctx context.Context, spec ContextSpec, mgr session.M
 		if c.app == nil {
 			return nil, fmt.Errorf("context %s: app %q returned a nil handler", spec.Path, spec.App)
 		}
+		if spec.DocBase != "" {
+			if fi, err := os.Stat(spec.DocBase); err == nil && fi.IsDir() {
+				st, err := Static(spec.DocBase)
+				if err != nil {
+					return nil, fmt.Errorf("context %s: docBase: %w", spec.Path, err)
+				}
+				c.app = &withStatic{static: st, app: c.app}
+			}
+		}
 	} else {
 		st, err := Static(spec.DocBase)
 		if err != nil {

@@ -240,3 +240,24 @@ func version(body string) string {
 	}
 	return strings.Fields(body[i+1:])[0]
 }
+
+func TestAppWithDocBaseServesItsStaticFiles(t *testing.T) {
+	doc := t.TempDir()
+	if err := os.WriteFile(filepath.Join(doc, "logo.txt"), []byte("a logo"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(doc, "assets"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h := newHost(t, func(c *Config) {
+		c.Contexts = []ContextSpec{{Path: "/shop", App: "test-echo", DocBase: doc}}
+	})
+	if code, body, _ := get(t, h, "/shop/logo.txt"); code != 200 || body != "a logo" {
+		t.Fatalf("static file = %d %q", code, body)
+	}
+	for _, p := range []string{"/shop/", "/shop/assets/", "/shop/cart", "/shop/missing.txt"} {
+		if code, body, _ := get(t, h, p); code != 200 || !strings.HasPrefix(body, "ctx=/shop") {
+			t.Fatalf("GET %s = %d %q, want the app", p, code, body)
+		}
+	}
+}

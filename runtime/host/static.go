@@ -1,6 +1,8 @@
 package host
 
 import (
+	"errors"
+	"io"
 	"io/fs"
 	"net/http"
 	"os"
@@ -92,4 +94,41 @@ func staticName(p string) (string, bool) {
 		name = "."
 	}
 	return name, fs.ValidPath(name)
+}
+
+// withStatic serves the files of an app's docBase (a bundle's static
+// files) and hands every other request to the app: a GET or HEAD for a
+// regular file that exists there is served as is, as Tomcat's default
+// servlet serves a web application's static content; directories and
+// everything else go to the app.
+type withStatic struct {
+	static *StaticHandler
+	app    http.Handler
+}
+
+func (h *withStatic) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if (r.Method == http.MethodGet || r.Method == http.MethodHead) && h.static.isFile(r.URL.Path) {
+		h.static.ServeHTTP(w, r)
+		return
+	}
+	h.app.ServeHTTP(w, r)
+}
+
+// Close releases the directory and closes the app if it can be closed.
+func (h *withStatic) Close() error {
+	err := h.static.Close()
+	if c, ok := h.app.(io.Closer); ok {
+		err = errors.Join(err, c.Close())
+	}
+	return err
+}
+
+// isFile reports whether urlPath names a regular file this handler would serve.
+func (h *StaticHandler) isFile(urlPath string) bool {
+	name, ok := staticName(urlPath)
+	if !ok {
+		return false
+	}
+	fi, err := fs.Stat(h.fs, name)
+	return err == nil && fi.Mode().IsRegular()
 }

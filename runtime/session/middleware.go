@@ -297,7 +297,14 @@ func (w *responseWriter) commit() {
 		return
 	}
 	if v := w.q.setCookie(); v != "" {
-		w.ResponseWriter.Header().Add("Set-Cookie", v)
+		h := w.ResponseWriter.Header()
+		h.Add("Set-Cookie", v)
+		// A shared cache must neither store this session's cookie nor hand
+		// the response to another user.
+		h.Add("Vary", "Cookie")
+		if h.Get("Cache-Control") == "" {
+			h.Set("Cache-Control", `no-cache="Set-Cookie"`)
+		}
 	}
 }
 

@@ -72,6 +72,9 @@ func TestMiddlewareCreatesCookie(t *testing.T) {
 	if got := w.Header().Values("Set-Cookie"); len(got) != 1 || got[0] != want {
 		t.Fatalf("Set-Cookie = %q, want %q", got, want)
 	}
+	if v, cc := w.Header().Get("Vary"), w.Header().Get("Cache-Control"); v != "Cookie" || cc != `no-cache="Set-Cookie"` {
+		t.Fatalf("Vary %q, Cache-Control %q: a shared cache could store the session cookie", v, cc)
+	}
 	if created.IsNew() || created.InUse() || created.Dirty() || m.completed.Load() != 1 {
 		t.Fatalf("after the request: new=%v inUse=%v dirty=%v completed=%d",
 			created.IsNew(), created.InUse(), created.Dirty(), m.completed.Load())
@@ -86,7 +89,7 @@ func TestMiddlewareCreatesCookie(t *testing.T) {
 		}
 	}))
 	w = do(h2, get("/app/x", "JSESSIONID="+created.ID()))
-	if seen != created || w.Header().Get("Set-Cookie") != "" {
+	if seen != created || w.Header().Get("Set-Cookie") != "" || w.Header().Get("Vary") != "" {
 		t.Fatalf("seen=%v Set-Cookie=%q", seen != nil, w.Header().Get("Set-Cookie"))
 	}
 }

@@ -24,7 +24,9 @@ type Config struct {
 	// MaxFrameSize bounds a frame's body in bytes, both ways. Default: 16 MiB.
 	MaxFrameSize int
 	// Timeout bounds one send (queue wait, ack wait, reconnect attempts)
-	// and a stalled read in the middle of a frame. Default: 3s.
+	// and a stalled read in the middle of a frame. A peer that refuses
+	// connections fails waited-for sends sooner (ErrUnreachable).
+	// Default: 3s.
 	Timeout time.Duration
 	// MaxQueueBytes bounds, per peer, the bytes of messages queued or
 	// written but not yet acknowledged. Default: 64 MiB.

@@ -5,8 +5,8 @@
 // order in every mode, byte-bounded queues with back-pressure, reconnect
 // with back-off, and optional AES-GCM sealing of every frame.
 //
-// Main types: Receiver (listens, calls a Handler like http.Handler) and
-// Sender (Send, Ping, ClosePeer, Stats). frame.go is the pure codec.
+// Main types: Receiver (calls a Handler like http.Handler) and Sender
+// (Send, Ping, ClosePeer, Stats). frame.go is the pure codec.
 //
 // Wire: see frame.go. A connection starts with a hello frame (member name,
 // unique id, sender epoch); message ids increase per Sender. After a
@@ -16,7 +16,10 @@
 // never runs a handler twice. Async messages are confirmed by a
 // cumulative ack each time the receiver drains its read buffer, which
 // lets the Sender bound memory by bytes not yet acknowledged and report
-// what was lost (Config.OnError, PeerStats.Failed).
+// what was lost (Config.OnError, PeerStats.Failed). A dead peer fails
+// fast: after two refused dials in a row (ECONNREFUSED or unreachable; not
+// a timeout) sync and ack sends fail with ErrUnreachable instead of
+// waiting for Timeout, later ones after one dial; async ones stay queued.
 //
 // Hot path: Send copies the payload once, into a per-peer arena chunk
 // (arena.go); the writer sends a batch with one writev straight from the

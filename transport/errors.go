@@ -22,7 +22,8 @@ var (
 	// MaxFrameSize.
 	ErrTooLarge = errors.New("transport: message too large")
 	// ErrUnreachable fails the messages of a peer that could not be
-	// (re)connected within the send timeout.
+	// (re)connected within the send timeout, and at once the sync and ack
+	// sends to a peer that actively refuses connections (see doc.go).
 	ErrUnreachable = errors.New("transport: peer unreachable")
 )
 

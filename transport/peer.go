@@ -3,10 +3,12 @@ package transport
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/gomcat/gomcat/internal/seal"
@@ -47,6 +49,7 @@ type peer struct {
 	closed    bool
 	closeErr  error
 	failures  int       // failed dials or connections since the last ack
+	refusals  int       // dials actively refused in a row (see refusedGrace)
 	downSince time.Time // first failure of the current outage; zero when up
 	nextDial  time.Time
 	connected bool // has ever connected
@@ -110,6 +113,12 @@ func (p *peer) enqueue(ctx context.Context, v item, w *item) (*item, error) {
 	p.bytes += len(it.buf)
 	var direct *pconn
 	wake := false
+	// The peer refuses connections: a waited-for send dials at once
+	// instead of after the back-off, so it fails (or gets through) fast.
+	dialNow := w != nil && p.cur == nil && p.refusals >= refusedGrace
+	if dialNow {
+		p.nextDial = time.Time{}
+	}
 	switch {
 	case w != nil && p.idle && !p.writing && p.cur != nil && p.queue.len() == 1:
 		// Nothing else to send and the caller will wait anyway: write
@@ -117,6 +126,8 @@ func (p *peer) enqueue(ctx context.Context, v item, w *item) (*item, error) {
 		p.writing, direct = true, p.cur
 	case p.idle && !p.writing:
 		p.idle, wake = false, true
+	case dialNow:
+		wake = true // the writer may be sleeping in a dial back-off
 	}
 	p.mu.Unlock()
 	if direct != nil {
@@ -337,15 +348,23 @@ func (p *peer) take(c *pconn, batch []*item) []*item {
 
 // connect dials the peer (after the back-off of earlier failures) and
 // sends the hello. After Timeout of failing, every pending message fails
-// with ErrUnreachable. Returns nil when not connected.
+// with ErrUnreachable; once refusedGrace dials in a row were actively
+// refused, waited-for messages fail with ErrUnreachable at once (async
+// ones keep waiting for the peer until Timeout). Returns nil when not
+// connected.
 func (p *peer) connect() *pconn {
-	p.mu.Lock()
-	wait := time.Until(p.nextDial)
-	p.mu.Unlock()
-	if wait > 0 {
+	for {
+		p.mu.Lock()
+		wait := time.Until(p.nextDial)
+		p.mu.Unlock()
+		if wait <= 0 {
+			break
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-t.C:
+		case <-p.wake: // a waited-for send may want a dial now
+			t.Stop()
 		case <-p.ctx.Done():
 			t.Stop()
 			return nil
@@ -363,17 +382,36 @@ func (p *peer) connect() *pconn {
 	if err != nil {
 		failed := p.failedLocked()
 		first := p.failures == 1
+		var waited []*item // failed at once: the peer refuses connections
+		refusing := false  // just reached refusedGrace: log it once
+		if refused(err) {
+			p.refusals++
+			refusing = p.refusals == refusedGrace
+			if failed == nil && p.refusals >= refusedGrace {
+				waited = p.takeWaitedLocked()
+			}
+		} else {
+			p.refusals = 0
+		}
 		p.mu.Unlock()
 		if first {
 			p.log.Warn().Err(err).Msg("cannot connect to peer, retrying")
 		}
 		p.giveUp(failed, err)
+		if refusing {
+			p.log.Warn().Err(err).Msg("peer refuses connections; sends waiting for it fail at once")
+		}
+		if len(waited) > 0 {
+			p.log.Debug().Err(err).Int("messages", len(waited)).Msg("waiting sends failed: peer refuses connections")
+			p.report(waited, fmt.Errorf("%w: %s: %w", ErrUnreachable, p.addr, err))
+		}
 		return nil
 	}
 	if p.connected {
 		p.reconnects.Add(1)
 	}
 	p.connected = true
+	p.refusals = 0
 	p.cur = c
 	p.mu.Unlock()
 	p.s.wg.Go(func() { p.readAcks(c) })
@@ -552,6 +590,46 @@ func (p *peer) freeSpace() {
 		close(p.space)
 		p.space = nil
 	}
+}
+
+// takeWaitedLocked removes the pending items a caller waits for (sync and
+// ack sends) and marks them finished, leaving async ones queued; p.mu is
+// held and the peer has no connection (so nothing is inflight). The
+// caller reports them outside the lock.
+func (p *peer) takeWaitedLocked() []*item {
+	var out, drop []*item
+	keep := make([]*item, 0, p.queue.len())
+	for p.queue.len() > 0 {
+		it := p.queue.pop()
+		switch {
+		case it.done == nil:
+			keep = append(keep, it)
+		case it.cancelled: // its waiter is gone: just drop it
+			p.bytes -= len(it.buf)
+			drop = append(drop, it)
+		default:
+			it.finished = true
+			p.bytes -= len(it.buf)
+			out = append(out, it)
+		}
+	}
+	p.queue = fifo{items: keep}
+	p.queued.Store(int64(len(keep)))
+	if len(out)+len(drop) > 0 {
+		p.freeSpace()
+	}
+	for _, it := range drop {
+		p.arena.release(it.ck) // not being written (no connection): reusable
+	}
+	return out
+}
+
+// refused reports a dial the peer's host actively turned down: nothing
+// listens there (ECONNREFUSED) or the host or network is known to be
+// unreachable. A dial timeout is not one: the peer may only be slow.
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH)
 }
 
 // drainLocked removes every pending item and marks it finished; p.mu is

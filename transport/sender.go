@@ -18,6 +18,11 @@ const (
 	ackReadSize = 4 << 10 // per-connection ack read buffer
 	backoffMin  = 10 * time.Millisecond
 	backoffMax  = time.Second
+	// refusedGrace is how many dials in a row a peer may refuse before the
+	// messages waited for are failed (ErrUnreachable) instead of retried
+	// until Timeout: the re-dial right after a lost connection and one
+	// more backoffMin later, a short grace for a restarting peer.
+	refusedGrace = 2
 )
 
 // PeerStats are the counters of one destination of a Sender.

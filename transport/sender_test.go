@@ -356,3 +356,48 @@ func TestResendAfterCutIsExactlyOnce(t *testing.T) {
 	}
 	t.Logf("stats %+v, receiver %+v", st, r.Stats())
 }
+
+// A peer whose receiver is gone (connections refused) fails waited-for
+// sends with ErrUnreachable long before Timeout; queued async messages
+// wait and reach the peer once it is back.
+func TestRefusedPeerFailsWaitedSendsFast(t *testing.T) {
+	c := testConfig(t)
+	c.Timeout = time.Minute // a send that waited for it would hit ctx first
+	r1, err := NewReceiver(c, &seqChecker{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r1.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	addr := r1.Addr().String()
+	s := newSender(t, c)
+	ctx := ctxT(t)
+	if err := s.Send(ctx, addr, seqMsg(0, 6, 8)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r1.Stop(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "connection lost", 5*time.Second, func() bool { return !s.Stats()[0].Connected })
+	if err := s.Send(ctx, addr, seqMsg(1, OptAsync, 8)); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []int{6, 2, 6} {
+		if err := s.Send(ctx, addr, seqMsg(99, opts, 8)); !errors.Is(err, ErrUnreachable) {
+			t.Fatalf("send (options %d) to a refusing peer: %v, want ErrUnreachable", opts, err)
+		}
+	}
+	if st := s.Stats()[0]; st.Failed != 3 || st.QueuedMessages != 1 {
+		t.Fatalf("stats %+v: want 3 failed and the async message still queued", st)
+	}
+	rc := c
+	rc.Port = r1.Port()
+	r2 := startReceiver(t, rc, &seqChecker{next: 1})
+	if err := s.Ping(ctx, addr); err != nil {
+		t.Fatalf("ping after the peer came back: %v", err)
+	}
+	if n, err := r2.h.(*seqChecker).count(); n != 2 || err != nil {
+		t.Fatalf("the returning peer got up to %d: %v (want the queued async message only)", n, err)
+	}
+}

@@ -164,7 +164,10 @@ func (s *syncWriter) finish() {
 //     already), it becomes the request's session (session.Rebind).
 //
 // Either way the middleware sends the client a cookie with the new id. A
-// node without a jvmRoute does nothing.
+// rename whose replication failed (ChangeID renamed the session, then
+// returned the members' errors, as deltamgr does in sync mode) still
+// serves the request under the new id; only a warning is logged. A node
+// without a jvmRoute does nothing.
 type JvmRouteBinderValve struct {
 	Manager session.Manager
 	Logger  zerolog.Logger
@@ -189,6 +192,13 @@ func (v *JvmRouteBinderValve) rebind(r *http.Request) {
 	newID := base + "." + local
 	if s := session.Current(r); s != nil && s.Valid() && s.ID() == id {
 		if err := v.Manager.ChangeID(s, newID); err != nil {
+			if s.ID() == newID {
+				// Renamed here (the client gets the new cookie); only
+				// telling some member failed: the request goes on.
+				v.Logger.Warn().Err(err).Str("session_id", session.LogID(newID)).Str("from_route", route).
+					Msg("session rebound to this node, but replicating its new id to some members failed")
+				return
+			}
 			v.Logger.Warn().Err(err).Str("session_id", session.LogID(id)).Msg("cannot rebind session to this node")
 			return
 		}

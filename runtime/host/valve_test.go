@@ -1,13 +1,17 @@
 package host
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/runtime/session"
 )
@@ -20,6 +24,7 @@ type fakeManager struct {
 	completed int
 	changed   []string
 	onDone    func()
+	changeErr error // returned by ChangeID after the rename (replication failed)
 }
 
 func newFake(t *testing.T, route string) *fakeManager {
@@ -47,8 +52,12 @@ func (f *fakeManager) RequestCompleted(ctx context.Context, s *session.Session) 
 func (f *fakeManager) ChangeID(s *session.Session, newID string) error {
 	f.mu.Lock()
 	f.changed = append(f.changed, newID)
+	cerr := f.changeErr
 	f.mu.Unlock()
-	return f.LocalManager.ChangeID(s, newID)
+	if err := f.LocalManager.ChangeID(s, newID); err != nil {
+		return err
+	}
+	return cerr
 }
 
 func (f *fakeManager) count() int {
@@ -237,5 +246,47 @@ func TestJvmRouteBinder(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if rec.Header().Get("Set-Cookie") != "" || len(f.changed) != 1 {
 		t.Fatalf("own route touched: %q %v", rec.Header().Get("Set-Cookie"), f.changed)
+	}
+}
+
+// TestJvmRouteBinderReplicationFailed: the rename happened but replicating
+// it failed (a dead member in sync mode): the request is served under the
+// new id, the client gets the new cookie, and the warning says so.
+func TestJvmRouteBinderReplicationFailed(t *testing.T) {
+	f := newFake(t, "node2")
+	f.changeErr = errors.New("replicate id change: send to node1: transport: peer unreachable")
+	s, err := f.Create(context.Background())
+	must(t, err)
+	base, _ := session.SplitID(s.ID())
+	old := base + ".node1"
+	must(t, f.LocalManager.ChangeID(s, old))
+	must(t, s.Set("k", "kept"))
+
+	var seen string
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if s := session.From(r); s != nil {
+			v, _ := s.Get("k")
+			seen = s.ID() + " " + v.(string)
+		}
+		_, _ = w.Write([]byte("ok"))
+	})
+	var logs bytes.Buffer
+	var next http.Handler = &ReplicationValve{Sync: true, Next: app}
+	next = &JvmRouteBinderValve{Manager: f, Logger: zerolog.New(&logs), Next: next}
+	h := session.MiddlewareWith(f, session.MiddlewareOptions{Cookie: session.DefaultCookieConfig("/")}, next)
+
+	req := httptest.NewRequest("GET", "/", nil)
+	req.AddCookie(&http.Cookie{Name: "JSESSIONID", Value: old})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	want := base + ".node2"
+	if rec.Code != http.StatusOK || rec.Body.String() != "ok" || seen != want+" kept" {
+		t.Fatalf("response %d %q, app saw %q; want 200 \"ok\" and %q", rec.Code, rec.Body.String(), seen, want+" kept")
+	}
+	if c := rec.Header().Get("Set-Cookie"); !strings.Contains(c, "JSESSIONID="+want) {
+		t.Fatalf("Set-Cookie %q, want the new id", c)
+	}
+	if l := logs.String(); !strings.Contains(l, "session rebound to this node, but replicating its new id") || strings.Contains(l, "cannot rebind") {
+		t.Fatalf("log %q", l)
 	}
 }

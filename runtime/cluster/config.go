@@ -58,7 +58,9 @@ type FailureDetectorConfig struct {
 	// Enabled: when false, Added members join at once and Disappeared ones
 	// leave at once, unverified. Default: true.
 	Enabled bool
-	// ConnectTimeout bounds one TCP probe. Default: 1000ms.
+	// ConnectTimeout bounds one TCP connect of a probe. A probe makes up
+	// to 3 connects, stopping at the first that succeeds (a lost SYN must
+	// not drop a live member); a refusal ends it at once. Default: 1000ms.
 	ConnectTimeout time.Duration
 	// RecheckInterval is how often members whose receiver did not answer
 	// (not added) and suspects are probed again. Default: 500ms (the

@@ -33,6 +33,25 @@ type entry struct {
 // provisional reports a static member whose name is still its address.
 func (e *entry) provisional() bool { return e.m.Name == e.addr }
 
+// heard takes the liveness fields of m, a later copy of e's member (from
+// a Disappeared or Left event): entries keep the member of the event that
+// added them, whose Alive is from the first heartbeat.
+func (e *entry) heard(m mcast.Member) {
+	if !m.LastHeard.Before(e.m.LastHeard) {
+		e.m.Alive, e.m.LastHeard = m.Alive, m.LastHeard
+	}
+}
+
+// aliveNow returns e's member with Alive brought up to now, for a member
+// whose receiver just answered (it kept running since it was last heard).
+func (e *entry) aliveNow(now time.Time) mcast.Member {
+	m := e.m
+	if !m.LastHeard.IsZero() && now.After(m.LastHeard) {
+		m.Alive += now.Sub(m.LastHeard)
+	}
+	return m
+}
+
 // table is the failure detector's state; only the event loop touches it.
 type table struct {
 	entries map[string]*entry // by member name
@@ -107,6 +126,7 @@ func (c *Cluster) onEvent(ctx context.Context, ev mcast.Event) {
 	case mcast.Left:
 		c.st.left.Add(1)
 		if e := c.find(m); e != nil {
+			e.heard(m)
 			c.remove(e, "left")
 		}
 	case mcast.Replaced:
@@ -161,6 +181,7 @@ func (c *Cluster) disappeared(ctx context.Context, m mcast.Member) {
 	if e == nil {
 		return
 	}
+	e.heard(m) // log the alive time of its last heartbeat, not of its first
 	switch e.st {
 	case statePending:
 		delete(c.tab.entries, m.Name)
@@ -203,6 +224,7 @@ func (c *Cluster) replaced(ctx context.Context, old, m mcast.Member) {
 		return
 	}
 	if oe != nil {
+		oe.heard(old)
 		c.remove(oe, "restarted")
 	}
 	if e := c.tab.entries[m.Name]; e != nil {
@@ -239,21 +261,47 @@ func (c *Cluster) remove(e *entry, why string) {
 	c.sender.ClosePeer(e.addr)
 }
 
+// probeAttempts bounds the TCP connects of one verification: at most
+// probeAttempts × ConnectTimeout.
+const probeAttempts = 3
+
 func (c *Cluster) startProbe(ctx context.Context, e *entry) {
 	e.probing = true
 	c.st.probes.Add(1)
 	host, port, timeout := e.m.Host.String(), e.m.Port, c.cfg.FailureDetector.ConnectTimeout
 	r := probeResult{name: e.m.Name, id: e.m.UniqueID}
 	c.wg.Go(func() {
-		r.err = c.probe(ctx, host, port, timeout)
-		if errors.Is(r.err, syscall.ECONNRESET) { // answered, then reset (a busy backlog): ask again
-			r.err = c.probe(ctx, host, port, timeout)
-		}
+		r.err = c.verify(ctx, host, port, timeout)
 		select {
 		case c.results <- r:
 		case <-ctx.Done():
 		}
 	})
+}
+
+// verify probes a member's receiver with up to probeAttempts TCP connects
+// of timeout each, stopping at the first that succeeds. One connect is not
+// enough: its timeout (1 s by default) is the kernel's first SYN
+// retransmit, so a single lost SYN or SYN-ACK would drop a live member
+// (half the probes failed under 30% loss each way). A refusal (nothing
+// listens, or the host or network is unreachable) ends it at once: asking
+// again would get the same answer. A reset after connecting (a busy
+// backlog) is asked again, like a timeout.
+func (c *Cluster) verify(ctx context.Context, host string, port int, timeout time.Duration) error {
+	var err error
+	for range probeAttempts {
+		err = c.probe(ctx, host, port, timeout)
+		if err == nil || refused(err) || ctx.Err() != nil {
+			return err
+		}
+	}
+	return err
+}
+
+// refused reports a connect the member's host actively turned down.
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.ENETUNREACH)
 }
 
 func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
@@ -295,7 +343,7 @@ func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
 			c.st.suspects.Add(1)
 			e.st = stateSuspect
 			e.since = time.Now()
-			c.log.Info().Str("member", e.m.Name).Msg("Verification complete. Member still alive[" + e.m.String() + "]")
+			c.log.Info().Str("member", e.m.Name).Msg("Verification complete. Member still alive[" + e.aliveNow(e.since).String() + "]")
 			c.publish()
 			return
 		}

@@ -3,7 +3,13 @@ package cluster_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -252,5 +258,89 @@ func TestAutoAddress(t *testing.T) {
 	}
 	if err := mcast.Probe(t.Context(), "127.0.0.1", l.Port, time.Second); err != nil {
 		t.Fatalf("receiver not on the advertised address: %v", err)
+	}
+}
+
+// aliveOf returns the alive=N (ms) of a member string in a log line.
+func aliveOf(t *testing.T, line string) int64 {
+	t.Helper()
+	i := strings.LastIndex(line, "alive=")
+	if i < 0 {
+		t.Fatalf("no alive= in %q", line)
+	}
+	n, err := strconv.ParseInt(strings.TrimRight(line[i+len("alive="):], "]"), 10, 64)
+	if err != nil {
+		t.Fatalf("alive in %q: %v", line, err)
+	}
+	return n
+}
+
+// The verification lines show the member's alive time of its latest
+// heartbeat (or now, for one found alive), not of the heartbeat that
+// added it.
+func TestVerifyLinesShowCurrentAlive(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	for _, answers := range []bool{true, false} {
+		name := map[bool]string{true: "b", false: "c"}[answers]
+		p := newPeer(t, name, true)
+		p.m.LastHeard = time.Now()
+		f.emit(mcast.Added, p.m)
+		waitFor(t, name+" added", func() bool { return state(c, name) == "live" })
+		later := p.m
+		later.Alive += 5 * time.Minute // heartbeats went on for 5 minutes
+		later.LastHeard = later.LastHeard.Add(5 * time.Minute)
+		if !answers {
+			p.close()
+		}
+		f.emit(mcast.Disappeared, later)
+		want := later.Alive.Milliseconds()
+		waitFor(t, name+" verified", func() bool { return lb.count("Verification complete. ", name) == 1 })
+		verify, _ := lb.find("Received memberDisappeared[", name)
+		if got := aliveOf(t, strings.TrimSuffix(verify.Message, "] message. Will verify.")); got != want {
+			t.Fatalf("%q: alive %d, want %d", verify.Message, got, want)
+		}
+		done, _ := lb.find("Verification complete. ", name)
+		if got := aliveOf(t, done.Message); got < want {
+			t.Fatalf("%q: alive %d, want at least %d", done.Message, got, want)
+		}
+		if !answers {
+			gone, _ := lb.find("Replication member disappeared: ", name)
+			if got := aliveOf(t, gone.Message); got != want {
+				t.Fatalf("%q: alive %d, want %d", gone.Message, got, want)
+			}
+		}
+	}
+}
+
+// A probe retries a connect that timed out (a lost SYN) up to 3 times and
+// stops at the first success; a refused connect ends it at once.
+func TestProbeRetriesTimeoutsNotRefusals(t *testing.T) {
+	var calls atomic.Int64
+	var refuse atomic.Bool
+	probe := func(ctx context.Context, host string, port int, timeout time.Duration) error {
+		n := calls.Add(1)
+		if refuse.Load() {
+			return fmt.Errorf("probe: %w", syscall.ECONNREFUSED)
+		}
+		if n%3 != 0 { // two lost SYNs, then an answer
+			return fmt.Errorf("probe: %w", os.ErrDeadlineExceeded)
+		}
+		return nil
+	}
+	c, f, _ := startFake(t, "a", func(cfg *cluster.Config) { cfg.FailureDetector.Probe = probe })
+	p := newPeer(t, "b", true)
+	f.emit(mcast.Added, p.m)
+	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	if n, st := calls.Load(), c.Stats(); n != 3 || st.Probes != 1 || st.ProbeFailures != 0 {
+		t.Fatalf("%d connects, stats %+v; want 3 connects in one successful probe", n, st)
+	}
+
+	refuse.Store(true)
+	q := newPeer(t, "c", true)
+	f.emit(mcast.Added, q.m)
+	waitFor(t, "c refused several times", func() bool { return c.Stats().NotAdded >= 3 })
+	// One connect per probe: calls never run ahead of the probes started.
+	if n, st := calls.Load(), c.Stats(); uint64(n-3) > st.Probes-1 {
+		t.Fatalf("%d connects for %d probes of a refusing member", n-3, st.Probes-1)
 	}
 }

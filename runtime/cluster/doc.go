@@ -12,7 +12,8 @@
 // sender, membership, then the EstablishWait sleep; Stop runs it backwards,
 // membership first so peers get the goodbye at once.
 //
-// Failure detector (detector.go): Added → probe the receiver → member
+// Failure detector (detector.go; a probe is up to 3 TCP connects of
+// ConnectTimeout, a refusal ends it): Added → probe the receiver → member
 // ("Replication member added: …"), or not added and re-probed every
 // RecheckInterval while heartbeats continue; Disappeared → "Will verify." →
 // probe: answers → suspect (kept, re-probed, removed after SuspectTimeout

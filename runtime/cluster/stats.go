@@ -47,7 +47,7 @@ func (c *Cluster) Members() []MemberInfo {
 type Stats struct {
 	// Membership events received.
 	Added, Disappeared, Left, Replaced, Updated uint64
-	Probes                                      uint64 // failure-detector TCP probes made
+	Probes                                      uint64 // failure-detector probes made (each up to 3 TCP connects)
 	ProbeFailures                               uint64
 	NotAdded                                    uint64 // probes of heard members whose receiver did not answer
 	Suspected                                   uint64 // verifications that found a silent member's receiver alive

@@ -23,7 +23,13 @@ type farmNode struct {
 
 func joinFarm(t *testing.T, h *transporttest.Hub, name string, watch bool) *farmNode {
 	t.Helper()
-	n := &farmNode{name: name, cfg: testConfig(t, watch), inst: newFakeInstaller()}
+	return joinFarmWith(t, h, name, testConfig(t, watch))
+}
+
+// joinFarmWith joins a member with cfg: a restarted node passes its old one.
+func joinFarmWith(t *testing.T, h *transporttest.Hub, name string, cfg Config) *farmNode {
+	t.Helper()
+	n := &farmNode{name: name, cfg: cfg, inst: newFakeInstaller()}
 	var d atomic.Pointer[Deployer]
 	port := h.Join(name, func(ctx context.Context, from string, msg []byte) error {
 		if dd := d.Load(); dd != nil {
@@ -158,23 +164,7 @@ func TestMemberDownDuringDeployGetsItOnReturn(t *testing.T) {
 	waitFor(t, "node2 has it", func() bool { return n2.inst.has("z.gar", v) })
 
 	// node3 returns with its old directories (a restart on the same disk).
-	back := &farmNode{name: "node3", cfg: n3.cfg, inst: newFakeInstaller()}
-	var d atomic.Pointer[Deployer]
-	port := h.Join("node3", func(ctx context.Context, from string, msg []byte) error {
-		if dd := d.Load(); dd != nil {
-			return dd.Deliver(ctx, from, msg)
-		}
-		return ErrClosed
-	})
-	dep, err := New(back.cfg, port, back.inst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Store(dep)
-	if err := dep.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dep.Stop(context.Background()) })
+	back := joinFarmWith(t, h, "node3", n3.cfg)
 	waitFor(t, "node3 has it after return", func() bool { return back.inst.has("z.gar", v) })
 }
 
@@ -193,23 +183,7 @@ func TestUndeployWhileAwayIsAppliedOnReturn(t *testing.T) {
 	waitFor(t, "undeployed on master", func() bool { return !master.inst.has("r.gar", nil) })
 
 	// node2 returns; its deploy dir still holds r.gar from before.
-	inst := newFakeInstaller()
-	var d atomic.Pointer[Deployer]
-	port := h.Join("node2", func(ctx context.Context, from string, msg []byte) error {
-		if dd := d.Load(); dd != nil {
-			return dd.Deliver(ctx, from, msg)
-		}
-		return ErrClosed
-	})
-	dep, err := New(n2.cfg, port, inst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d.Store(dep)
-	if err := dep.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dep.Stop(context.Background()) })
+	joinFarmWith(t, h, "node2", n2.cfg)
 	// node2 recorded that r.gar came from node1, whose manifest no longer lists it.
 	waitFor(t, "r.gar undeployed on node2 after its return", func() bool {
 		_, err := os.Stat(filepath.Join(n2.cfg.DeployDir, "r.gar"))

@@ -31,8 +31,9 @@ type Config struct {
 	Membership MembershipConfig
 	// Transport configures the receiver and the senders. Address "auto"
 	// (or "") advertises the address of the interface the membership is
-	// bound to; "auto" also listens only there. Self, Key and Logger are
-	// set by the cluster; OnError, if set, is called after the cluster's. Default: transport.DefaultConfig() with Address
+	// bound to; "auto" also listens only there. Self, Key, Logger and
+	// BorrowPayload (always on: see DeliverFunc) are set by the cluster;
+	// OnError, if set, is called after the cluster's. Default: transport.DefaultConfig() with Address
 	// "auto" (port 4000, autoBind 100).
 	Transport transport.Config
 	// SendOptions are Tomcat's channelSendOptions used when a Port send
@@ -166,6 +167,7 @@ func (c Config) transportConfig(listen string) transport.Config {
 	tc.Key = c.Key
 	tc.Logger = c.Logger
 	tc.Self.Name = c.Name
+	tc.BorrowPayload = true // DeliverFuncs get msg for the call only (see DeliverFunc)
 	return tc
 }
 

@@ -14,11 +14,18 @@ import (
 // goroutine, one message at a time per peer, in send order; its error goes
 // back to a use_ack|sync sender. The from member may not be a member yet
 // (membership can lag the first message by a heartbeat).
+//
+// msg is valid only during the call: it is the connection's read buffer
+// (transport.Config.BorrowPayload), overwritten by the next messages. A
+// DeliverFunc must copy, or decode into copies, what it keeps, and must
+// not hand msg to another goroutine. Decoding with fxamacker/cbor is
+// enough: byte strings and RawMessages are copied out of the input.
 type DeliverFunc func(ctx context.Context, from string, msg []byte) error
 
 // Handle registers deliver for channel ch (nil unregisters). Register before
 // Start: a message on a channel without a handler is refused and counted.
 // ChannelProbe (3) is the cluster's own (announce) and cannot be taken.
+// deliver's msg is valid only during the call (see DeliverFunc).
 func (c *Cluster) Handle(ch transport.Channel, deliver DeliverFunc) {
 	if ch == transport.ChannelProbe {
 		panic("cluster: channel 3 (probe) is reserved for the cluster")

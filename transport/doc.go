@@ -32,8 +32,9 @@
 //     order, calls the Handler, writes acks). Stop closes the listener and
 //     connections and waits for all of them.
 //   - Sender: per peer one writer (drains the queue, dials and re-dials)
-//     and one ack reader per connection. A waited-for Send that finds the
-//     writer idle writes its own frame (peer.writing is the token).
+//     and one ack reader per connection. A Send that finds the writer idle
+//     (async: and nothing unacknowledged) writes its own frame
+//     (peer.writing is the token).
 //     ClosePeer ends a peer's; Stop ends all and waits.
 //
 // Lock order: Sender.mu before peer.mu before arena.mu; Receiver.mu is

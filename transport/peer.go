@@ -120,9 +120,14 @@ func (p *peer) enqueue(ctx context.Context, v item, w *item) (*item, error) {
 		p.nextDial = time.Time{}
 	}
 	switch {
-	case w != nil && p.idle && !p.writing && p.cur != nil && p.queue.len() == 1:
-		// Nothing else to send and the caller will wait anyway: write
-		// the frame from this goroutine, saving a hand-off to the writer.
+	case p.idle && !p.writing && p.cur != nil && p.queue.len() == 1 &&
+		(w != nil || p.bytes == len(it.buf) && len(it.buf) <= maxDirectAsync):
+		// Nothing else to send: write the frame from this goroutine,
+		// saving the hand-off to the writer (a wake-up that can cost more
+		// than the write on a busy machine). A waited-for send waits
+		// anyway; an async one only when the peer acknowledged everything
+		// before it, so its socket buffer is empty and a small frame's
+		// write cannot block.
 		p.writing, direct = true, p.cur
 	case p.idle && !p.writing:
 		p.idle, wake = false, true

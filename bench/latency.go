@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"time"
 )
 
@@ -54,10 +55,24 @@ func replicationLatency(ctx context.Context, c *http.Client, target, peer string
 				res.Lost++
 				break
 			}
-			if poll > 0 {
-				time.Sleep(poll)
-			}
+			pause(poll)
 		}
 	}
 	return res, nil
+}
+
+// pause waits d. Below a millisecond it yields in a loop instead of
+// sleeping: a timer that short fires a millisecond or more late on a busy
+// machine, which would show up as replication latency that isn't.
+func pause(d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if d >= time.Millisecond {
+		time.Sleep(d)
+		return
+	}
+	for end := time.Now().Add(d); time.Now().Before(end); {
+		runtime.Gosched()
+	}
 }

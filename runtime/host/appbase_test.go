@@ -13,6 +13,9 @@ func TestAppBaseDeploysAtStartAndPolls(t *testing.T) {
 	src := t.TempDir()
 	must(t, os.WriteFile(filepath.Join(src, "index.html"), []byte("v1"), 0o644))
 	must(t, WriteBundleFile(filepath.Join(appBase, "a.gar"), src, Manifest{Path: "/a"}))
+	if fi, err := os.Stat(filepath.Join(appBase, "a.gar")); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Fatalf("bundle file mode = %v, %v; want 0644", fi.Mode().Perm(), err)
+	}
 	// A broken bundle is logged and skipped, not fatal.
 	must(t, os.WriteFile(filepath.Join(appBase, "broken.gar"), []byte("not a zip"), 0o644))
 

@@ -97,6 +97,12 @@ func WriteBundleFile(file, dir string, m Manifest) error {
 		tmp.Close()
 		return err
 	}
+	// CreateTemp makes the file private; a bundle is for other nodes and
+	// other users (the operator who deploys it) to read.
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
 	if err := tmp.Close(); err != nil {
 		return err
 	}

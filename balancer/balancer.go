@@ -170,7 +170,7 @@ func (b *Balancer) Stop(ctx context.Context) error {
 	}
 	b.wg.Wait()
 	for _, n := range b.pool.all() {
-		n.transport.CloseIdleConnections()
+		n.closeIdle()
 	}
 	b.log.Info().Msg("balancer stopped")
 	return err
@@ -255,7 +255,7 @@ func (b *Balancer) apply(ev Event) {
 			b.log.Warn().Str("node", n.name).Msg("node down: gone from membership")
 		}
 		if ev.Kind == NodeDown {
-			n.transport.CloseIdleConnections()
+			n.closeIdle()
 		}
 	}
 }
@@ -288,7 +288,7 @@ func (b *Balancer) nodeUp(ev Event) {
 	n.cancel = cancel
 	if old := b.pool.put(n); old != nil {
 		old.cancel()
-		old.transport.CloseIdleConnections()
+		old.closeIdle()
 		b.log.Info().Str("node", n.name).Str("old_url", old.url.String()).Str("url", u.String()).Msg("node replaced")
 	}
 	if n.live.Load() {

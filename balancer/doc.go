@@ -17,6 +17,11 @@
 // refused/failed connect — passive health, cleared after Health.Rise probes);
 // draining (said goodbye: in-flight requests finish, no new ones).
 //
+// Upstream: plain GET and HEAD requests (no body, no Upgrade, http://) go
+// over the node's own keep-alive client (upstream), which writes and reads in
+// the request's goroutine; everything else goes through the node's
+// http.Transport. Both share Config.MaxConnsPerNode.
+//
 // Main type: Balancer (New, Start, Stop, Handler, AdminHandler). Discovery:
 // Static (fixed backends, active checks) or Membership (heartbeat observer).
 // Generate writes haproxy/nginx/httpd/keepalived configs.

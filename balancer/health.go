@@ -93,7 +93,7 @@ func (b *Balancer) record(n *node, err error) {
 		b.log.Info().Str("node", n.name).Str("url", n.url.String()).Msg("node live")
 	case was && !now:
 		b.log.Warn().Str("node", n.name).Str("url", n.url.String()).Err(err).Msg("node down: failing health checks")
-		n.transport.CloseIdleConnections()
+		n.closeIdle()
 	}
 }
 
@@ -107,6 +107,6 @@ func (b *Balancer) markFailed(n *node, err error) {
 	n.mu.Unlock()
 	if was && !now {
 		b.log.Warn().Str("node", n.name).Str("url", n.url.String()).Err(err).Msg("node down: connection failed")
-		n.transport.CloseIdleConnections()
+		n.closeIdle()
 	}
 }

@@ -26,8 +26,9 @@ const (
 type node struct {
 	name      string
 	url       *url.URL
-	transport *http.Transport
-	checked   bool // active health checks decide "healthy" (static backends)
+	transport *http.Transport // bodies, upgrades, https
+	up        *upstream       // plain GET/HEAD (see upstream)
+	checked   bool            // active health checks decide "healthy" (static backends)
 
 	outstanding atomic.Int64
 	requests    atomic.Uint64
@@ -47,24 +48,59 @@ type node struct {
 
 func newNode(name string, u *url.URL, checked bool, c *Config) *node {
 	d := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}
+	up := &upstream{
+		addr:        u.Host,
+		dial:        d.DialContext,
+		maxIdle:     c.MaxIdleConnsPerNode,
+		idleTimeout: c.IdleConnTimeout,
+		headerWait:  c.ResponseHeaderTimeout,
+		idleReady:   make(chan struct{}, 1),
+	}
+	if up.maxIdle == 0 {
+		up.maxIdle = http.DefaultMaxIdleConnsPerHost
+	}
+	dial := d.DialContext
+	if c.MaxConnsPerNode > 0 {
+		// The cap covers both clients, so it is kept here, not by the Transport.
+		s := newSlots(c.MaxConnsPerNode)
+		up.slots = s
+		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
+			if err := s.acquireDial(ctx, func() { up.closeOneIdle() }); err != nil {
+				return nil, err
+			}
+			nc, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				s.release()
+				return nil, err
+			}
+			return &slotConn{Conn: nc, s: s}, nil
+		}
+	}
 	t := &http.Transport{
-		DialContext:           d.DialContext,
+		DialContext:           dial,
 		MaxIdleConns:          0,
 		MaxIdleConnsPerHost:   c.MaxIdleConnsPerNode,
-		MaxConnsPerHost:       c.MaxConnsPerNode,
 		IdleConnTimeout:       c.IdleConnTimeout,
 		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
 		ExpectContinueTimeout: time.Second,
 		DisableCompression:    true, // a proxy passes encodings through untouched
 	}
+	up.freeOther = t.CloseIdleConnections
 	return &node{
 		name:      name,
 		url:       u,
 		transport: t,
+		up:        up,
 		checked:   checked,
 		present:   true,
 		healthy:   !checked,
 	}
+}
+
+// closeIdle closes the node's idle keep-alive connections.
+func (n *node) closeIdle() {
+	n.transport.CloseIdleConnections()
+	n.up.CloseIdle()
 }
 
 // update recomputes live; callers hold n.mu. It reports the old and new state.

@@ -82,7 +82,15 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		if body != nil {
 			req.Body = &attemptBody{s: body, id: int32(attempt)}
 		}
-		resp, err := n.transport.RoundTrip(req)
+		var (
+			resp *http.Response
+			err  error
+		)
+		if n.up.eligible(req) {
+			resp, err = n.up.RoundTrip(req)
+		} else {
+			resp, err = n.transport.RoundTrip(req)
+		}
 		if err == nil {
 			resp.Body = doneBody(resp.Body, n)
 			return resp, nil

@@ -314,11 +314,20 @@ func trimNL(p []byte) []byte {
 	return p
 }
 
+// bufferPool lends ReverseProxy its 32 KiB copy buffers. It pools array
+// pointers, so Put does not allocate.
 type bufferPool struct{ p sync.Pool }
 
+const copyBufSize = 32 << 10
+
 func newBufferPool() *bufferPool {
-	return &bufferPool{p: sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}}
+	return &bufferPool{p: sync.Pool{New: func() any { return new([copyBufSize]byte) }}}
 }
 
-func (p *bufferPool) Get() []byte  { return *(p.p.Get().(*[]byte)) }
-func (p *bufferPool) Put(b []byte) { p.p.Put(&b) }
+func (p *bufferPool) Get() []byte { return p.p.Get().(*[copyBufSize]byte)[:] }
+
+func (p *bufferPool) Put(b []byte) {
+	if cap(b) >= copyBufSize {
+		p.p.Put((*[copyBufSize]byte)(b[:copyBufSize]))
+	}
+}

@@ -7,17 +7,19 @@ import (
 )
 
 const (
-	chunkSize      = 512 << 10       // bytes per arena chunk
-	maxChunkFrame  = chunkSize / 4   // larger frames get a buffer of their own
-	arenaFree      = 16              // spare chunks kept per busy peer besides the tail
-	arenaIdle      = 2 * time.Second // an idle peer's spare chunks are freed after this
-	chunkTailRef   = 1               // the reference the arena holds on its tail
-	maxBatch       = 1024            // items taken from the queue per write
-	maxBatchBytes  = 1 << 20         // bytes taken from the queue per write
-	maxScratch     = 4 << 20         // a larger sealing scratch buffer is dropped
-	maxFreeItems   = 16384           // recycled async items kept per peer
-	itemSlab       = 64              // async items allocated at once
-	maxDirectAsync = 32 << 10        // largest async frame a Send writes itself
+	chunkSize      = 512 << 10              // bytes per arena chunk
+	maxChunkFrame  = chunkSize / 4          // larger frames get a buffer of their own
+	arenaFree      = 16                     // spare chunks kept per busy peer besides the tail
+	arenaIdle      = 2 * time.Second        // an idle peer's spare chunks are freed after this
+	chunkTailRef   = 1                      // the reference the arena holds on its tail
+	maxBatch       = 1024                   // items taken from the queue per write
+	maxBatchBytes  = 1 << 20                // bytes taken from the queue per write
+	maxScratch     = 4 << 20                // a larger sealing scratch buffer is dropped
+	maxFreeItems   = 16384                  // recycled async items kept per peer
+	itemSlab       = 64                     // async items allocated at once
+	maxDirectAsync = 32 << 10               // largest async frame a Send writes itself
+	linger         = 100 * time.Microsecond // async frames this soon after a write wait for the next batch
+	lingerMax      = 64                     // queued items beyond which the writer does not linger
 )
 
 // arena hands out the buffers of a peer's queued frames from large

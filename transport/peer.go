@@ -30,7 +30,8 @@ type peer struct {
 	wake   chan struct{} // wakes the writer (capacity 1)
 	arena  arena         // frame buffers of queued items
 
-	trimTimer *time.Timer // the writer's idle timer for arena trimming
+	trimTimer   *time.Timer // the writer's idle timer for arena trimming
+	lingerTimer *time.Timer // the writer's batching wait
 
 	// Scratch of the write token's holder.
 	batch   []*item
@@ -52,7 +53,9 @@ type peer struct {
 	refusals  int       // dials actively refused in a row (see refusedGrace)
 	downSince time.Time // first failure of the current outage; zero when up
 	nextDial  time.Time
-	connected bool // has ever connected
+	connected bool      // has ever connected
+	lastWrite time.Time // when the last batch was taken to be written
+	lingering bool      // the writer waits to batch async messages
 
 	queued                          atomic.Int64 // len(queue), read by the writer without the lock
 	sent, acked, failed, reconnects atomic.Uint64
@@ -121,7 +124,8 @@ func (p *peer) enqueue(ctx context.Context, v item, w *item) (*item, error) {
 	}
 	switch {
 	case p.idle && !p.writing && p.cur != nil && p.queue.len() == 1 &&
-		(w != nil || p.bytes == len(it.buf) && len(it.buf) <= maxDirectAsync):
+		(w != nil || p.bytes == len(it.buf) && len(it.buf) <= maxDirectAsync &&
+			time.Since(p.lastWrite) >= linger):
 		// Nothing else to send: write the frame from this goroutine,
 		// saving the hand-off to the writer (a wake-up that can cost more
 		// than the write on a busy machine). A waited-for send waits
@@ -131,8 +135,8 @@ func (p *peer) enqueue(ctx context.Context, v item, w *item) (*item, error) {
 		p.writing, direct = true, p.cur
 	case p.idle && !p.writing:
 		p.idle, wake = false, true
-	case dialNow:
-		wake = true // the writer may be sleeping in a dial back-off
+	case dialNow, w != nil && p.lingering:
+		wake = true // the writer may be sleeping in a dial back-off or lingering
 	}
 	p.mu.Unlock()
 	if direct != nil {
@@ -209,6 +213,8 @@ func (p *peer) run() {
 		}
 		if c == nil {
 			c = p.connect()
+		} else {
+			p.linger()
 		}
 		if c != nil {
 			p.write(c)
@@ -283,6 +289,41 @@ func gather(iov net.Buffers, batch []*item) net.Buffers {
 	return iov
 }
 
+// linger waits, before writing async messages that came soon after the
+// previous write, until linger has passed since it, so that those
+// arriving meanwhile go in the same write. A waited-for send, queued
+// already or meanwhile, ends it, as does a long queue.
+func (p *peer) linger() {
+	p.mu.Lock()
+	d := linger - time.Since(p.lastWrite)
+	if d <= 0 || p.queue.len() > lingerMax {
+		p.mu.Unlock()
+		return
+	}
+	for _, it := range p.queue.items[p.queue.head:] {
+		if it.done != nil {
+			p.mu.Unlock()
+			return
+		}
+	}
+	p.lingering = true
+	p.mu.Unlock()
+	if p.lingerTimer == nil {
+		p.lingerTimer = time.NewTimer(d)
+	} else {
+		p.lingerTimer.Reset(d)
+	}
+	select {
+	case <-p.lingerTimer.C:
+	case <-p.wake:
+		p.lingerTimer.Stop()
+	case <-p.ctx.Done():
+	}
+	p.mu.Lock()
+	p.lingering = false
+	p.mu.Unlock()
+}
+
 // waitWork blocks until the queue has items; it returns the current
 // connection (nil when down) and false once the peer is closed.
 func (p *peer) waitWork() (*pconn, bool) {
@@ -329,6 +370,7 @@ func (p *peer) take(c *pconn, batch []*item) []*item {
 		return batch
 	}
 	size := 0
+	p.lastWrite = time.Now()
 	for p.queue.len() > 0 && len(batch) < maxBatch && size < maxBatchBytes {
 		it := p.queue.pop()
 		if it.cancelled {

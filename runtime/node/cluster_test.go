@@ -124,15 +124,27 @@ type nodeOpts struct {
 	anyPort       bool // the connector on port 0
 }
 
+// freePort returns a free loopback port that no other call in this test
+// binary returned: the kernel may offer a closed probe's port again before
+// the node it was picked for has bound it.
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 100 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		port := ln.Addr().(*net.TCPAddr).Port
+		ln.Close()
+		if _, dup := handedOut.LoadOrStore(port, true); !dup {
+			return port
+		}
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	t.Fatal("no fresh free port")
+	return 0
 }
+
+var handedOut sync.Map // ports freePort returned
 
 // randomMcastPort is a random UDP port so that parallel tests and demos on
 // 228.0.0.4 never join each other.

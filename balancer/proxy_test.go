@@ -382,11 +382,11 @@ func TestTrustForwardedAppends(t *testing.T) {
 	c.TrustForwarded = true
 	b := startBalancer(t, c)
 	waitState(t, b, "a", StateLive)
-	get(t, http.DefaultClient, b.testURL()+"/", "X-Forwarded-For", "10.0.0.1", "Forwarded", "for=10.0.0.1")
-	if v := got.Get("X-Forwarded-For"); v != "10.0.0.1, 127.0.0.1" {
+	get(t, http.DefaultClient, b.testURL()+"/", "X-Forwarded-For", "192.0.2.1", "Forwarded", "for=192.0.2.1")
+	if v := got.Get("X-Forwarded-For"); v != "192.0.2.1, 127.0.0.1" {
 		t.Errorf("X-Forwarded-For = %q", v)
 	}
-	if v := strings.Join(got.Values("Forwarded"), ", "); !strings.HasPrefix(v, "for=10.0.0.1, for=127.0.0.1") {
+	if v := strings.Join(got.Values("Forwarded"), ", "); !strings.HasPrefix(v, "for=192.0.2.1, for=127.0.0.1") {
 		t.Errorf("Forwarded = %q", v)
 	}
 }

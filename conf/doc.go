@@ -8,7 +8,7 @@
 // filled in (defaults.go holds them all). Each element embeds Node, which
 // remembers the file and line of the element and of each attribute, so a
 // problem reads "server.xml:42: element <Membership> attribute address:
-// "10.0.0.1" is not an IPv4 multicast address (…)".
+// "192.0.2.1" is not an IPv4 multicast address (…)".
 //
 // Flow: Load (or Parse) → Apply(OverridesFromEnv) → Apply(flags) →
 // Validate. Load and Parse collect every problem they can find while

@@ -12,7 +12,7 @@ func TestTemplateRoundTrip(t *testing.T) {
 	tests := []TemplateParams{
 		DefaultTemplateParams(),
 		{JvmRoute: "node2", HTTPPort: 8081, ShutdownPort: -1, ReceiverPort: 4002, McastAddress: "239.255.0.9",
-			McastPort: 46000, McastBind: "10.0.0.5", McastTTL: 4, Domain: "shop<1>",
+			McastPort: 46000, McastBind: "192.0.2.5", McastTTL: 4, Domain: "shop<1>",
 			ClusterKey: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f", FarmWatch: true, Home: home},
 	}
 	for _, p := range tests {
@@ -60,7 +60,7 @@ func TestTemplateRoundTrip(t *testing.T) {
 func TestTemplateRejectsBadParams(t *testing.T) {
 	p := DefaultTemplateParams()
 	p.JvmRoute = "no route"
-	p.McastAddress = "10.1.1.1"
+	p.McastAddress = "192.0.2.11"
 	_, err := Template(p)
 	if !errors.Is(err, ErrTemplate) {
 		t.Fatalf("err = %v, want ErrTemplate", err)

@@ -49,9 +49,9 @@ func TestValidateMessages(t *testing.T) {
 		{"multicast address, 5.5 attribute name kept", srv(`port="8005"`, `jvmRoute="n1"`,
 			`<Cluster className="org.apache.catalina.cluster.tcp.SimpleTcpCluster">
         <Membership className="org.apache.catalina.cluster.mcast.McastService"
-                    mcastAddr="192.168.1.1"/>
+                    mcastAddr="203.0.113.1"/>
       </Cluster>`),
-			[]string{`t.xml:7: element <Membership> attribute mcastAddr: "192.168.1.1" is not an IPv4 multicast address (224.0.0.0 to 239.255.255.255, e.g. 228.0.0.4)`}},
+			[]string{`t.xml:7: element <Membership> attribute mcastAddr: "203.0.113.1" is not an IPv4 multicast address (224.0.0.0 to 239.255.255.255, e.g. 228.0.0.4)`}},
 		{"key length", srv(`port="8005"`, `jvmRoute="n1"`, `<Cluster className="SimpleTcpCluster" key="00112233"/>`),
 			[]string{`t.xml:5: element <Cluster> attribute key: 4 bytes (16, 24 or 32 bytes: 32, 48 or 64 hex digits)`}},
 		{"key not hex", srv(`port="8005"`, `jvmRoute="n1"`, `<Cluster className="SimpleTcpCluster" key="zz"/>`),
@@ -89,7 +89,7 @@ func TestValidateMessages(t *testing.T) {
 			[]string{`t.xml:6: element <Membership>: StaticMembershipService needs at least one nested <Member host="…" port="…"/>`}},
 		{"static member uniqueId", srv(`port="8005"`, `jvmRoute="n1"`, `<Cluster className="SimpleTcpCluster">
         <Membership className="StaticMembershipService">
-          <Member host="10.0.0.2" port="4000" uniqueId="{1,2,3}"/>
+          <Member host="192.0.2.2" port="4000" uniqueId="{1,2,3}"/>
         </Membership>
       </Cluster>`),
 			[]string{`t.xml:7: element <Member> attribute uniqueId: "{1,2,3}" is not 16 bytes ({b0,…,b15} or 32 hex digits)`}},

@@ -598,7 +598,7 @@ func TestConfigValidate(t *testing.T) {
 		t.Fatalf("New without Local = %v", err)
 	}
 	bad := DefaultConfig()
-	bad.Address, bad.Port, bad.TTL, bad.DropTime, bad.Key, bad.Bind = "10.0.0.1", 0, 300, 100*time.Millisecond, []byte{1}, "eth0"
+	bad.Address, bad.Port, bad.TTL, bad.DropTime, bad.Key, bad.Bind = "192.0.2.1", 0, 300, 100*time.Millisecond, []byte{1}, "eth0"
 	err := bad.Validate()
 	for _, want := range []string{"Address", "Port", "TTL", "DropTime", "Key", "Bind"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
@@ -622,7 +622,7 @@ func TestAdvertiseAddress(t *testing.T) {
 		{"127.0.0.1", "198.18.0.2", "198.18.0.2", false},
 		{"127.0.0.1", "auto", "127.0.0.1", false},
 		{"127.0.0.1", "", "127.0.0.1", false},
-		{"10.1.2.3", "auto", "10.1.2.3", false},
+		{"192.0.2.23", "auto", "192.0.2.23", false},
 		{"0.0.0.0", "auto", "", true},
 		{"127.0.0.1", "0.0.0.0", "", true},
 		{"127.0.0.1", "228.0.0.4", "", true},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gomcat/gomcat/internal/freeport"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -377,33 +378,14 @@ func execInit(exe string) InitFunc {
 	}
 }
 
-// freeTCPPort returns a loopback port that is free now and that this
-// process has not handed out before: the kernel may offer a port again once
-// its probe listener closed, before the node it was meant for has bound it.
+// freeTCPPort returns a free loopback port never handed out before.
 func freeTCPPort() (int, error) {
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return 0, fmt.Errorf("bench: free port: %w", err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		givenMu.Lock()
-		fresh := !given[port]
-		given[port] = true
-		givenMu.Unlock()
-		if fresh {
-			return port, nil
-		}
+	port, err := freeport.TCP()
+	if err != nil {
+		return 0, fmt.Errorf("bench: %w", err)
 	}
-	return 0, errors.New("bench: free port: the kernel keeps offering ports already handed out")
+	return port, nil
 }
-
-var (
-	givenMu sync.Mutex
-	given   = map[int]bool{} // ports freeTCPPort handed out
-)
-
 func freeUDPPort() (int, error) {
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {

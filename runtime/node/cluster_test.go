@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/gomcat/gomcat/internal/freeport"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -124,27 +124,14 @@ type nodeOpts struct {
 	anyPort       bool // the connector on port 0
 }
 
-// freePort returns a free loopback port that no other call in this test
-// binary returned: the kernel may offer a closed probe's port again before
-// the node it was picked for has bound it.
 func freePort(t *testing.T) int {
 	t.Helper()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if _, dup := handedOut.LoadOrStore(port, true); !dup {
-			return port
-		}
+	port, err := freeport.TCP()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no fresh free port")
-	return 0
+	return port
 }
-
-var handedOut sync.Map // ports freePort returned
 
 // randomMcastPort is a random UDP port so that parallel tests and demos on
 // 228.0.0.4 never join each other.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/gomcat/gomcat/internal/freeport"
 	"io"
 	mrand "math/rand/v2"
 	"net"
@@ -44,27 +45,14 @@ func run(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errb.String()
 }
 
-// freeTCPPort returns a free loopback port that no other call in this test
-// binary returned: the kernel may offer a closed probe's port again before
-// the node it was picked for has bound it.
 func freeTCPPort(t *testing.T) int {
 	t.Helper()
-	for range 100 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if _, dup := handedOut.LoadOrStore(port, true); !dup {
-			return port
-		}
+	port, err := freeport.TCP()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Fatal("no fresh free port")
-	return 0
+	return port
 }
-
-var handedOut sync.Map // ports freeTCPPort returned
 
 // initHomeT writes a node1 home whose cluster heartbeats on a random
 // multicast port (on 127.0.0.1, TTL 0), so that tests never join each

@@ -44,6 +44,7 @@ allow transport internal/seal
 allow runtime/session internal/seal
 allow runtime/lifecycle
 allow internal/seal
+allow internal/testkit # tests-only helpers (imported by _test.go files only)
 # Consumers of the cluster seam see it only through their own interface.
 allow deltamgr runtime/session 'internal/.*'
 allow farmdeploy

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gomcat/gomcat/balancer/balancertest"
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/rs/zerolog"
 )
 
@@ -93,12 +94,6 @@ func BenchmarkProxyBalancer(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer lb.Stop(context.Background())
-	deadline := time.Now().Add(10 * time.Second)
-	for lb.pool.liveCount() < 2 {
-		if time.Now().After(deadline) {
-			b.Fatal("nodes not live")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	testkit.WaitFor(b, "nodes live", func() bool { return lb.pool.liveCount() >= 2 })
 	benchGets(b, "http://"+lb.Addr().String()+"/app")
 }

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"testing"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // TestCompareWithWrk measures small GETs with a session cookie directly to a
@@ -48,7 +50,7 @@ func TestCompareWithWrk(t *testing.T) {
 	for _, tg := range targets {
 		// one session on node1, created through the target itself
 		var cookie string
-		waitFor(t, tg.name+" answers", func() bool {
+		testkit.WaitFor(t, tg.name+" answers", func() bool {
 			resp, err := http.Get(tg.url + "/app;jsessionid=X.node1")
 			if err != nil {
 				return false

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/rs/zerolog"
 )
 
@@ -48,18 +49,6 @@ func startBalancer(t *testing.T, c Config) *Balancer {
 
 func (b *Balancer) testURL() string { return "http://" + b.Addr().String() }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func nodeState(b *Balancer, name string) State {
 	for _, n := range b.Nodes() {
 		if n.Name == name {
@@ -71,7 +60,7 @@ func nodeState(b *Balancer, name string) State {
 
 func waitState(t *testing.T, b *Balancer, name string, want State) {
 	t.Helper()
-	waitFor(t, name+" "+string(want), func() bool { return nodeState(b, name) == want })
+	testkit.WaitFor(t, name+" "+string(want), func() bool { return nodeState(b, name) == want })
 }
 
 func newJarClient(t *testing.T) *http.Client {

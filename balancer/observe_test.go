@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gomcat/gomcat/balancer/balancertest"
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 )
 
@@ -77,7 +78,7 @@ func TestObserveMcast(t *testing.T) {
 	if err := services["node2"].Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "node2 left", func() bool { s := nodeState(b, "node2"); return s == StateLeft || s == StateDraining })
+	testkit.WaitFor(t, "node2 left", func() bool { s := nodeState(b, "node2"); return s == StateLeft || s == StateDraining })
 	if _, _, node := get(t, http.DefaultClient, b.testURL()+"/", "Cookie", "JSESSIONID=ABC.node2"); node != "node1" {
 		t.Fatalf("after goodbye routed to %q", node)
 	}

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // memberBalancer starts a balancer fed by a fake heartbeat observer (nodes
@@ -484,7 +486,7 @@ func TestWebSocketUpgrade(t *testing.T) {
 		t.Fatalf("outstanding during websocket = %d, want 1", n)
 	}
 	conn.Close()
-	waitFor(t, "websocket closed", func() bool { return b.Nodes()[0].Outstanding == 0 })
+	testkit.WaitFor(t, "websocket closed", func() bool { return b.Nodes()[0].Outstanding == 0 })
 }
 
 func TestStreamingBothWays(t *testing.T) {

@@ -12,8 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gomcat/gomcat/balancer/balancertest"
 	"net/http/httptest"
+
+	"github.com/gomcat/gomcat/balancer/balancertest"
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 func freePort(t *testing.T) string {
@@ -116,7 +118,7 @@ func stickyFailover(t *testing.T, front string, srvs map[string]*httptest.Server
 	t.Helper()
 	url := front + "/app"
 	probe := &http.Client{Timeout: 2 * time.Second}
-	waitFor(t, "front end answers", func() bool {
+	testkit.WaitFor(t, "front end answers", func() bool {
 		resp, err := probe.Get(url)
 		if err != nil {
 			return false
@@ -126,7 +128,7 @@ func stickyFailover(t *testing.T, front string, srvs map[string]*httptest.Server
 	})
 	// every node must be in service before the scenario (health checks)
 	seen := map[string]bool{}
-	waitFor(t, "both nodes in service", func() bool {
+	testkit.WaitFor(t, "both nodes in service", func() bool {
 		_, _, node := get(t, probe, url)
 		seen[node] = true
 		return len(seen) == 2

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/session"
 )
 
@@ -17,14 +18,14 @@ func TestPartitionHealAndFailover(t *testing.T) {
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "a", 1) })
 	id := s.ID()
 	for _, nd := range ns {
-		waitFor(t, "a=1 on "+nd.name, 5*time.Second, func() bool { v, _ := nd.get(id, "a"); return v == int64(1) })
+		testkit.WaitWithin(t, "a=1 on "+nd.name, 5*time.Second, func() bool { v, _ := nd.get(id, "a"); return v == int64(1) })
 	}
 
 	h.Partition([]string{"n1", "n2"}, []string{"n3", "n4"})
 	n1.request(t, id, func(s *session.Session) { mustSet(t, s, "a", 2) })
-	waitFor(t, "a=2 on n2", 5*time.Second, func() bool { v, _ := n2.get(id, "a"); return v == int64(2) })
+	testkit.WaitWithin(t, "a=2 on n2", 5*time.Second, func() bool { v, _ := n2.get(id, "a"); return v == int64(2) })
 	other, _ := n3.request(t, "", func(s *session.Session) { mustSet(t, s, "b", 1) })
-	waitFor(t, "b on n4", 5*time.Second, func() bool { _, ok := n4.get(other.ID(), "b"); return ok })
+	testkit.WaitWithin(t, "b on n4", 5*time.Second, func() bool { _, ok := n4.get(other.ID(), "b"); return ok })
 	for _, nd := range []*node{n3, n4} {
 		if v, _ := nd.get(id, "a"); v != int64(1) {
 			t.Fatalf("%s saw a write across the partition", nd.name)
@@ -38,8 +39,8 @@ func TestPartitionHealAndFailover(t *testing.T) {
 	n1.request(t, id, func(s *session.Session) { mustSet(t, s, "a", 3) })
 	n3.request(t, other.ID(), func(s *session.Session) { mustSet(t, s, "c", 1) })
 	for _, nd := range ns {
-		waitFor(t, "a=3 on "+nd.name, 5*time.Second, func() bool { v, _ := nd.get(id, "a"); return v == int64(3) })
-		waitFor(t, "c on "+nd.name, 5*time.Second, func() bool { _, ok := nd.get(other.ID(), "c"); return ok })
+		testkit.WaitWithin(t, "a=3 on "+nd.name, 5*time.Second, func() bool { v, _ := nd.get(id, "a"); return v == int64(3) })
+		testkit.WaitWithin(t, "c on "+nd.name, 5*time.Second, func() bool { _, ok := nd.get(other.ID(), "c"); return ok })
 	}
 	if n1.m.Stats().UnknownSessionDeltas != 1 {
 		t.Fatalf("n1: unknown-session deltas %d, want 1 (created, not dropped)", n1.m.Stats().UnknownSessionDeltas)
@@ -58,7 +59,7 @@ func TestPartitionHealAndFailover(t *testing.T) {
 		mustSet(t, s, "after", "failover")
 	})
 	for _, nd := range []*node{n2, n4} {
-		waitFor(t, "failover write on "+nd.name, 5*time.Second, func() bool { v, _ := nd.get(moved, "after"); return v == "failover" })
+		testkit.WaitWithin(t, "failover write on "+nd.name, 5*time.Second, func() bool { v, _ := nd.get(moved, "after"); return v == "failover" })
 		if nd.m.Find(id) == nil {
 			t.Fatalf("%s: old id lost during the rename grace", nd.name)
 		}
@@ -122,7 +123,7 @@ func TestAsyncDropsLoseNoSession(t *testing.T) {
 		ns[i%len(ns)].request(t, id, func(s *session.Session) { mustSet(t, s, "final", true) })
 	}
 	for _, nd := range ns {
-		waitFor(t, "every session on "+nd.name, 10*time.Second, func() bool {
+		testkit.WaitWithin(t, "every session on "+nd.name, 10*time.Second, func() bool {
 			for _, id := range ids {
 				if v, _ := nd.get(id, "final"); v != true {
 					return false

@@ -1,118 +1,20 @@
 package deltamgr
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
-	"regexp"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/session"
 	"github.com/gomcat/gomcat/transport/transporttest"
 )
 
-// waitFor polls cond until it holds or timeout passes.
-func waitFor(t *testing.T, what string, timeout time.Duration, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %v waiting for %s", timeout, what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
-// clock is a settable clock shared by the managers of a test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 11, 25, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
-
-// logBuf collects zerolog JSON lines.
-type logBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-type logLine struct {
-	Level   string `json:"level"`
-	Message string `json:"message"`
-	raw     map[string]any
-}
-
-func (l *logBuf) lines() []logLine {
-	l.mu.Lock()
-	data := l.b.String()
-	l.mu.Unlock()
-	var out []logLine
-	for _, s := range strings.Split(data, "\n") {
-		if s == "" {
-			continue
-		}
-		var ll logLine
-		if json.Unmarshal([]byte(s), &ll) == nil {
-			_ = json.Unmarshal([]byte(s), &ll.raw)
-			out = append(out, ll)
-		}
-	}
-	return out
-}
-
-// find returns the first line whose message matches re.
-func (l *logBuf) find(re string) (logLine, bool) {
-	rx := regexp.MustCompile(re)
-	for _, ll := range l.lines() {
-		if rx.MatchString(ll.Message) {
-			return ll, true
-		}
-	}
-	return logLine{}, false
-}
-
-func (l *logBuf) has(msg string) bool {
-	for _, ll := range l.lines() {
-		if ll.Message == msg {
-			return true
-		}
-	}
-	return false
-}
-
-func (l *logBuf) count(re string) int {
-	rx := regexp.MustCompile(re)
-	n := 0
-	for _, ll := range l.lines() {
-		if rx.MatchString(ll.Message) {
-			n++
-		}
-	}
-	return n
+// newClock is the clock the managers of one test share.
+func newClock() *testkit.Clock {
+	return testkit.NewClock(time.Date(2025, 11, 25, 12, 0, 0, 0, time.UTC))
 }
 
 // node is one member of a test cluster: router, hub port, one manager.
@@ -122,7 +24,7 @@ type node struct {
 	port   *transporttest.Port
 	cl     Cluster // what the manager uses (the port, or a wrapper)
 	m      *Manager
-	logs   *logBuf
+	logs   *testkit.Log
 }
 
 type nodeOpt func(*Config)
@@ -138,7 +40,7 @@ func newNode(t *testing.T, h *transporttest.Hub, name string, opts ...nodeOpt) *
 // newNodeWrapped is newNode with the manager's cluster wrapped by wrap.
 func newNodeWrapped(t *testing.T, h *transporttest.Hub, name string, wrap func(Cluster) Cluster, opts ...nodeOpt) *node {
 	t.Helper()
-	lb := &logBuf{}
+	lb := &testkit.Log{}
 	log := zerolog.New(lb).Level(zerolog.DebugLevel)
 	n := &node{name: name, logs: lb, router: NewRouter(log)}
 	n.port = h.Join(name, n.router.Deliver)
@@ -226,7 +128,7 @@ func (n *node) get(id, key string) (any, bool) {
 	return s.Get(key)
 }
 
-func withClock(c *clock) nodeOpt { return func(cfg *Config) { cfg.Now = c.Now } }
+func withClock(c *testkit.Clock) nodeOpt { return func(cfg *Config) { cfg.Now = c.Now } }
 
 func withSync() nodeOpt { return func(cfg *Config) { cfg.SendOptions = OptionsSync } }
 

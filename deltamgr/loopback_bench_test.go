@@ -6,9 +6,9 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gomcat/gomcat/deltamgr"
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/cluster"
 	"github.com/gomcat/gomcat/transport"
@@ -111,7 +111,7 @@ func loopbackNode(b *testing.B, group string, port int, name string) *loopNode {
 
 func waitMember(b *testing.B, c *cluster.Cluster, name string) {
 	b.Helper()
-	waitCond(b, name+" joins", func() bool {
+	testkit.WaitFor(b, name+" joins", func() bool {
 		for _, m := range c.Port(transport.ChannelSessions).Members() {
 			if m == name {
 				return true
@@ -123,7 +123,7 @@ func waitMember(b *testing.B, c *cluster.Cluster, name string) {
 
 func waitGone(b *testing.B, c *cluster.Cluster, name string) {
 	b.Helper()
-	waitCond(b, name+" leaves", func() bool {
+	testkit.WaitFor(b, name+" leaves", func() bool {
 		for _, m := range c.Port(transport.ChannelSessions).Members() {
 			if m == name {
 				return false
@@ -131,15 +131,4 @@ func waitGone(b *testing.B, c *cluster.Cluster, name string) {
 		}
 		return true
 	})
-}
-
-func waitCond(b *testing.B, what string, cond func() bool) {
-	b.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			b.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }

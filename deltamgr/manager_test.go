@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/session"
 )
 
@@ -57,7 +58,7 @@ func TestCreateAndFirstWriteOneMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := s.ID()
-	waitFor(t, "k on n2", 5*time.Second, func() bool { v, ok := n2.get(id, "k"); return ok && v == "v" })
+	testkit.WaitWithin(t, "k on n2", 5*time.Second, func() bool { v, ok := n2.get(id, "k"); return ok && v == "v" })
 	st := n1.m.Stats()
 	if st.Sent[KindDelta] != 1 || st.Sent[KindCreated] != 0 || st.Sent[KindAllSessionData] != 0 {
 		t.Fatalf("sent %v, want one DELTA", st.Sent)
@@ -79,7 +80,7 @@ func TestCreatedMessage(t *testing.T) {
 	h := newHub(t)
 	ns := startNodes(t, h, []string{"n1", "n2"})
 	s, _ := ns[0].request(t, "", nil)
-	waitFor(t, "session on n2", 5*time.Second, func() bool { return ns[1].m.Find(s.ID()) != nil })
+	testkit.WaitWithin(t, "session on n2", 5*time.Second, func() bool { return ns[1].m.Find(s.ID()) != nil })
 	if st := ns[0].m.Stats(); st.Sent[KindCreated] != 1 || st.Sent[KindDelta] != 0 {
 		t.Fatalf("sent %v, want one CREATED", st.Sent)
 	}
@@ -106,7 +107,7 @@ func TestFirstWriteNeverLostUnderDelays(t *testing.T) {
 	}
 	wg.Wait()
 	for _, nd := range ns {
-		waitFor(t, "all first writes on "+nd.name, 10*time.Second, func() bool {
+		testkit.WaitWithin(t, "all first writes on "+nd.name, 10*time.Second, func() bool {
 			for i, id := range ids {
 				if v, ok := nd.get(id, "first"); !ok || v != int64(i) {
 					return false
@@ -142,7 +143,7 @@ func TestCoalescedDelta(t *testing.T) {
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "b", "keep"); mustSet(t, s, "gone", 1) })
 	id := s.ID()
-	waitFor(t, "b on n2", 5*time.Second, func() bool { _, ok := n2.get(id, "b"); return ok })
+	testkit.WaitWithin(t, "b on n2", 5*time.Second, func() bool { _, ok := n2.get(id, "b"); return ok })
 	n1.request(t, id, func(s *session.Session) {
 		mustSet(t, s, "a", 1)
 		mustSet(t, s, "a", 2)
@@ -151,7 +152,7 @@ func TestCoalescedDelta(t *testing.T) {
 		s.SetMaxInactive(time.Hour)
 		s.SetPrincipal("ann", "FORM")
 	})
-	waitFor(t, "a=3 on n2", 5*time.Second, func() bool { v, _ := n2.get(id, "a"); return v == int64(3) })
+	testkit.WaitWithin(t, "a=3 on n2", 5*time.Second, func() bool { v, _ := n2.get(id, "a"); return v == int64(3) })
 	r := n2.m.store.Get(id)
 	if _, ok := r.Get("gone"); ok {
 		t.Fatal("removed attribute still on n2")
@@ -174,14 +175,14 @@ func TestAccessedRules(t *testing.T) {
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
 	id := s.ID()
-	waitFor(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(id) != nil })
+	testkit.WaitWithin(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(id) != nil })
 
 	// Read on n2: the session was primary on n1 → ACCESSED ("change primary").
 	n2.request(t, id, nil)
 	if sent(n2, KindAccessed) != 1 {
 		t.Fatalf("n2 ACCESSED = %d, want 1", sent(n2, KindAccessed))
 	}
-	waitFor(t, "n1 no longer primary", 5*time.Second, func() bool { return !n1.m.IsPrimary(s) })
+	testkit.WaitWithin(t, "n1 no longer primary", 5*time.Second, func() bool { return !n1.m.IsPrimary(s) })
 	// Further reads on n2: nothing.
 	n2.request(t, id, nil)
 	n2.request(t, id, nil)
@@ -201,7 +202,7 @@ func TestAccessedRules(t *testing.T) {
 		t.Fatalf("ACCESSED = %d, want 2 (rate-limited keep-alive)", sent(n2, KindAccessed))
 	}
 	// The keep-alive refreshed n1's copy.
-	waitFor(t, "n1 refreshed", 5*time.Second, func() bool { return n1.m.store.Get(id).Idle(c.Now()) == 0 })
+	testkit.WaitWithin(t, "n1 refreshed", 5*time.Second, func() bool { return n1.m.store.Get(id).Idle(c.Now()) == 0 })
 }
 
 func TestExpiredPrimaryNotifies(t *testing.T) {
@@ -216,7 +217,7 @@ func TestExpiredPrimaryNotifies(t *testing.T) {
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
 	id := s.ID()
-	waitFor(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(id) != nil })
+	testkit.WaitWithin(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(id) != nil })
 	c.Add(10 * time.Minute)
 	if n := n2.m.Sweep(); n != 0 {
 		t.Fatalf("backup expired after 1×MaxInactive")
@@ -227,7 +228,7 @@ func TestExpiredPrimaryNotifies(t *testing.T) {
 	if sent(n1, KindExpired) != 1 {
 		t.Fatal("no EXPIRED sent")
 	}
-	waitFor(t, "gone on n2", 5*time.Second, func() bool { return n2.m.Stats().Expired == 1 })
+	testkit.WaitWithin(t, "gone on n2", 5*time.Second, func() bool { return n2.m.Stats().Expired == 1 })
 	if destroyed.Load() != 2 || n2.m.Count() != 0 {
 		t.Fatalf("Destroyed fired %d times, want 2 (primary + replica)", destroyed.Load())
 	}
@@ -242,7 +243,7 @@ func TestBackupExpiresAfterTwiceMaxInactiveSilently(t *testing.T) {
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
 	id := s.ID()
-	waitFor(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(id) != nil })
+	testkit.WaitWithin(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(id) != nil })
 	h.Partition([]string{"n1"}, []string{"n2"}) // the primary's EXPIRED can't arrive
 	c.Add(11 * time.Minute)
 	n1.m.Sweep()
@@ -277,11 +278,11 @@ func TestInvalidateReplicates(t *testing.T) {
 	s, _ := ns[0].request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
 	id := s.ID()
 	for _, nd := range ns[1:] {
-		waitFor(t, "replica", 5*time.Second, func() bool { return nd.m.store.Get(id) != nil })
+		testkit.WaitWithin(t, "replica", 5*time.Second, func() bool { return nd.m.store.Get(id) != nil })
 	}
 	ns[0].request(t, id, func(s *session.Session) { s.Invalidate() })
 	for _, nd := range ns {
-		waitFor(t, "gone on "+nd.name, 5*time.Second, func() bool { return nd.m.Find(id) == nil && nd.m.Count() == 0 })
+		testkit.WaitWithin(t, "gone on "+nd.name, 5*time.Second, func() bool { return nd.m.Find(id) == nil && nd.m.Count() == 0 })
 	}
 	// A late DELTA for the expired id (another member's) does not resurrect it.
 	b, _ := Encode(&Message{Kind: KindDelta, Context: testCtx, SessionID: id, Delta: &Delta{Attrs: []AttrOp{{Name: "z", Value: []byte{1}}}}})
@@ -299,7 +300,7 @@ func TestRenewIDReplicates(t *testing.T) {
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", "v") })
 	old := s.ID()
-	waitFor(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(old) != nil })
+	testkit.WaitWithin(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(old) != nil })
 	var newID string
 	n1.request(t, old, func(s *session.Session) {
 		var err error
@@ -307,7 +308,7 @@ func TestRenewIDReplicates(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	waitFor(t, "renamed on n2", 5*time.Second, func() bool { return n2.m.Find(newID) != nil })
+	testkit.WaitWithin(t, "renamed on n2", 5*time.Second, func() bool { return n2.m.Find(newID) != nil })
 	// A fresh id (fixation protection) leaves no alias behind.
 	for _, nd := range ns {
 		if nd.m.Find(old) != nil {
@@ -328,7 +329,7 @@ func TestRouteRewriteOldIDStillFound(t *testing.T) {
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", "v") })
 	old := s.ID()
-	waitFor(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(old) != nil })
+	testkit.WaitWithin(t, "replica", 5*time.Second, func() bool { return n2.m.store.Get(old) != nil })
 	base, _ := session.SplitID(old)
 	newID := base + ".n2"
 
@@ -356,7 +357,7 @@ func TestRouteRewriteOldIDStillFound(t *testing.T) {
 	if n2.m.Find(old) != r || n2.m.Find(newID) != r {
 		t.Fatal("old or new id does not find the renamed session")
 	}
-	waitFor(t, "renamed on n1", 5*time.Second, func() bool { return n1.m.store.Get(newID) != nil })
+	testkit.WaitWithin(t, "renamed on n1", 5*time.Second, func() bool { return n1.m.store.Get(newID) != nil })
 	if n1.m.Find(old) != s || s.ID() != newID {
 		t.Fatal("n1: old id does not find the renamed session")
 	}
@@ -404,7 +405,7 @@ func TestSyncModeWaitsAndReturnsErrors(t *testing.T) {
 	if _, err := hs.request(t, sa.ID(), func(s *session.Session) { mustSet(t, s, "k", 1) }); err != nil {
 		t.Fatalf("async RequestCompleted returned %v", err)
 	}
-	if _, ok := hs.logs.find("cannot replicate session"); !ok {
+	if _, ok := hs.logs.Match("cannot replicate session"); !ok {
 		t.Fatal("async failure not logged")
 	}
 }
@@ -420,14 +421,14 @@ func TestMaxActiveSessions(t *testing.T) {
 	n1, n2 := ns[0], ns[1]
 	// A replica counts.
 	s, _ := n2.request(t, "", nil)
-	waitFor(t, "replica", 5*time.Second, func() bool { return n1.m.store.Get(s.ID()) != nil })
+	testkit.WaitWithin(t, "replica", 5*time.Second, func() bool { return n1.m.store.Get(s.ID()) != nil })
 	if _, err := n1.m.Create(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := n1.m.Create(context.Background()); !errors.Is(err, session.ErrTooManySessions) {
 		t.Fatalf("Create over the limit: %v", err)
 	}
-	if !n1.logs.has("createSession: Too many active sessions") || n1.m.Stats().Rejected != 1 {
+	if !n1.logs.Has("createSession: Too many active sessions") || n1.m.Stats().Rejected != 1 {
 		t.Fatal("rejection not logged or counted")
 	}
 }
@@ -458,7 +459,7 @@ func TestListenersOnReplication(t *testing.T) {
 			n1.request(t, s.ID(), func(s *session.Session) { s.Delete("b"); s.RenewID() })
 			id := s.ID()
 			n1.request(t, id, func(s *session.Session) { s.Invalidate() })
-			waitFor(t, "expired on n2", 5*time.Second, func() bool { return n2.m.Stats().Expired == 1 })
+			testkit.WaitWithin(t, "expired on n2", 5*time.Second, func() bool { return n2.m.Stats().Expired == 1 })
 			want := int32(0)
 			if notify {
 				want = 1
@@ -483,7 +484,7 @@ func TestStopExpiresLocally(t *testing.T) {
 				cfg.Listeners = l
 			})
 			s, _ := ns[0].request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
-			waitFor(t, "replica", 5*time.Second, func() bool { return ns[1].m.Count() == 1 })
+			testkit.WaitWithin(t, "replica", 5*time.Second, func() bool { return ns[1].m.Count() == 1 })
 			if err := ns[0].m.Stop(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -494,7 +495,7 @@ func TestStopExpiresLocally(t *testing.T) {
 				t.Fatalf("Create after Stop: %v", err)
 			}
 			if tell {
-				waitFor(t, "expired on n2", 5*time.Second, func() bool { return ns[1].m.Count() == 0 })
+				testkit.WaitWithin(t, "expired on n2", 5*time.Second, func() bool { return ns[1].m.Count() == 0 })
 			} else if sent(ns[0], KindExpired) != 0 {
 				t.Fatal("EXPIRED sent on shutdown without ExpireSessionsOnShutdown")
 			}

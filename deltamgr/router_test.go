@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/session"
 	"github.com/gomcat/gomcat/transport/transporttest"
 )
@@ -15,13 +16,13 @@ import (
 // twoContexts is a node with ROOT and /shop.
 type twoContexts struct {
 	r          *Router
-	logs       *logBuf
+	logs       *testkit.Log
 	root, shop *Manager
 }
 
 func newTwoContexts(t *testing.T, h *transporttest.Hub, name string) *twoContexts {
 	t.Helper()
-	lb := &logBuf{}
+	lb := &testkit.Log{}
 	log := zerolog.New(lb)
 	n := &twoContexts{r: NewRouter(log), logs: lb}
 	p := h.Join(name, n.r.Deliver)
@@ -56,7 +57,7 @@ func TestRouterRoutesByContextName(t *testing.T) {
 	s, _ := a.root.Create(context.Background())
 	mustSet(t, s, "where", "root")
 	a.root.RequestCompleted(context.Background(), s)
-	waitFor(t, "ROOT session on n2", 5*time.Second, func() bool { return b.root.Find(s.ID()) != nil })
+	testkit.WaitWithin(t, "ROOT session on n2", 5*time.Second, func() bool { return b.root.Find(s.ID()) != nil })
 	if b.shop.Count() != 0 || a.shop.Count() != 0 {
 		t.Fatal("a ROOT session reached /shop")
 	}
@@ -80,13 +81,13 @@ func TestRouterUnknownContext(t *testing.T) {
 	if err := rec.port.Send(context.Background(), "n1", delta, OptionsSync); err != nil {
 		t.Fatalf("unknown context is not an error for the sender: %v", err)
 	}
-	ll, ok := n.logs.find(`^Context manager doesn't exist:\[localhost#/nope\]$`)
+	ll, ok := n.logs.Match(`^Context manager doesn't exist:\[localhost#/nope\]$`)
 	if !ok || ll.Level != "warn" {
 		t.Fatalf("log %+v", ll)
 	}
 	getAll, _ := Encode(&Message{Kind: KindGetAllSessions, Context: "localhost#/nope", Transfer: 9})
 	rec.port.Send(context.Background(), "n1", getAll, OptionsSync)
-	waitFor(t, "NOCONTEXTMANAGER", 5*time.Second, func() bool { return len(rec.of(KindAllSessionNoContextManager)) == 1 })
+	testkit.WaitWithin(t, "NOCONTEXTMANAGER", 5*time.Second, func() bool { return len(rec.of(KindAllSessionNoContextManager)) == 1 })
 	if m := rec.of(KindAllSessionNoContextManager)[0]; m.Transfer != 9 || m.Context != "localhost#/nope" {
 		t.Fatalf("reply %+v", m)
 	}
@@ -118,7 +119,7 @@ func TestMessagesBeforeStartAreQueued(t *testing.T) {
 	n1.start(t)
 	n2 := newNode(t, h, "n2")
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
-	waitFor(t, "queued on n2", 5*time.Second, func() bool {
+	testkit.WaitWithin(t, "queued on n2", 5*time.Second, func() bool {
 		n2.m.mu.Lock()
 		defer n2.m.mu.Unlock()
 		return len(n2.m.queue) == 1

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/session"
 )
 
@@ -119,7 +120,7 @@ func batchCount(t *testing.T, sessions, size int) uint64 {
 	if n2.m.Count() != sessions {
 		t.Fatalf("transferred %d of %d", n2.m.Count(), sessions)
 	}
-	waitFor(t, "TRANSFERCOMPLETE sent", 5*time.Second, func() bool { return sent(n1, KindAllSessionTransferComplete) == 1 })
+	testkit.WaitWithin(t, "TRANSFERCOMPLETE sent", 5*time.Second, func() bool { return sent(n1, KindAllSessionTransferComplete) == 1 })
 	return sent(n1, KindAllSessionData)
 }
 

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/session"
 	"github.com/gomcat/gomcat/transport/transporttest"
 )
@@ -113,7 +114,7 @@ func TestStateTransferSkippedWhenAlone(t *testing.T) {
 	h := newHub(t)
 	n := newNode(t, h, "n1", rootName)
 	n.start(t)
-	ll, ok := n.logs.find(`skipping`)
+	ll, ok := n.logs.Match(`skipping`)
 	if !ok || ll.Message != "Manager [localhost#/]: skipping state transfer. No members active in cluster group." || ll.Level != "info" {
 		t.Fatalf("log = %+v", ll)
 	}
@@ -142,18 +143,18 @@ func TestStateTransferChunks(t *testing.T) {
 	if got := sent(n1, KindAllSessionData); got != 3 {
 		t.Fatalf("ALL_SESSION_DATA sent %d, want 3", got)
 	}
-	if !n2.logs.has("Manager [localhost#/], requesting session state from [n1]. This operation will timeout if no session state has been received within [60] seconds.") {
-		t.Fatalf("no request line:\n%v", n2.logs.lines())
+	if !n2.logs.Has("Manager [localhost#/], requesting session state from [n1]. This operation will timeout if no session state has been received within [60] seconds.") {
+		t.Fatalf("no request line:\n%v", n2.logs.Lines())
 	}
-	ll, ok := n2.logs.find(`^Manager \[localhost#/\]; session state sent at \[\w{3} \w{3} \d\d \d\d:\d\d:\d\d \w+ \d{4}\] received in \[\d+\] ms\.$`)
-	if !ok || ll.Level != "info" || ll.raw["sessions"] != float64(2500) || ll.raw["chunks"] != float64(3) {
+	ll, ok := n2.logs.Match(`^Manager \[localhost#/\]; session state sent at \[\w{3} \w{3} \d\d \d\d:\d\d:\d\d \w+ \d{4}\] received in \[\d+\] ms\.$`)
+	if !ok || ll.Level != "info" || ll.Fields["sessions"] != float64(2500) || ll.Fields["chunks"] != float64(3) {
 		t.Fatalf("success line = %+v", ll)
 	}
 	st := n2.m.Stats()
 	if st.TransfersCompleted != 1 || st.TransferSessions != 2500 || st.SessionsReceived != 2500 {
 		t.Fatalf("stats %+v", st)
 	}
-	waitFor(t, "n1 counted the transfer", 5*time.Second, func() bool {
+	testkit.WaitWithin(t, "n1 counted the transfer", 5*time.Second, func() bool {
 		st1 := n1.m.Stats()
 		return st1.TransfersServed == 1 && st1.SessionsSent == 2500
 	})
@@ -208,7 +209,7 @@ func TestStateTransferQueuesMessagesArrivingMeanwhile(t *testing.T) {
 	n2 := newNode(t, h, "n2", withClock(c))
 	done := make(chan error, 1)
 	go func() { done <- n2.m.Start(context.Background()) }()
-	waitFor(t, "n1 snapshotted and holding its first chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
+	testkit.WaitWithin(t, "n1 snapshotted and holding its first chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
 
 	c.Add(time.Second) // later than the snapshot
 	n1.request(t, ids[3], func(s *session.Session) { mustSet(t, s, "late", 1) })
@@ -218,7 +219,7 @@ func TestStateTransferQueuesMessagesArrivingMeanwhile(t *testing.T) {
 	if err := n2.router.Deliver(context.Background(), "n1", stale); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "three queued messages", 5*time.Second, func() bool {
+	testkit.WaitWithin(t, "three queued messages", 5*time.Second, func() bool {
 		n2.m.mu.Lock()
 		defer n2.m.mu.Unlock()
 		return len(n2.m.queue) == 3
@@ -242,7 +243,7 @@ func TestStateTransferQueuesMessagesArrivingMeanwhile(t *testing.T) {
 	if n2.m.Count() != 11 {
 		t.Fatalf("n2 holds %d, want 11", n2.m.Count())
 	}
-	ll, ok := n2.logs.find(`^Manager \[localhost#/app\]: Drop message \[SESSION-DELTA\] inside GET_ALL_SESSIONS sync phase start date \[.+\] message date \[.+\]$`)
+	ll, ok := n2.logs.Match(`^Manager \[localhost#/app\]: Drop message \[SESSION-DELTA\] inside GET_ALL_SESSIONS sync phase start date \[.+\] message date \[.+\]$`)
 	if !ok || ll.Level != "warn" || n2.m.Stats().StaleDropped != 1 {
 		t.Fatalf("drop line %+v, stats %+v", ll, n2.m.Stats())
 	}
@@ -259,7 +260,7 @@ func TestStateTransferNoTimestampDrop(t *testing.T) {
 	n2 := newNode(t, h, "n2", withClock(c), func(cfg *Config) { cfg.StateTimestampDrop = false })
 	done := make(chan error, 1)
 	go func() { done <- n2.m.Start(context.Background()) }()
-	waitFor(t, "held chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
+	testkit.WaitWithin(t, "held chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
 	old, _ := Encode(&Message{Kind: KindDelta, Context: testCtx, SessionID: ids[0], Timestamp: 1,
 		Delta: &Delta{Attrs: []AttrOp{{Name: "old", Value: []byte{1}}}}})
 	n2.router.Deliver(context.Background(), "n1", old)
@@ -281,7 +282,7 @@ func TestGetAllAnsweredAfterOwnTransfer(t *testing.T) {
 	n2 := newNode(t, h, "n2")
 	done := make(chan error, 1)
 	go func() { done <- n2.m.Start(context.Background()) }()
-	waitFor(t, "held chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
+	testkit.WaitWithin(t, "held chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
 	n3 := newRecorder(h, "n3", nil)
 	req, _ := Encode(&Message{Kind: KindGetAllSessions, Context: testCtx, SessionID: "GET-ALL", Transfer: 77})
 	if err := n3.port.Send(context.Background(), "n2", req, OptionsSync); err != nil {
@@ -289,7 +290,7 @@ func TestGetAllAnsweredAfterOwnTransfer(t *testing.T) {
 	}
 	g.release()
 	<-done
-	waitFor(t, "n2's answer to n3", 5*time.Second, func() bool { return len(n3.of(KindAllSessionTransferComplete)) == 1 })
+	testkit.WaitWithin(t, "n2's answer to n3", 5*time.Second, func() bool { return len(n3.of(KindAllSessionTransferComplete)) == 1 })
 	c := n3.of(KindAllSessionTransferComplete)[0]
 	if c.Transfer != 77 || c.Count != 5 || len(n3.of(KindAllSessionData)) != 1 {
 		t.Fatalf("answer: %+v", c)
@@ -305,19 +306,19 @@ func TestStateTransferTargetLeavesRetriesNextSenior(t *testing.T) {
 	n3 := newNode(t, h, "n3")
 	n3.start(t)
 	ids := fill(t, n1, 20, 0)
-	waitFor(t, "n3 replicas", 5*time.Second, func() bool { return n3.m.Count() == 20 })
+	testkit.WaitWithin(t, "n3 replicas", 5*time.Second, func() bool { return n3.m.Count() == 20 })
 	n2 := newNode(t, h, "n2", timeout(60*time.Second))
 	done := make(chan error, 1)
 	go func() { done <- n2.m.Start(context.Background()) }()
-	waitFor(t, "held chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
+	testkit.WaitWithin(t, "held chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
 	h.Leave("n1")
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := n2.logs.find(`^Manager \[localhost#/app\]: member \[n1\] disappeared during state transfer`); !ok {
-		t.Fatalf("no disappeared line:\n%v", n2.logs.lines())
+	if _, ok := n2.logs.Match(`^Manager \[localhost#/app\]: member \[n1\] disappeared during state transfer`); !ok {
+		t.Fatalf("no disappeared line:\n%v", n2.logs.Lines())
 	}
-	if !n2.logs.has("Manager [localhost#/app], requesting session state from [n3]. This operation will timeout if no session state has been received within [60] seconds.") {
+	if !n2.logs.Has("Manager [localhost#/app], requesting session state from [n3]. This operation will timeout if no session state has been received within [60] seconds.") {
 		t.Fatal("did not ask n3")
 	}
 	for _, id := range ids {
@@ -325,7 +326,7 @@ func TestStateTransferTargetLeavesRetriesNextSenior(t *testing.T) {
 			t.Fatal("session missing after retry")
 		}
 	}
-	if _, bad := n2.logs.find(`timing out`); bad {
+	if _, bad := n2.logs.Match(`timing out`); bad {
 		t.Fatal("timed out")
 	}
 }
@@ -340,10 +341,10 @@ func TestStateTransferOnlySeniorLeaves(t *testing.T) {
 	n2 := newNode(t, h, "n2", timeout(60*time.Second))
 	done := make(chan error, 1)
 	go func() { done <- n2.m.Start(context.Background()) }()
-	waitFor(t, "held chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
+	testkit.WaitWithin(t, "held chunk", 5*time.Second, func() bool { return g.held.Load() > 0 })
 	h.Leave("n1")
 	<-done
-	ll, ok := n2.logs.find(`no senior member left`)
+	ll, ok := n2.logs.Match(`no senior member left`)
 	if !ok || ll.Level != "error" || n2.m.Stats().TransfersFailed != 1 {
 		t.Fatalf("line %+v", ll)
 	}
@@ -361,18 +362,18 @@ func TestStateTransferTimeout(t *testing.T) {
 	if err := n2.m.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	ll, ok := n2.logs.find(`^Manager \[localhost#/app\]: No session state sent at \[\w{3} \w{3} \d\d \d\d:\d\d:\d\d \w+ \d{4}\] received, timing out after \[\d+\] ms\.$`)
+	ll, ok := n2.logs.Match(`^Manager \[localhost#/app\]: No session state sent at \[\w{3} \w{3} \d\d \d\d:\d\d:\d\d \w+ \d{4}\] received, timing out after \[\d+\] ms\.$`)
 	if !ok || ll.Level != "error" {
-		t.Fatalf("timeout line %+v\n%v", ll, n2.logs.lines())
+		t.Fatalf("timeout line %+v\n%v", ll, n2.logs.Lines())
 	}
-	if !n2.logs.has("Manager [localhost#/app], requesting session state from [n1]. This operation will timeout if no session state has been received within [0] seconds.") {
+	if !n2.logs.Has("Manager [localhost#/app], requesting session state from [n1]. This operation will timeout if no session state has been received within [0] seconds.") {
 		t.Fatal("request line")
 	}
 	// Running: a late chunk is ignored, live messages apply.
 	g.release()
-	waitFor(t, "late chunk ignored", 5*time.Second, func() bool { return n2.m.Stats().StaleChunks > 0 })
+	testkit.WaitWithin(t, "late chunk ignored", 5*time.Second, func() bool { return n2.m.Stats().StaleChunks > 0 })
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
-	waitFor(t, "live delta", 5*time.Second, func() bool { return n2.m.Find(s.ID()) != nil })
+	testkit.WaitWithin(t, "live delta", 5*time.Second, func() bool { return n2.m.Find(s.ID()) != nil })
 }
 
 // Two (or three) nodes started at the same moment: the older ones skip,
@@ -388,14 +389,14 @@ func TestNodesStartingTogether(t *testing.T) {
 		wg.Go(func() { n.start(t) })
 	}
 	wg.Wait()
-	if !ns[0].logs.has("Manager [localhost#/app]: skipping state transfer. No member started before this one (2 younger members).") {
-		t.Fatalf("n1:\n%v", ns[0].logs.lines())
+	if !ns[0].logs.Has("Manager [localhost#/app]: skipping state transfer. No member started before this one (2 younger members).") {
+		t.Fatalf("n1:\n%v", ns[0].logs.Lines())
 	}
 	for _, n := range ns[1:] {
-		if _, ok := n.logs.find(`session state sent at .* received in`); !ok {
-			t.Fatalf("%s did not complete:\n%v", n.name, n.logs.lines())
+		if _, ok := n.logs.Match(`session state sent at .* received in`); !ok {
+			t.Fatalf("%s did not complete:\n%v", n.name, n.logs.Lines())
 		}
-		if !n.logs.has("Manager [localhost#/app], requesting session state from [n1]. This operation will timeout if no session state has been received within [60] seconds.") {
+		if !n.logs.Has("Manager [localhost#/app], requesting session state from [n1]. This operation will timeout if no session state has been received within [60] seconds.") {
 			t.Fatalf("%s did not ask the oldest", n.name)
 		}
 	}
@@ -407,19 +408,19 @@ func TestStateTransferNoContextManager(t *testing.T) {
 	n1.start(t)
 	n2 := newNode(t, h, "n2")
 	n2.start(t)
-	if !n1.logs.has("Context manager doesn't exist:[localhost#/app]") {
-		t.Fatalf("n1:\n%v", n1.logs.lines())
+	if !n1.logs.Has("Context manager doesn't exist:[localhost#/app]") {
+		t.Fatalf("n1:\n%v", n1.logs.Lines())
 	}
-	ll, ok := n2.logs.find(`^Manager \[localhost#/app\]: In reply to the 'Get all session data' message sent at \[.+\], a 'No matching context manager' message was received after \[\d+\] ms\.$`)
+	ll, ok := n2.logs.Match(`^Manager \[localhost#/app\]: In reply to the 'Get all session data' message sent at \[.+\], a 'No matching context manager' message was received after \[\d+\] ms\.$`)
 	if !ok || ll.Level != "warn" {
-		t.Fatalf("n2:\n%v", n2.logs.lines())
+		t.Fatalf("n2:\n%v", n2.logs.Lines())
 	}
 	// A context no member has yet is new to the cluster, not a failure.
-	if ll, ok := n2.logs.find(`^Manager \[localhost#/app\]: skipping state transfer\. No member has this context yet\.$`); !ok || ll.Level != "info" {
-		t.Fatalf("no info skip line; n2:\n%v", n2.logs.lines())
+	if ll, ok := n2.logs.Match(`^Manager \[localhost#/app\]: skipping state transfer\. No member has this context yet\.$`); !ok || ll.Level != "info" {
+		t.Fatalf("no info skip line; n2:\n%v", n2.logs.Lines())
 	}
-	if n2.logs.has("no senior member left") {
-		t.Fatalf("a new context logged as a failed transfer; n2:\n%v", n2.logs.lines())
+	if n2.logs.Has("no senior member left") {
+		t.Fatalf("a new context logged as a failed transfer; n2:\n%v", n2.logs.Lines())
 	}
 }
 
@@ -443,10 +444,10 @@ func TestStateTransferIncompleteNotReportedComplete(t *testing.T) {
 	})
 	n2 := newNode(t, h, "n2")
 	n2.start(t)
-	if _, ok := n2.logs.find(`received in`); ok {
+	if _, ok := n2.logs.Match(`received in`); ok {
 		t.Fatal("incomplete transfer reported complete")
 	}
-	ll, ok := n2.logs.find(`^Manager \[localhost#/app\]: incomplete session state from \[liar\]: received \[2\] of \[3\] sessions`)
+	ll, ok := n2.logs.Match(`^Manager \[localhost#/app\]: incomplete session state from \[liar\]: received \[2\] of \[3\] sessions`)
 	if !ok || ll.Level != "error" || n2.m.Stats().TransfersCompleted != 0 {
 		t.Fatalf("line %+v", ll)
 	}
@@ -465,8 +466,8 @@ func TestStateTransferDontWait(t *testing.T) {
 		t.Fatal("sessions before the gate opened")
 	}
 	g.release()
-	waitFor(t, "sessions", 5*time.Second, func() bool { return n2.m.Count() == 5 })
-	waitFor(t, "success line", 5*time.Second, func() bool { _, ok := n2.logs.find(`received in`); return ok })
+	testkit.WaitWithin(t, "sessions", 5*time.Second, func() bool { return n2.m.Count() == 5 })
+	testkit.WaitWithin(t, "success line", 5*time.Second, func() bool { _, ok := n2.logs.Match(`received in`); return ok })
 }
 
 // Forever (-1): the line says [-1] seconds and the transfer completes.
@@ -477,8 +478,8 @@ func TestStateTransferForever(t *testing.T) {
 	fill(t, n1, 3, 0)
 	n2 := newNode(t, h, "n2", timeout(-1))
 	n2.start(t)
-	if n2.m.Count() != 3 || !n2.logs.has("Manager [localhost#/app], requesting session state from [n1]. This operation will timeout if no session state has been received within [-1] seconds.") {
-		t.Fatalf("count %d\n%v", n2.m.Count(), n2.logs.lines())
+	if n2.m.Count() != 3 || !n2.logs.Has("Manager [localhost#/app], requesting session state from [n1]. This operation will timeout if no session state has been received within [-1] seconds.") {
+		t.Fatalf("count %d\n%v", n2.m.Count(), n2.logs.Lines())
 	}
 }
 
@@ -510,7 +511,7 @@ func TestStateTransferChunkRefusedNoComplete(t *testing.T) {
 	if err := req.Send(context.Background(), "n1", get, OptionsAsync); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "n1 aborts the transfer", 5*time.Second, func() bool { return n1.m.Stats().TransfersAborted == 1 })
+	testkit.WaitWithin(t, "n1 aborts the transfer", 5*time.Second, func() bool { return n1.m.Stats().TransfersAborted == 1 })
 	mu.Lock()
 	defer mu.Unlock()
 	if slices.Contains(kinds, KindAllSessionTransferComplete) || len(kinds) > 2+sendWindow {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/rs/zerolog"
 )
 
@@ -90,18 +91,6 @@ func (c *fakeCluster) reports() []message {
 	return out
 }
 
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func testConfig(t *testing.T, watch bool) Config {
 	t.Helper()
 	dir := t.TempDir()
@@ -114,17 +103,6 @@ func testConfig(t *testing.T, watch bool) Config {
 	cfg.ChunkSize = 1024
 	cfg.Logger = zerolog.New(zerolog.NewTestWriter(t))
 	return cfg
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func startDeployer(t *testing.T, cfg Config, cl Cluster, inst Installer) *Deployer {
@@ -180,12 +158,12 @@ func TestReceiveChunkSizes(t *testing.T) {
 			if err := deliverBundle(t, d, "node1", 1, "shop.gar", content, nil); err != nil {
 				t.Fatal(err)
 			}
-			waitFor(t, "install", func() bool { return inst.has("shop.gar", content) })
+			testkit.WaitFor(t, "install", func() bool { return inst.has("shop.gar", content) })
 			got, err := os.ReadFile(filepath.Join(cfg.DeployDir, "shop.gar"))
 			if err != nil || !bytes.Equal(got, content) {
 				t.Fatalf("deployed file = %d bytes, %v; want %d bytes", len(got), err, size)
 			}
-			waitFor(t, "report", func() bool { return len(cl.reports()) == 1 })
+			testkit.WaitFor(t, "report", func() bool { return len(cl.reports()) == 1 })
 			if r := cl.reports()[0]; r.State != StateStarted {
 				t.Fatalf("report = %+v, want started", r)
 			}
@@ -202,12 +180,12 @@ func TestChecksumMismatchKeepsPreviousVersion(t *testing.T) {
 	if err := deliverBundle(t, d, "node1", 1, "shop.gar", v1, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "v1", func() bool { return inst.has("shop.gar", v1) })
+	testkit.WaitFor(t, "v1", func() bool { return inst.has("shop.gar", v1) })
 	bad := sha256.Sum256([]byte("something else"))
 	if err := deliverBundle(t, d, "node1", 2, "shop.gar", []byte("version two"), bad[:]); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "rejection", func() bool { return d.Stats().Rejected == 1 })
+	testkit.WaitFor(t, "rejection", func() bool { return d.Stats().Rejected == 1 })
 	if !inst.has("shop.gar", v1) {
 		t.Fatal("previous version no longer installed")
 	}
@@ -216,7 +194,7 @@ func TestChecksumMismatchKeepsPreviousVersion(t *testing.T) {
 		t.Fatalf("deploy dir holds %q, want the previous version", got)
 	}
 	assertNoPartials(t, cfg)
-	waitFor(t, "failure report", func() bool { return len(cl.reports()) == 2 })
+	testkit.WaitFor(t, "failure report", func() bool { return len(cl.reports()) == 2 })
 	failed := 0
 	for _, r := range cl.reports() { // reports travel on their own goroutines: any order
 		if r.State == StateFailed && strings.Contains(r.Error, "checksum") {
@@ -236,14 +214,14 @@ func TestInstallFailureRestoresPreviousFile(t *testing.T) {
 	if err := deliverBundle(t, d, "node1", 1, "shop.gar", v1, nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "v1", func() bool { return inst.has("shop.gar", v1) })
+	testkit.WaitFor(t, "v1", func() bool { return inst.has("shop.gar", v1) })
 	inst.mu.Lock()
 	inst.fail = errors.New("app refused to start")
 	inst.mu.Unlock()
 	if err := deliverBundle(t, d, "node1", 2, "shop.gar", []byte("broken"), nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "rejection", func() bool { return d.Stats().Rejected == 1 })
+	testkit.WaitFor(t, "rejection", func() bool { return d.Stats().Rejected == 1 })
 	got, _ := os.ReadFile(filepath.Join(cfg.DeployDir, "shop.gar"))
 	if !bytes.Equal(got, v1) {
 		t.Fatalf("deploy dir holds %q after a failed install, want %q", got, v1)
@@ -269,7 +247,7 @@ func TestDuplicateAndGapChunks(t *testing.T) {
 	must(message{Kind: kindChunk, Transfer: 7, Index: 0, Data: content[:1024]}) // duplicate
 	must(message{Kind: kindChunk, Transfer: 7, Index: 1, Data: content[1024:]})
 	must(message{Kind: kindEnd, Transfer: 7})
-	waitFor(t, "install", func() bool { return inst.has("a.gar", content) })
+	testkit.WaitFor(t, "install", func() bool { return inst.has("a.gar", content) })
 	if s := d.Stats(); s.Duplicates != 1 {
 		t.Fatalf("duplicates = %d, want 1", s.Duplicates)
 	}
@@ -287,7 +265,7 @@ func TestDuplicateAndGapChunks(t *testing.T) {
 
 func TestStalledTransferExpires(t *testing.T) {
 	cfg := testConfig(t, false)
-	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 	cfg.Now = clk.Now
 	cfg.MaxValidTime = time.Minute
 	d := startDeployer(t, cfg, &fakeCluster{self: "node2", members: []string{"node1"}}, newFakeInstaller())
@@ -308,7 +286,7 @@ func TestStalledTransferExpires(t *testing.T) {
 		t.Fatal("transfer expired before maxValidTime")
 	}
 	clk.Add(2 * time.Second)
-	waitFor(t, "expiry", func() bool { return d.Stats().Expired == 1 })
+	testkit.WaitFor(t, "expiry", func() bool { return d.Stats().Expired == 1 })
 	assertNoPartials(t, cfg)
 }
 
@@ -379,12 +357,12 @@ func countPartials(t *testing.T, cfg Config) int {
 
 func assertNoPartials(t *testing.T, cfg Config) {
 	t.Helper()
-	waitFor(t, "no partial files", func() bool { return countPartials(t, cfg) == 0 })
+	testkit.WaitFor(t, "no partial files", func() bool { return countPartials(t, cfg) == 0 })
 }
 
 func TestManifestRequestsStopOnceAnswered(t *testing.T) {
 	cfg := testConfig(t, false)
-	clk := &clock{now: time.Unix(1_700_000_000, 0)}
+	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 	cfg.Now = clk.Now
 	cl := &fakeCluster{self: "node2", members: []string{"node1", "node3"}}
 	d := startDeployer(t, cfg, cl, newFakeInstaller())
@@ -399,13 +377,13 @@ func TestManifestRequestsStopOnceAnswered(t *testing.T) {
 		}
 		return n
 	}
-	waitFor(t, "the first requests", func() bool { return requests() == 2 })
+	testkit.WaitFor(t, "the first requests", func() bool { return requests() == 2 })
 	// node1 answers; node3 stays silent.
 	if err := d.Deliver(context.Background(), "node1", encode(message{Kind: kindManifest, State: stateNotWatching})); err != nil {
 		t.Fatal(err)
 	}
 	clk.Add(minManifestRetry)
-	waitFor(t, "a second request to the silent member only", func() bool { return requests() == 3 })
+	testkit.WaitFor(t, "a second request to the silent member only", func() bool { return requests() == 3 })
 	time.Sleep(5 * cfg.Interval)
 	if n := requests(); n != 3 {
 		t.Fatalf("%d requests before the retry pause doubled, want 3", n)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/transport/transporttest"
 )
 
@@ -90,8 +91,8 @@ func TestFarmDeployChangeRemove(t *testing.T) {
 
 	v1 := bytes.Repeat([]byte("v1"), 5000) // 10,000 bytes: 10 chunks, not a multiple
 	drop(t, master, "shop.gar", v1)
-	waitFor(t, "v1 everywhere", allHave(nodes, "shop.gar", v1))
-	waitFor(t, "status started everywhere", func() bool {
+	testkit.WaitFor(t, "v1 everywhere", allHave(nodes, "shop.gar", v1))
+	testkit.WaitFor(t, "status started everywhere", func() bool {
 		b, ok := master.d.Status().Bundle("shop.gar")
 		if !ok || len(b.Members) != 3 {
 			return false
@@ -114,7 +115,7 @@ func TestFarmDeployChangeRemove(t *testing.T) {
 	v2 := bytes.Repeat([]byte("v2"), 4096) // 8,192 bytes: exactly 8 chunks of 1024
 	time.Sleep(10 * time.Millisecond)      // a new mtime
 	drop(t, master, "shop.gar", v2)
-	waitFor(t, "v2 everywhere", allHave(nodes, "shop.gar", v2))
+	testkit.WaitFor(t, "v2 everywhere", allHave(nodes, "shop.gar", v2))
 	for _, n := range nodes {
 		got, _ := os.ReadFile(filepath.Join(n.cfg.DeployDir, "shop.gar"))
 		if !bytes.Equal(got, v2) {
@@ -125,7 +126,7 @@ func TestFarmDeployChangeRemove(t *testing.T) {
 	if err := os.Remove(filepath.Join(master.cfg.WatchDir, "shop.gar")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "undeployed everywhere", allHave(nodes, "shop.gar", nil))
+	testkit.WaitFor(t, "undeployed everywhere", allHave(nodes, "shop.gar", nil))
 	for _, n := range nodes {
 		if _, err := os.Stat(filepath.Join(n.cfg.DeployDir, "shop.gar")); !os.IsNotExist(err) {
 			t.Fatalf("%s still has the bundle file: %v", n.name, err)
@@ -142,10 +143,10 @@ func TestLateJoinerCatchesUp(t *testing.T) {
 	b := bytes.Repeat([]byte("b"), 2048)
 	drop(t, master, "a.gar", a)
 	drop(t, master, "b.gar", b)
-	waitFor(t, "both on node2", func() bool { return n2.inst.has("a.gar", a) && n2.inst.has("b.gar", b) })
+	testkit.WaitFor(t, "both on node2", func() bool { return n2.inst.has("a.gar", a) && n2.inst.has("b.gar", b) })
 
 	late := joinFarm(t, h, "node4", false)
-	waitFor(t, "late joiner has both", func() bool { return late.inst.has("a.gar", a) && late.inst.has("b.gar", b) })
+	testkit.WaitFor(t, "late joiner has both", func() bool { return late.inst.has("a.gar", a) && late.inst.has("b.gar", b) })
 }
 
 func TestMemberDownDuringDeployGetsItOnReturn(t *testing.T) {
@@ -157,15 +158,15 @@ func TestMemberDownDuringDeployGetsItOnReturn(t *testing.T) {
 	// node3 dies: its deployer stops, it leaves the hub.
 	n3.d.Stop(context.Background())
 	h.Leave("node3")
-	waitFor(t, "node3 gone", func() bool { return len(master.d.cl.Members()) == 1 })
+	testkit.WaitFor(t, "node3 gone", func() bool { return len(master.d.cl.Members()) == 1 })
 
 	v := bytes.Repeat([]byte("z"), 5*1024+7)
 	drop(t, master, "z.gar", v)
-	waitFor(t, "node2 has it", func() bool { return n2.inst.has("z.gar", v) })
+	testkit.WaitFor(t, "node2 has it", func() bool { return n2.inst.has("z.gar", v) })
 
 	// node3 returns with its old directories (a restart on the same disk).
 	back := joinFarmWith(t, h, "node3", n3.cfg)
-	waitFor(t, "node3 has it after return", func() bool { return back.inst.has("z.gar", v) })
+	testkit.WaitFor(t, "node3 has it after return", func() bool { return back.inst.has("z.gar", v) })
 }
 
 func TestUndeployWhileAwayIsAppliedOnReturn(t *testing.T) {
@@ -175,17 +176,17 @@ func TestUndeployWhileAwayIsAppliedOnReturn(t *testing.T) {
 	n2 := joinFarm(t, h, "node2", false)
 	v := []byte("to be removed")
 	drop(t, master, "r.gar", v)
-	waitFor(t, "node2 has it", func() bool { return n2.inst.has("r.gar", v) })
+	testkit.WaitFor(t, "node2 has it", func() bool { return n2.inst.has("r.gar", v) })
 	n2.d.Stop(context.Background())
 	h.Leave("node2")
-	waitFor(t, "node2 gone", func() bool { return len(master.d.cl.Members()) == 0 })
+	testkit.WaitFor(t, "node2 gone", func() bool { return len(master.d.cl.Members()) == 0 })
 	os.Remove(filepath.Join(master.cfg.WatchDir, "r.gar"))
-	waitFor(t, "undeployed on master", func() bool { return !master.inst.has("r.gar", nil) })
+	testkit.WaitFor(t, "undeployed on master", func() bool { return !master.inst.has("r.gar", nil) })
 
 	// node2 returns; its deploy dir still holds r.gar from before.
 	joinFarmWith(t, h, "node2", n2.cfg)
 	// node2 recorded that r.gar came from node1, whose manifest no longer lists it.
-	waitFor(t, "r.gar undeployed on node2 after its return", func() bool {
+	testkit.WaitFor(t, "r.gar undeployed on node2 after its return", func() bool {
 		_, err := os.Stat(filepath.Join(n2.cfg.DeployDir, "r.gar"))
 		return os.IsNotExist(err)
 	})
@@ -210,11 +211,11 @@ func TestRenamedBundleDeploysWithoutWaitingForAPoll(t *testing.T) {
 	t.Cleanup(func() { d.Stop(context.Background()) })
 	v := []byte("renamed into place")
 	drop(t, master, "n.gar", v)
-	waitFor(t, "deploy on notification", func() bool { return master.inst.has("n.gar", v) })
+	testkit.WaitFor(t, "deploy on notification", func() bool { return master.inst.has("n.gar", v) })
 	if err := os.Remove(filepath.Join(master.cfg.WatchDir, "n.gar")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "undeploy on notification", func() bool { return !master.inst.has("n.gar", nil) })
+	testkit.WaitFor(t, "undeploy on notification", func() bool { return !master.inst.has("n.gar", nil) })
 	if info, err := os.Stat(filepath.Join(master.cfg.DeployDir, "n.gar")); err == nil {
 		t.Fatalf("bundle still in deploy dir: %v", info.Mode())
 	}
@@ -227,7 +228,7 @@ func TestDeployedBundleIsWorldReadable(t *testing.T) {
 	if err := deliverBundle(t, d, "node1", 1, "m.gar", []byte("mode"), nil); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "install", func() bool { return inst.has("m.gar", nil) })
+	testkit.WaitFor(t, "install", func() bool { return inst.has("m.gar", nil) })
 	info, err := os.Stat(filepath.Join(cfg.DeployDir, "m.gar"))
 	if err != nil || info.Mode().Perm() != bundleMode {
 		t.Fatalf("deployed bundle mode = %v, %v; want %v", info.Mode().Perm(), err, os.FileMode(bundleMode))

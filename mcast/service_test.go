@@ -15,21 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/rs/zerolog"
 	"golang.org/x/net/ipv4"
 )
-
-// waitFor polls cond every 5ms until it holds or 10 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
 
 var nextPort atomic.Int32
 
@@ -146,12 +135,12 @@ func rawSend(t *testing.T, group string, port int, b []byte) {
 func TestThreeServices(t *testing.T) {
 	g, p := testGroup()
 	a, la := start(t, loopConfig(t, g, p, "a"))
-	waitFor(t, "a clock tick", func() bool { return time.Now().UnixMilli() > a.Local().StartedAt })
+	testkit.WaitFor(t, "a clock tick", func() bool { return time.Now().UnixMilli() > a.Local().StartedAt })
 	b, _ := start(t, loopConfig(t, g, p, "b"))
 	c, lc := start(t, loopConfig(t, g, p, "c"))
-	waitFor(t, "a sees b, c", sees(a, "b", "c"))
-	waitFor(t, "b sees a, c", sees(b, "a", "c"))
-	waitFor(t, "c sees a, b", sees(c, "a", "b"))
+	testkit.WaitFor(t, "a sees b, c", sees(a, "b", "c"))
+	testkit.WaitFor(t, "b sees a, c", sees(b, "a", "c"))
+	testkit.WaitFor(t, "c sees a, b", sees(c, "a", "b"))
 	if !la.has(Added, "b") || !la.has(Added, "c") {
 		t.Fatal("a got no Added events")
 	}
@@ -166,8 +155,8 @@ func TestThreeServices(t *testing.T) {
 	if err := b.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a gets Left for b", func() bool { return la.has(Left, "b") })
-	waitFor(t, "c gets Left for b", func() bool { return lc.has(Left, "b") })
+	testkit.WaitFor(t, "a gets Left for b", func() bool { return la.has(Left, "b") })
+	testkit.WaitFor(t, "c gets Left for b", func() bool { return lc.has(Left, "b") })
 	if la.has(Disappeared, "b") {
 		t.Fatal("b disappeared instead of leaving")
 	}
@@ -185,8 +174,8 @@ func TestServiceDisappeared(t *testing.T) {
 	ghost.Host = net.IPv4(127, 0, 0, 1).To4()
 	b, _ := ghost.AppendTo(nil)
 	rawSend(t, g, p, b)
-	waitFor(t, "ghost added", func() bool { return la.has(Added, "ghost") })
-	waitFor(t, "ghost disappeared", func() bool { return la.has(Disappeared, "ghost") })
+	testkit.WaitFor(t, "ghost added", func() bool { return la.has(Added, "ghost") })
+	testkit.WaitFor(t, "ghost disappeared", func() bool { return la.has(Disappeared, "ghost") })
 	if len(a.Members()) != 0 {
 		t.Fatalf("members %v", a.Members())
 	}
@@ -197,10 +186,10 @@ func TestServiceReplaced(t *testing.T) {
 	cfg := loopConfig(t, g, p, "n1")
 	old, _ := start(t, cfg)
 	c, lc := start(t, loopConfig(t, g, p, "c"))
-	waitFor(t, "c sees n1", sees(c, "n1"))
-	waitFor(t, "distinct start times", func() bool { return time.Now().UnixMilli() > old.Local().StartedAt })
+	testkit.WaitFor(t, "c sees n1", sees(c, "n1"))
+	testkit.WaitFor(t, "distinct start times", func() bool { return time.Now().UnixMilli() > old.Local().StartedAt })
 	restarted, _ := start(t, cfg) // same name, same host:port, new UniqueID
-	waitFor(t, "c gets Replaced", func() bool { _, ok := lc.find(Replaced); return ok })
+	testkit.WaitFor(t, "c gets Replaced", func() bool { _, ok := lc.find(Replaced); return ok })
 	ev, _ := lc.find(Replaced)
 	if ev.Old.UniqueID != old.Local().UniqueID || ev.Member.UniqueID != restarted.Local().UniqueID {
 		t.Fatalf("replaced %v by %v", ev.Old, ev.Member)
@@ -209,7 +198,7 @@ func TestServiceReplaced(t *testing.T) {
 		t.Fatal("old incarnation disappeared instead of being replaced")
 	}
 	// The old process is still heartbeating (a ghost): ignored, not flapping.
-	waitFor(t, "conflict counted", func() bool { return c.Stats().Conflicts > 0 })
+	testkit.WaitFor(t, "conflict counted", func() bool { return c.Stats().Conflicts > 0 })
 	ms := c.Members()
 	if len(ms) != 1 || ms[0].UniqueID != restarted.Local().UniqueID {
 		t.Fatalf("members %v", ms)
@@ -223,9 +212,9 @@ func TestServiceDomains(t *testing.T) {
 	_, _ = start(t, mk("b", "blue"))
 	c, _ := start(t, mk("c", "red"))
 	d, _ := start(t, mk("d", "blue"))
-	waitFor(t, "a sees c", sees(a, "c"))
-	waitFor(t, "d sees b", sees(d, "b"))
-	waitFor(t, "other domains counted", func() bool { return a.Stats().OtherDomain > 4 })
+	testkit.WaitFor(t, "a sees c", sees(a, "c"))
+	testkit.WaitFor(t, "d sees b", sees(d, "b"))
+	testkit.WaitFor(t, "other domains counted", func() bool { return a.Stats().OtherDomain > 4 })
 	if !sees(a, "c")() || !sees(c, "a")() || !sees(d, "b")() {
 		t.Fatalf("domains leak: a %v c %v d %v", names(a.Members()), names(c.Members()), names(d.Members()))
 	}
@@ -247,11 +236,11 @@ func TestServiceKeys(t *testing.T) {
 	b, _ := start(t, mk("b", 1))
 	c, lc := start(t, mk("c", 2))
 	d, _ := start(t, mk("d", 0))
-	waitFor(t, "a sees b", sees(a, "b"))
-	waitFor(t, "b sees a", sees(b, "a"))
-	waitFor(t, "c rejects", func() bool { return c.Stats().Rejected > 10 })
-	waitFor(t, "d rejects", func() bool { return d.Stats().Rejected > 10 })
-	waitFor(t, "a rejects", func() bool { return a.Stats().Rejected > 10 })
+	testkit.WaitFor(t, "a sees b", sees(a, "b"))
+	testkit.WaitFor(t, "b sees a", sees(b, "a"))
+	testkit.WaitFor(t, "c rejects", func() bool { return c.Stats().Rejected > 10 })
+	testkit.WaitFor(t, "d rejects", func() bool { return d.Stats().Rejected > 10 })
+	testkit.WaitFor(t, "a rejects", func() bool { return a.Stats().Rejected > 10 })
 	if len(c.Members()) != 0 || len(d.Members()) != 0 || !sees(a, "b")() {
 		t.Fatalf("keys leak: a %v c %v d %v", names(a.Members()), names(c.Members()), names(d.Members()))
 	}
@@ -311,7 +300,7 @@ func TestObserverAndForeign(t *testing.T) {
 	tomcat.Port = 4000
 	b, _ := tomcat.AppendTo(nil)
 	rawSend(t, g, p, b)
-	waitFor(t, "observer lists a and the foreign member", func() bool { return len(obs.Members()) == 2 })
+	testkit.WaitFor(t, "observer lists a and the foreign member", func() bool { return len(obs.Members()) == 2 })
 	var foreignSeen bool
 	for _, m := range obs.Members() {
 		if m.Foreign {
@@ -321,7 +310,7 @@ func TestObserverAndForeign(t *testing.T) {
 	if !foreignSeen {
 		t.Fatalf("observer members %v", obs.Members())
 	}
-	waitFor(t, "a notes the foreign member", func() bool { return len(a.Foreign()) == 1 })
+	testkit.WaitFor(t, "a notes the foreign member", func() bool { return len(a.Foreign()) == 1 })
 	if len(a.Members()) != 0 || a.Stats().Foreign == 0 {
 		t.Fatalf("a members %v stats %+v", a.Members(), a.Stats())
 	}
@@ -329,7 +318,7 @@ func TestObserverAndForeign(t *testing.T) {
 		t.Fatal("foreign member produced an event")
 	}
 	if !lo.has(Added, "a") {
-		waitFor(t, "observer event for a", func() bool { return lo.has(Added, "a") })
+		testkit.WaitFor(t, "observer event for a", func() bool { return lo.has(Added, "a") })
 	}
 	if st := obs.Stats(); st.Sent != 0 {
 		t.Fatalf("observer sent %d datagrams", st.Sent)
@@ -343,11 +332,11 @@ func TestServiceUpdate(t *testing.T) {
 	g, p := testGroup()
 	a, _ := start(t, loopConfig(t, g, p, "a"))
 	b, lb := start(t, loopConfig(t, g, p, "b"))
-	waitFor(t, "b sees a", sees(b, "a"))
+	testkit.WaitFor(t, "b sees a", sees(b, "a"))
 	if err := a.Update("http://127.0.0.1:9999"); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "Updated event", func() bool { ev, ok := lb.find(Updated); return ok && ev.Member.HTTPURL == "http://127.0.0.1:9999" })
+	testkit.WaitFor(t, "Updated event", func() bool { ev, ok := lb.find(Updated); return ok && ev.Member.HTTPURL == "http://127.0.0.1:9999" })
 	if err := a.Update("bad url"); !errors.Is(err, ErrConfig) {
 		t.Fatalf("Update(bad) = %v", err)
 	}
@@ -487,8 +476,8 @@ func TestRecovery(t *testing.T) {
 	peer := loopConfig(t, "228.0.0.4", 45564, "b")
 	peer.listen = func(Config) (packetConn, error) { return hub.listen(nil), nil }
 	b, _ := start(t, peer)
-	waitFor(t, "a recovers and sees b", sees(a, "b"))
-	waitFor(t, "b sees a", sees(b, "a"))
+	testkit.WaitFor(t, "a recovers and sees b", sees(a, "b"))
+	testkit.WaitFor(t, "b sees a", sees(b, "a"))
 	st := a.Stats()
 	if st.Recoveries != 1 || st.ReceiveErrors+st.SendErrors < 3 || opens.Load() != 3 {
 		t.Fatalf("stats %+v, %d opens", st, opens.Load())
@@ -543,13 +532,13 @@ func TestRecoveryDisabled(t *testing.T) {
 	peer.Frequency, peer.DropTime = 10*time.Millisecond, 200*time.Millisecond
 	peer.listen = func(Config) (packetConn, error) { return hub.listen(nil), nil }
 	b, _ := start(t, peer)
-	waitFor(t, "a sees b", sees(a, "b"))
-	waitFor(t, "b sees a", sees(b, "a"))
+	testkit.WaitFor(t, "a sees b", sees(a, "b"))
+	testkit.WaitFor(t, "b sees a", sees(b, "a"))
 
 	conn.broken.Store(true)
-	waitFor(t, "a gives up", func() bool { return a.Stats().GaveUp })
-	waitFor(t, "b drops a", sees(b))
-	waitFor(t, "a expires b", sees(a))
+	testkit.WaitFor(t, "a gives up", func() bool { return a.Stats().GaveUp })
+	testkit.WaitFor(t, "b drops a", sees(b))
+	testkit.WaitFor(t, "a expires b", sees(a))
 	st := a.Stats()
 	if st.Recoveries != 0 || opens.Load() != 1 || st.ReceiveErrors+st.SendErrors < 3 {
 		t.Fatalf("stats %+v, %d opens", st, opens.Load())
@@ -581,7 +570,7 @@ func TestObserverNeverWrites(t *testing.T) {
 	peer := loopConfig(t, "228.0.0.4", 45564, "b")
 	peer.listen = func(Config) (packetConn, error) { return hub.listen(nil), nil }
 	start(t, peer)
-	waitFor(t, "observer sees b", sees(obs, "b"))
+	testkit.WaitFor(t, "observer sees b", sees(obs, "b"))
 	if err := obs.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 func listenTCP(t *testing.T) (net.Listener, int) {
@@ -77,12 +79,12 @@ func TestStaticProbe(t *testing.T) {
 		t.Fatalf("members after Start: %v", ms)
 	}
 	if !l.has(Added, ms[0].Name) {
-		waitFor(t, "Added event", func() bool { return l.has(Added, ms[0].Name) })
+		testkit.WaitFor(t, "Added event", func() bool { return l.has(Added, ms[0].Name) })
 	}
 	if !s.Learn("127.0.0.1", live, "n2", "http://127.0.0.1:8092", 42) {
 		t.Fatal("Learn did not find the member")
 	}
-	waitFor(t, "Replaced after Learn", func() bool { return l.has(Replaced, "n2") })
+	testkit.WaitFor(t, "Replaced after Learn", func() bool { return l.has(Replaced, "n2") })
 	if ev, _ := l.find(Replaced); ev.Old.Name != ms[0].Addr() || ev.Member.StartedAt != 42 {
 		t.Fatalf("replaced %+v", ev)
 	}
@@ -90,7 +92,7 @@ func TestStaticProbe(t *testing.T) {
 		t.Fatal("Learn accepted an unknown address")
 	}
 	_ = ln.Close() // refused from now on: dropped without waiting ExpirationTime
-	waitFor(t, "n2 disappeared", func() bool { return l.has(Disappeared, "n2") })
+	testkit.WaitFor(t, "n2 disappeared", func() bool { return l.has(Disappeared, "n2") })
 	if len(s.Members()) != 0 || s.Stats().ProbeFailures == 0 {
 		t.Fatalf("members %v stats %+v", s.Members(), s.Stats())
 	}
@@ -106,11 +108,11 @@ func TestStaticExpiration(t *testing.T) {
 		return nil
 	}
 	s, l := startStatic(t, c)
-	waitFor(t, "n2 added", func() bool { return l.has(Added, "n2") })
+	testkit.WaitFor(t, "n2 added", func() bool { return l.has(Added, "n2") })
 	fail.Store(true)
-	waitFor(t, "n2 expired", func() bool { return l.has(Disappeared, "n2") })
+	testkit.WaitFor(t, "n2 expired", func() bool { return l.has(Disappeared, "n2") })
 	fail.Store(false)
-	waitFor(t, "n2 back", func() bool { return len(s.Members()) == 1 })
+	testkit.WaitFor(t, "n2 back", func() bool { return len(s.Members()) == 1 })
 }
 
 func TestStaticConfig(t *testing.T) {

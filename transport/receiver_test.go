@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gomcat/gomcat/internal/seal"
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // rawHello is a valid unsealed hello frame.
@@ -61,7 +62,7 @@ func TestReceiverClosesOnlyBadConnections(t *testing.T) {
 			if _, err := io.ReadAll(nc); err != nil {
 				t.Fatalf("receiver did not close the connection: %v", err)
 			}
-			waitFor(t, "protocol error counted", time.Second, func() bool {
+			testkit.WaitWithin(t, "protocol error counted", time.Second, func() bool {
 				return r.Stats().ProtocolErrors == uint64(i+1)
 			})
 			// The healthy peer's connection is unaffected.
@@ -94,7 +95,7 @@ func TestReceiverSealed(t *testing.T) {
 		if err := s.Send(ctx, addr, Message{Options: 8, Payload: []byte("y")}); err != nil {
 			t.Fatal(err) // queued; fails later
 		}
-		waitFor(t, "async failure", 5*time.Second, func() bool { return s.Stats()[0].Failed >= 2 })
+		testkit.WaitWithin(t, "async failure", 5*time.Second, func() bool { return s.Stats()[0].Failed >= 2 })
 	})
 	t.Run("no key", func(t *testing.T) {
 		nc := c
@@ -122,7 +123,7 @@ func TestReceiverSealed(t *testing.T) {
 	if handled.Load() != 0 {
 		t.Fatalf("%d messages handled without the key", handled.Load())
 	}
-	waitFor(t, "seal errors counted", time.Second, func() bool { return r.Stats().SealErrors >= 3 })
+	testkit.WaitWithin(t, "seal errors counted", time.Second, func() bool { return r.Stats().SealErrors >= 3 })
 	s := newSender(t, c)
 	if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("ok")}); err != nil {
 		t.Fatal(err)

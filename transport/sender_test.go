@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // seqChecker is a handler checking that payloads carry 0, 1, 2, ... in order.
@@ -80,7 +82,7 @@ func TestOrderAsyncSlowReceiver(t *testing.T) {
 	if err != nil || got != n {
 		t.Fatalf("received %d of %d: %v", got, n, err)
 	}
-	waitFor(t, "queue drained", time.Second, func() bool { return s.Stats()[0].QueuedBytes == 0 })
+	testkit.WaitWithin(t, "queue drained", time.Second, func() bool { return s.Stats()[0].QueuedBytes == 0 })
 	if st := s.Stats()[0]; st.Acked != n+1 || st.Failed != 0 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -232,7 +234,7 @@ func TestUnreachableAndClosePeer(t *testing.T) {
 	if !errors.Is(err, ErrUnreachable) && !errors.Is(err, ErrTimeout) {
 		t.Fatalf("got %v", err)
 	}
-	waitFor(t, "async failure reported", 2*time.Second, func() bool {
+	testkit.WaitWithin(t, "async failure reported", 2*time.Second, func() bool {
 		mu.Lock()
 		defer mu.Unlock()
 		return len(reported) == 1 && errors.Is(reported[0], ErrUnreachable)
@@ -256,7 +258,7 @@ func TestUnreachableAndClosePeer(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- s.Send(context.Background(), addr, Message{Options: 6, Payload: []byte("y")}) }()
-	waitFor(t, "messages pending", time.Second, func() bool {
+	testkit.WaitWithin(t, "messages pending", time.Second, func() bool {
 		for _, st := range s.Stats() {
 			if st.Addr == addr && st.QueuedMessages == 4 {
 				return true
@@ -379,7 +381,7 @@ func TestRefusedPeerFailsWaitedSendsFast(t *testing.T) {
 	if err := r1.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "connection lost", 5*time.Second, func() bool { return !s.Stats()[0].Connected })
+	testkit.WaitWithin(t, "connection lost", 5*time.Second, func() bool { return !s.Stats()[0].Connected })
 	if err := s.Send(ctx, addr, seqMsg(1, OptAsync, 8)); err != nil {
 		t.Fatal(err)
 	}

@@ -6,21 +6,11 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 var testKey = bytes.Repeat([]byte{7}, 32)
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
 
 func newTest(t *testing.T, key []byte, c Config) *Sealer {
 	t.Helper()
@@ -85,29 +75,29 @@ func TestOpenRejects(t *testing.T) {
 }
 
 func TestStale(t *testing.T) {
-	clk := &clock{t: time.UnixMilli(1_700_000_000_000)}
-	s := newTest(t, testKey, Config{Now: clk.now, Window: 10 * time.Second})
+	clk := testkit.NewClock(time.UnixMilli(1_700_000_000_000))
+	s := newTest(t, testKey, Config{Now: clk.Now, Window: 10 * time.Second})
 	old := s.Seal(nil, []byte("a"))
 	edge := s.Seal(nil, []byte("b"))
-	clk.add(-11 * time.Second)
+	clk.Add(-11 * time.Second)
 	future := s.Seal(nil, []byte("c"))
-	clk.add(21 * time.Second) // 10 s after old/edge, 21 s after future
+	clk.Add(21 * time.Second) // 10 s after old/edge, 21 s after future
 	if _, err := s.Open(nil, edge); err != nil {
 		t.Fatalf("exactly at the window edge: %v", err)
 	}
-	clk.add(time.Millisecond)
+	clk.Add(time.Millisecond)
 	if _, err := s.Open(nil, old); !errors.Is(err, ErrStale) {
 		t.Fatalf("old: %v", err)
 	}
-	clk.add(-32*time.Second - time.Millisecond) // future's stamp is now 11 s ahead
+	clk.Add(-32*time.Second - time.Millisecond) // future's stamp is now 11 s ahead
 	if _, err := s.Open(nil, future); !errors.Is(err, ErrStale) {
 		t.Fatalf("future: %v", err)
 	}
 }
 
 func TestReplay(t *testing.T) {
-	clk := &clock{t: time.UnixMilli(1_700_000_000_000)}
-	s := newTest(t, testKey, Config{Now: clk.now})
+	clk := testkit.NewClock(time.UnixMilli(1_700_000_000_000))
+	s := newTest(t, testKey, Config{Now: clk.Now})
 	m := s.Seal(nil, []byte("once"))
 	if _, err := s.Open(nil, m); err != nil {
 		t.Fatal(err)
@@ -115,19 +105,19 @@ func TestReplay(t *testing.T) {
 	if _, err := s.Open(nil, m); !errors.Is(err, ErrReplay) {
 		t.Fatalf("second open: %v", err)
 	}
-	clk.add(11 * time.Second)
+	clk.Add(11 * time.Second)
 	if _, err := s.Open(nil, m); !errors.Is(err, ErrStale) {
 		t.Fatalf("after window: %v", err)
 	}
 }
 
 func TestReplayCacheBounded(t *testing.T) {
-	clk := &clock{t: time.UnixMilli(1_700_000_000_000)}
-	s := newTest(t, testKey, Config{Now: clk.now, ReplayEntries: 4})
+	clk := testkit.NewClock(time.UnixMilli(1_700_000_000_000))
+	s := newTest(t, testKey, Config{Now: clk.Now, ReplayEntries: 4})
 	var msgs [][]byte
 	for range 6 {
 		msgs = append(msgs, s.Seal(nil, []byte("m")))
-		clk.add(time.Millisecond)
+		clk.Add(time.Millisecond)
 	}
 	for i, m := range msgs[:5] {
 		if _, err := s.Open(nil, m); err != nil {
@@ -145,7 +135,7 @@ func TestReplayCacheBounded(t *testing.T) {
 		t.Fatalf("newer message: %v", err)
 	}
 	// Entries leave the cache once they are older than the window.
-	clk.add(20 * time.Second)
+	clk.Add(20 * time.Second)
 	fresh := s.Seal(nil, []byte("later"))
 	if _, err := s.Open(nil, fresh); err != nil {
 		t.Fatal(err)
@@ -210,8 +200,8 @@ func TestKeys(t *testing.T) {
 }
 
 func FuzzOpen(f *testing.F) {
-	clk := &clock{t: time.UnixMilli(1_700_000_000_000)}
-	s, err := NewConfig(testKey, Config{Now: clk.now, ReplayEntries: 64})
+	clk := testkit.NewClock(time.UnixMilli(1_700_000_000_000))
+	s, err := NewConfig(testKey, Config{Now: clk.Now, ReplayEntries: 64})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/gomcat/gomcat/deltamgr"
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/cluster"
 	"github.com/gomcat/gomcat/runtime/session"
 	"github.com/gomcat/gomcat/transport"
@@ -30,7 +31,7 @@ func scribble(d cluster.DeliverFunc) cluster.DeliverFunc {
 // way runtime/node does, with the payload scribbled after every Deliver.
 func sessionsNode(t *testing.T, n *node, route string, opts int) *deltamgr.Manager {
 	t.Helper()
-	lg, _ := newLogger(t)
+	lg, _ := testkit.NewLogger(t)
 	r := deltamgr.NewRouter(lg)
 	n.c.Handle(transport.ChannelSessions, scribble(r.Deliver))
 	p := n.c.Port(transport.ChannelSessions)
@@ -61,7 +62,7 @@ func TestBorrowedPayloadNotRetained(t *testing.T) {
 	ma := sessionsNode(t, a, "a", transport.OptAsync)
 	mb := sessionsNode(t, b, "b", transport.OptAsync)
 	startAll(t, a, b)
-	waitFor(t, "a and b see each other", func() bool { return sees(a, "b")() && sees(b, "a")() })
+	testkit.WaitFor(t, "a and b see each other", func() bool { return sees(a, "b")() && sees(b, "a")() })
 	ctx := t.Context()
 	errs := make(chan error, 2) // the junior's state transfer needs the senior started
 	go func() { errs <- ma.Start(ctx) }()
@@ -97,7 +98,7 @@ func TestBorrowedPayloadNotRetained(t *testing.T) {
 		wants = append(wants, w)
 	}
 	last := wants[len(wants)-1]
-	waitFor(t, "the last session on b", func() bool { return mb.Find(last.id) != nil })
+	testkit.WaitFor(t, "the last session on b", func() bool { return mb.Find(last.id) != nil })
 	for _, w := range wants {
 		s := mb.Find(w.id)
 		if s == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomcat/gomcat/deltamgr"
 	"github.com/gomcat/gomcat/farmdeploy"
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/cluster"
 	"github.com/gomcat/gomcat/transport"
@@ -52,7 +53,7 @@ func (in *inbox) list() []string {
 
 type node struct {
 	c   *cluster.Cluster
-	log *logBuf
+	log *testkit.Log
 	in  *inbox
 }
 
@@ -67,7 +68,7 @@ func mcastNode(t *testing.T, group string, port int, name string, key []byte) *n
 	cfg.HTTPURL = "http://127.0.0.1:8080"
 	cfg.Key = key
 	n := &node{in: &inbox{}}
-	cfg.Logger, n.log = newLogger(t)
+	cfg.Logger, n.log = testkit.NewLogger(t)
 	c, err := cluster.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -103,22 +104,22 @@ func TestThreeNodes(t *testing.T) {
 	group, port := testGroup()
 	a, b, c := mcastNode(t, group, port, "a", nil), mcastNode(t, group, port, "b", nil), mcastNode(t, group, port, "c", nil)
 	startAll(t, a, b, c) // started at the same moment: Seniors must still agree
-	waitFor(t, "a sees b,c", sees(a, "b", "c"))
-	waitFor(t, "b sees a,c", sees(b, "a", "c"))
-	waitFor(t, "c sees a,b", sees(c, "a", "b"))
+	testkit.WaitFor(t, "a sees b,c", sees(a, "b", "c"))
+	testkit.WaitFor(t, "b sees a,c", sees(b, "a", "c"))
+	testkit.WaitFor(t, "c sees a,b", sees(c, "a", "b"))
 
 	t.Run("log lines", func(t *testing.T) {
 		for _, n := range []*node{a, b, c} {
-			if n.log.count("Cluster is about to start", "") != 1 || n.log.count("Done sleeping, membership established", "") != 1 {
+			if n.log.Count("Cluster is about to start") != 1 || n.log.Count("Done sleeping, membership established") != 1 {
 				t.Errorf("%s: start lines missing", n.c.Self())
 			}
-			if n.log.count("cluster traffic is not sealed", "") != 1 {
+			if n.log.Count("cluster traffic is not sealed") != 1 {
 				t.Errorf("%s: no unsealed warning", n.c.Self())
 			}
 		}
-		ll, ok := a.log.find("Replication member added: tcp://127.0.0.1:", "b")
+		ll, ok := a.log.Find("Replication member added: tcp://127.0.0.1:", "member", "b")
 		if !ok || ll.Level != "info" {
-			t.Fatalf("a: no added line for b:\n%v", a.log.lines())
+			t.Fatalf("a: no added line for b:\n%v", a.log.Lines())
 		}
 	})
 
@@ -163,7 +164,7 @@ func TestThreeNodes(t *testing.T) {
 			if opts == 6 && !b.in.has("a:"+msg) {
 				t.Fatalf("sync send returned before delivery")
 			}
-			waitFor(t, "delivered "+msg, func() bool { return b.in.has("a:" + msg) })
+			testkit.WaitFor(t, "delivered "+msg, func() bool { return b.in.has("a:" + msg) })
 		}
 	})
 
@@ -181,7 +182,7 @@ func TestThreeNodes(t *testing.T) {
 			if err := a.c.Port(1).Broadcast(t.Context(), []byte(msg), opts); err != nil {
 				t.Fatalf("opts %d: %v", opts, err)
 			}
-			waitFor(t, "broadcast "+msg, func() bool { return b.in.has("a:"+msg) && c.in.has("a:"+msg) })
+			testkit.WaitFor(t, "broadcast "+msg, func() bool { return b.in.has("a:"+msg) && c.in.has("a:"+msg) })
 		}
 		err := a.c.Port(1).Broadcast(t.Context(), []byte("fail"), 6)
 		if !errors.Is(err, err) || err == nil {
@@ -227,11 +228,11 @@ func TestThreeNodes(t *testing.T) {
 		if err := c.c.Stop(t.Context()); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, "a drops c", sees(a, "b"))
-		waitFor(t, "b drops c", sees(b, "a"))
+		testkit.WaitFor(t, "a drops c", sees(a, "b"))
+		testkit.WaitFor(t, "b drops c", sees(b, "a"))
 		for _, n := range []*node{a, b} {
-			if ll, _ := n.log.find("Replication member disappeared: ", "c"); ll.Reason != "left" {
-				t.Fatalf("%s: c removed for %q, want left", n.c.Self(), ll.Reason)
+			if ll, _ := n.log.Find("Replication member disappeared: ", "member", "c"); ll.Str("reason") != "left" {
+				t.Fatalf("%s: c removed for %q, want left", n.c.Self(), ll.Str("reason"))
 			}
 		}
 		if err := a.c.Port(1).Send(t.Context(), "c", nil, 8); !errors.Is(err, cluster.ErrNoSuchMember) {
@@ -265,11 +266,11 @@ func TestSealed(t *testing.T) {
 	a, b := mcastNode(t, group, port, "a", key), mcastNode(t, group, port, "b", key)
 	x := mcastNode(t, group, port, "x", []byte("fedcba9876543210fedcba9876543210"))
 	startAll(t, a, b, x)
-	waitFor(t, "a sees b", sees(a, "b"))
+	testkit.WaitFor(t, "a sees b", sees(a, "b"))
 	if err := a.c.Port(1).Send(t.Context(), "b", []byte("secret"), 6); err != nil {
 		t.Fatal(err)
 	}
-	if a.log.count("cluster traffic is not sealed", "") != 0 {
+	if a.log.Count("cluster traffic is not sealed") != 0 {
 		t.Fatal("warned about sealing with a key")
 	}
 	if got := x.c.Port(1).Members(); len(got) != 0 {
@@ -299,9 +300,9 @@ func TestStartStop(t *testing.T) {
 func TestEstablishWait(t *testing.T) {
 	c, _, lb := startFake(t, "a", func(cfg *cluster.Config) { cfg.EstablishWait = 30 * time.Millisecond })
 	_ = c
-	if lb.count("Sleeping for 30 milliseconds to establish cluster membership", "") != 1 ||
-		lb.count("Done sleeping, membership established", "") != 1 {
-		t.Fatalf("establish lines:\n%v", lb.lines())
+	if lb.Count("Sleeping for 30 milliseconds to establish cluster membership") != 1 ||
+		lb.Count("Done sleeping, membership established") != 1 {
+		t.Fatalf("establish lines:\n%v", lb.Lines())
 	}
 	// ctx ending cuts the wait short.
 	f := newFake()
@@ -326,7 +327,7 @@ func TestEstablishWait(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- c3.Start(t.Context()) }()
-	waitFor(t, "c3 started", func() bool { return c3.Local().Port != 0 })
+	testkit.WaitFor(t, "c3 started", func() bool { return c3.Local().Port != 0 })
 	if err := c3.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -364,16 +365,16 @@ func TestRestartReplaces(t *testing.T) {
 	group, port := testGroup()
 	a, b1 := mcastNode(t, group, port, "a", nil), mcastNode(t, group, port, "b", nil)
 	startAll(t, a, b1)
-	waitFor(t, "a sees b", sees(a, "b"))
+	testkit.WaitFor(t, "a sees b", sees(a, "b"))
 	old := a.c.Members()[0]
 	b2 := mcastNode(t, group, port, "b", nil)
 	startAll(t, b2)
-	waitFor(t, "a sees the new b", func() bool {
+	testkit.WaitFor(t, "a sees the new b", func() bool {
 		ms := a.c.Members()
 		return len(ms) == 1 && ms[0].UniqueID != old.UniqueID
 	})
-	if a.log.count("Replication member added: ", "b") != 2 || a.log.count("Replication member disappeared: ", "b") != 1 {
-		t.Fatalf("want two added lines and one disappeared:\n%v", a.log.lines())
+	if a.log.Count("Replication member added: ", "member", "b") != 2 || a.log.Count("Replication member disappeared: ", "member", "b") != 1 {
+		t.Fatalf("want two added lines and one disappeared:\n%v", a.log.Lines())
 	}
 	if err := a.c.Port(1).Send(t.Context(), "b", []byte("to new b"), 6); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/cluster"
 )
@@ -21,8 +22,8 @@ func TestAddedAfterProbe(t *testing.T) {
 	c, f, lb := startFake(t, "a", nil)
 	p := newPeer(t, "b", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
-	ll, _ := lb.find("Replication member added: ", "b")
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	ll, _ := lb.Find("Replication member added: ", "member", "b")
 	if want := "Replication member added: " + p.m.String(); ll.Message != want || ll.Level != "info" {
 		t.Fatalf("log line %+v, want info %q", ll, want)
 	}
@@ -32,8 +33,8 @@ func TestAddedAfterProbe(t *testing.T) {
 	// A repeated Added is a no-op.
 	f.emit(mcast.Added, p.m)
 	f.emit(mcast.Updated, p.m)
-	waitFor(t, "events consumed", func() bool { return c.Stats().Updated == 1 })
-	if n := lb.count("Replication member added: ", "b"); n != 1 {
+	testkit.WaitFor(t, "events consumed", func() bool { return c.Stats().Updated == 1 })
+	if n := lb.Count("Replication member added: ", "member", "b"); n != 1 {
 		t.Fatalf("added logged %d times", n)
 	}
 }
@@ -44,29 +45,29 @@ func TestSuspectKeptWhileReceiverAnswers(t *testing.T) {
 	c, f, lb := startFake(t, "a", nil)
 	p := newPeer(t, "b", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	f.emit(mcast.Disappeared, p.m)
-	waitFor(t, "b verified", func() bool {
-		return lb.count("Verification complete. Member still alive["+p.m.String()+"]", "b") == 1
+	testkit.WaitFor(t, "b verified", func() bool {
+		return lb.Count("Verification complete. Member still alive["+p.m.String()+"]", "member", "b") == 1
 	})
-	if state(c, "b") != "suspect" || lb.count("Received memberDisappeared["+p.m.String()+"] message. Will verify.", "b") != 1 {
-		t.Fatalf("state %q; lines:\n%v", state(c, "b"), lb.lines())
+	if state(c, "b") != "suspect" || lb.Count("Received memberDisappeared["+p.m.String()+"] message. Will verify.", "member", "b") != 1 {
+		t.Fatalf("state %q; lines:\n%v", state(c, "b"), lb.Lines())
 	}
 	// Still a member for the consumers, several re-probes later.
 	probes := c.Stats().Probes
-	waitFor(t, "re-probes", func() bool { return c.Stats().Probes >= probes+3 })
+	testkit.WaitFor(t, "re-probes", func() bool { return c.Stats().Probes >= probes+3 })
 	if got := c.Port(1).Members(); len(got) != 1 || got[0] != "b" {
 		t.Fatalf("Members = %v, want [b]", got)
 	}
 	// Heartbeats resume: live again, no new "added".
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b live", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b live", func() bool { return state(c, "b") == "live" })
 	f.emit(mcast.Disappeared, p.m)
-	waitFor(t, "b suspect again", func() bool { return c.Stats().Suspected == 2 })
+	testkit.WaitFor(t, "b suspect again", func() bool { return c.Stats().Suspected == 2 })
 	p.close()
-	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
-	if lb.count("Replication member added: ", "b") != 1 || lb.count("Replication member disappeared: "+p.m.String(), "b") != 1 {
-		t.Fatalf("want one added and one disappeared line:\n%v", lb.lines())
+	testkit.WaitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	if lb.Count("Replication member added: ", "member", "b") != 1 || lb.Count("Replication member disappeared: "+p.m.String(), "member", "b") != 1 {
+		t.Fatalf("want one added and one disappeared line:\n%v", lb.Lines())
 	}
 	if st := c.Stats(); st.Suspected != 2 || st.Removed != 1 {
 		t.Fatalf("stats %+v", st)
@@ -79,27 +80,27 @@ func TestHeartbeatsWithoutReceiverNotAdded(t *testing.T) {
 	c, f, lb := startFake(t, "a", nil)
 	p := newPeer(t, "b", false)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "several failed probes", func() bool { return c.Stats().NotAdded >= 3 })
+	testkit.WaitFor(t, "several failed probes", func() bool { return c.Stats().NotAdded >= 3 })
 	if state(c, "b") != "" || len(c.Port(1).Members()) != 0 {
 		t.Fatalf("b is a member without a receiver")
 	}
-	if n := lb.count("member sends heartbeats but its receiver does not answer", "b"); n != 1 {
+	if n := lb.Count("member sends heartbeats but its receiver does not answer", "member", "b"); n != 1 {
 		t.Fatalf("warned %d times, want once", n)
 	}
 	if err := c.Port(1).Send(t.Context(), "b", []byte("x"), 6); !errors.Is(err, cluster.ErrNoSuchMember) {
 		t.Fatalf("send to non-member: %v", err)
 	}
 	p.reopen(t)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	// Gone before ever answering: dropped quietly.
 	q := newPeer(t, "c", false)
 	f.emit(mcast.Added, q.m)
-	waitFor(t, "c probed", func() bool { return lb.count("member sends heartbeats", "c") == 1 })
+	testkit.WaitFor(t, "c probed", func() bool { return lb.Count("member sends heartbeats", "member", "c") == 1 })
 	f.emit(mcast.Disappeared, q.m)
 	p2 := newPeer(t, "d", true)
 	f.emit(mcast.Added, p2.m)
-	waitFor(t, "d added", func() bool { return state(c, "d") == "live" })
-	if lb.count("Replication member disappeared", "c") != 0 || lb.count("Received memberDisappeared", "c") != 0 {
+	testkit.WaitFor(t, "d added", func() bool { return state(c, "d") == "live" })
+	if lb.Count("Replication member disappeared", "member", "c") != 0 || lb.Count("Received memberDisappeared", "member", "c") != 0 {
 		t.Fatalf("a never-added member was logged as disappeared")
 	}
 }
@@ -109,17 +110,17 @@ func TestDeadMemberRemoved(t *testing.T) {
 	c, f, lb := startFake(t, "a", nil)
 	p := newPeer(t, "b", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	p.close()
 	f.emit(mcast.Disappeared, p.m)
-	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	testkit.WaitFor(t, "b removed", func() bool { return state(c, "b") == "" })
 	for _, want := range []string{
 		"Received memberDisappeared[" + p.m.String() + "] message. Will verify.",
 		"Verification complete. Member disappeared[" + p.m.String() + "]",
 		"Replication member disappeared: " + p.m.String(),
 	} {
-		if lb.count(want, "b") != 1 {
-			t.Fatalf("missing %q:\n%v", want, lb.lines())
+		if lb.Count(want, "member", "b") != 1 {
+			t.Fatalf("missing %q:\n%v", want, lb.Lines())
 		}
 	}
 	if err := c.Port(1).Send(t.Context(), "b", []byte("x"), 8); !errors.Is(err, cluster.ErrNoSuchMember) {
@@ -131,11 +132,11 @@ func TestLeftRemovedAtOnce(t *testing.T) {
 	c, f, lb := startFake(t, "a", nil)
 	p := newPeer(t, "b", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	f.emit(mcast.Left, p.m) // receiver still answers: no verification for a goodbye
-	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
-	ll, _ := lb.find("Replication member disappeared: ", "b")
-	if ll.Reason != "left" || lb.count("Received memberDisappeared", "") != 0 {
+	testkit.WaitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	ll, _ := lb.Find("Replication member disappeared: ", "member", "b")
+	if ll.Str("reason") != "left" || lb.Count("Received memberDisappeared") != 0 {
 		t.Fatalf("goodbye handled as %+v", ll)
 	}
 }
@@ -144,28 +145,28 @@ func TestReplacedAtOnce(t *testing.T) {
 	c, f, lb := startFake(t, "a", nil)
 	p := newPeer(t, "b", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	nm := p.m
 	nm.UniqueID[0]++
 	nm.StartedAt++
 	f.emit(mcast.Replaced, nm, p.m)
-	waitFor(t, "b replaced", func() bool {
+	testkit.WaitFor(t, "b replaced", func() bool {
 		ms := c.Members()
 		return len(ms) == 1 && ms[0].StartedAt.UnixMilli() == nm.StartedAt
 	})
-	if lb.count("Replication member disappeared: "+p.m.String(), "b") != 1 || lb.count("Replication member added: "+nm.String(), "b") != 1 {
-		t.Fatalf("want both lines:\n%v", lb.lines())
+	if lb.Count("Replication member disappeared: "+p.m.String(), "member", "b") != 1 || lb.Count("Replication member added: "+nm.String(), "member", "b") != 1 {
+		t.Fatalf("want both lines:\n%v", lb.Lines())
 	}
 	// A new incarnation heard as Added while the old one is a suspect
 	// replaces it too.
 	f.emit(mcast.Disappeared, nm)
-	waitFor(t, "b suspect", func() bool { return c.Stats().Suspected == 1 })
+	testkit.WaitFor(t, "b suspect", func() bool { return c.Stats().Suspected == 1 })
 	n3 := nm
 	n3.UniqueID[0]++
 	f.emit(mcast.Added, n3)
-	waitFor(t, "b third incarnation", func() bool { return lb.count("Replication member added: "+n3.String(), "b") == 1 })
-	if state(c, "b") != "live" || lb.count("Replication member disappeared: "+nm.String(), "b") != 1 {
-		t.Fatalf("old suspect not replaced:\n%v", lb.lines())
+	testkit.WaitFor(t, "b third incarnation", func() bool { return lb.Count("Replication member added: "+n3.String(), "member", "b") == 1 })
+	if state(c, "b") != "live" || lb.Count("Replication member disappeared: "+nm.String(), "member", "b") != 1 {
+		t.Fatalf("old suspect not replaced:\n%v", lb.Lines())
 	}
 }
 
@@ -173,11 +174,11 @@ func TestSuspectTimeout(t *testing.T) {
 	c, f, lb := startFake(t, "a", func(cfg *cluster.Config) { cfg.FailureDetector.SuspectTimeout = 100 * time.Millisecond })
 	p := newPeer(t, "b", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	f.emit(mcast.Disappeared, p.m)
-	waitFor(t, "b removed", func() bool { return lb.count("Replication member disappeared: ", "b") == 1 })
-	if ll, _ := lb.find("Replication member disappeared: ", "b"); ll.Reason != "suspect timeout" {
-		t.Fatalf("removed for %q", ll.Reason)
+	testkit.WaitFor(t, "b removed", func() bool { return lb.Count("Replication member disappeared: ", "member", "b") == 1 })
+	if ll, _ := lb.Find("Replication member disappeared: ", "member", "b"); ll.Str("reason") != "suspect timeout" {
+		t.Fatalf("removed for %q", ll.Str("reason"))
 	}
 }
 
@@ -185,10 +186,10 @@ func TestDetectorDisabled(t *testing.T) {
 	c, f, lb := startFake(t, "a", func(cfg *cluster.Config) { cfg.FailureDetector.Enabled = false })
 	p := newPeer(t, "b", false) // no receiver: added anyway
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	f.emit(mcast.Disappeared, p.m)
-	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
-	if lb.count("Received memberDisappeared", "") != 0 || c.Stats().Probes != 0 {
+	testkit.WaitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	if lb.Count("Received memberDisappeared") != 0 || c.Stats().Probes != 0 {
 		t.Fatalf("probed with the detector off")
 	}
 }
@@ -199,10 +200,10 @@ func TestSendInFlightFailsWhenMemberLeaves(t *testing.T) {
 	c, f, _ := startFake(t, "a", func(cfg *cluster.Config) { cfg.Transport.Timeout = time.Minute })
 	p := newPeer(t, "b", true) // accepts and closes: never acks
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	errc := make(chan error, 1)
 	go func() { errc <- c.Port(1).Send(context.Background(), "b", []byte("x"), 6) }()
-	waitFor(t, "send queued", func() bool {
+	testkit.WaitFor(t, "send queued", func() bool {
 		st := c.Stats()
 		return len(st.Peers) == 1 && st.Peers[0].QueuedMessages == 1
 	})
@@ -217,13 +218,13 @@ func TestReconcileAfterDroppedEvents(t *testing.T) {
 	c, f, lb := startFake(t, "a", nil)
 	p, q := newPeer(t, "b", true), newPeer(t, "c", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	q.close()
 	f.drop([]mcast.Member{q.m}, "b") // c's Added and b's Disappeared lost
-	waitFor(t, "b verified", func() bool { return c.Stats().Suspected == 1 })
-	waitFor(t, "c probed", func() bool { return lb.count("member sends heartbeats", "c") == 1 })
-	if lb.count("membership events were dropped", "") != 1 {
-		t.Fatalf("reconcile not logged:\n%v", lb.lines())
+	testkit.WaitFor(t, "b verified", func() bool { return c.Stats().Suspected == 1 })
+	testkit.WaitFor(t, "c probed", func() bool { return lb.Count("member sends heartbeats", "member", "c") == 1 })
+	if lb.Count("membership events were dropped") != 1 {
+		t.Fatalf("reconcile not logged:\n%v", lb.Lines())
 	}
 }
 
@@ -233,18 +234,18 @@ func TestUnreachableSendProbes(t *testing.T) {
 	c, f, lb := startFake(t, "a", func(cfg *cluster.Config) { cfg.Transport.Timeout = 200 * time.Millisecond })
 	p := newPeer(t, "b", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	p.close()
 	if err := c.Port(1).Send(t.Context(), "b", []byte("x"), 2); err == nil {
 		t.Fatal("send to a dead receiver succeeded")
 	}
-	waitFor(t, "b removed", func() bool { return state(c, "b") == "" })
-	if ll, _ := lb.find("Replication member disappeared: ", "b"); ll.Reason != "unreachable" {
-		t.Fatalf("removed for %q", ll.Reason)
+	testkit.WaitFor(t, "b removed", func() bool { return state(c, "b") == "" })
+	if ll, _ := lb.Find("Replication member disappeared: ", "member", "b"); ll.Str("reason") != "unreachable" {
+		t.Fatalf("removed for %q", ll.Str("reason"))
 	}
 	p.reopen(t) // heartbeats never stopped: back when the receiver answers
-	waitFor(t, "b back", func() bool { return state(c, "b") == "live" })
-	if n := lb.count("Replication member added: ", "b"); n != 2 {
+	testkit.WaitFor(t, "b back", func() bool { return state(c, "b") == "live" })
+	if n := lb.Count("Replication member added: ", "member", "b"); n != 2 {
 		t.Fatalf("added %d times", n)
 	}
 }
@@ -285,7 +286,7 @@ func TestVerifyLinesShowCurrentAlive(t *testing.T) {
 		p := newPeer(t, name, true)
 		p.m.LastHeard = time.Now()
 		f.emit(mcast.Added, p.m)
-		waitFor(t, name+" added", func() bool { return state(c, name) == "live" })
+		testkit.WaitFor(t, name+" added", func() bool { return state(c, name) == "live" })
 		later := p.m
 		later.Alive += 5 * time.Minute // heartbeats went on for 5 minutes
 		later.LastHeard = later.LastHeard.Add(5 * time.Minute)
@@ -294,17 +295,17 @@ func TestVerifyLinesShowCurrentAlive(t *testing.T) {
 		}
 		f.emit(mcast.Disappeared, later)
 		want := later.Alive.Milliseconds()
-		waitFor(t, name+" verified", func() bool { return lb.count("Verification complete. ", name) == 1 })
-		verify, _ := lb.find("Received memberDisappeared[", name)
+		testkit.WaitFor(t, name+" verified", func() bool { return lb.Count("Verification complete. ", "member", name) == 1 })
+		verify, _ := lb.Find("Received memberDisappeared[", "member", name)
 		if got := aliveOf(t, strings.TrimSuffix(verify.Message, "] message. Will verify.")); got != want {
 			t.Fatalf("%q: alive %d, want %d", verify.Message, got, want)
 		}
-		done, _ := lb.find("Verification complete. ", name)
+		done, _ := lb.Find("Verification complete. ", "member", name)
 		if got := aliveOf(t, done.Message); got < want {
 			t.Fatalf("%q: alive %d, want at least %d", done.Message, got, want)
 		}
 		if !answers {
-			gone, _ := lb.find("Replication member disappeared: ", name)
+			gone, _ := lb.Find("Replication member disappeared: ", "member", name)
 			if got := aliveOf(t, gone.Message); got != want {
 				t.Fatalf("%q: alive %d, want %d", gone.Message, got, want)
 			}
@@ -330,7 +331,7 @@ func TestProbeRetriesTimeoutsNotRefusals(t *testing.T) {
 	c, f, _ := startFake(t, "a", func(cfg *cluster.Config) { cfg.FailureDetector.Probe = probe })
 	p := newPeer(t, "b", true)
 	f.emit(mcast.Added, p.m)
-	waitFor(t, "b added", func() bool { return state(c, "b") == "live" })
+	testkit.WaitFor(t, "b added", func() bool { return state(c, "b") == "live" })
 	if n, st := calls.Load(), c.Stats(); n != 3 || st.Probes != 1 || st.ProbeFailures != 0 {
 		t.Fatalf("%d connects, stats %+v; want 3 connects in one successful probe", n, st)
 	}
@@ -338,7 +339,7 @@ func TestProbeRetriesTimeoutsNotRefusals(t *testing.T) {
 	refuse.Store(true)
 	q := newPeer(t, "c", true)
 	f.emit(mcast.Added, q.m)
-	waitFor(t, "c refused several times", func() bool { return c.Stats().NotAdded >= 3 })
+	testkit.WaitFor(t, "c refused several times", func() bool { return c.Stats().NotAdded >= 3 })
 	// One connect per probe: calls never run ahead of the probes started.
 	if n, st := calls.Load(), c.Stats(); uint64(n-3) > st.Probes-1 {
 		t.Fatalf("%d connects for %d probes of a refusing member", n-3, st.Probes-1)

@@ -1,94 +1,20 @@
 package cluster_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"fmt"
-	"io"
 	mrand "math/rand/v2"
 	"net"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/cluster"
 )
-
-// waitFor polls cond every 5ms until it holds or 10 s pass.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// logBuf captures JSON log lines (and echoes them to the test log).
-type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-type logLine struct {
-	Level   string `json:"level"`
-	Message string `json:"message"`
-	Member  string `json:"member"`
-	Reason  string `json:"reason"`
-}
-
-func (l *logBuf) lines() []logLine {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []logLine
-	for _, s := range strings.Split(l.buf.String(), "\n") {
-		var ll logLine
-		if json.Unmarshal([]byte(s), &ll) == nil {
-			out = append(out, ll)
-		}
-	}
-	return out
-}
-
-// count returns how many lines start with prefix (and name member, if set).
-func (l *logBuf) count(prefix, member string) int {
-	n := 0
-	for _, ll := range l.lines() {
-		if strings.HasPrefix(ll.Message, prefix) && (member == "" || ll.Member == member) {
-			n++
-		}
-	}
-	return n
-}
-
-func (l *logBuf) find(prefix, member string) (logLine, bool) {
-	for _, ll := range l.lines() {
-		if strings.HasPrefix(ll.Message, prefix) && (member == "" || ll.Member == member) {
-			return ll, true
-		}
-	}
-	return logLine{}, false
-}
-
-func newLogger(t *testing.T) (zerolog.Logger, *logBuf) {
-	lb := &logBuf{}
-	return zerolog.New(io.MultiWriter(lb, zerolog.NewTestWriter(t))).Level(zerolog.DebugLevel), lb
-}
 
 // fakeMembership is a Membership the test drives by emitting events.
 type fakeMembership struct {
@@ -254,14 +180,14 @@ func (p *peer) reopen(t *testing.T) {
 }
 
 // startFake starts a cluster named name on a fake membership.
-func startFake(t *testing.T, name string, mod func(*cluster.Config)) (*cluster.Cluster, *fakeMembership, *logBuf) {
+func startFake(t *testing.T, name string, mod func(*cluster.Config)) (*cluster.Cluster, *fakeMembership, *testkit.Log) {
 	t.Helper()
 	f := newFake()
 	cfg := cluster.DefaultLocalConfig(name)
 	cfg.Membership = fakeConfig{f}
 	cfg.FailureDetector.RecheckInterval = 20 * time.Millisecond
-	var lb *logBuf
-	cfg.Logger, lb = newLogger(t)
+	var lb *testkit.Log
+	cfg.Logger, lb = testkit.NewLogger(t)
 	if mod != nil {
 		mod(&cfg)
 	}

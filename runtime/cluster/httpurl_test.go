@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/cluster"
 )
@@ -35,7 +36,7 @@ func TestSetHTTPURL(t *testing.T) {
 			t.Fatal(err)
 		}
 		startAll(t, a, b)
-		waitFor(t, "b sees a", sees(b, "a"))
+		testkit.WaitFor(t, "b sees a", sees(b, "a"))
 		if got := urlOf(b, "a"); got != "http://127.0.0.1:8081" {
 			t.Fatalf("b lists a at %q, want the URL set before Start", got)
 		}
@@ -46,7 +47,7 @@ func TestSetHTTPURL(t *testing.T) {
 		a, b := staticNode(t, "a", pa, pb), staticNode(t, "b", pb, pa)
 		startAll(t, a)
 		startAll(t, b)
-		waitFor(t, "b sees a", sees(b, "a"))
+		testkit.WaitFor(t, "b sees a", sees(b, "a"))
 		checkSetHTTPURL(t, a, b)
 	})
 }
@@ -60,7 +61,7 @@ func checkSetHTTPURL(t *testing.T, a, b *node) {
 	if got := a.c.Local().HTTPURL; got != url || a.c.HTTPURL() != url {
 		t.Fatalf("a.Local().HTTPURL = %q, HTTPURL() = %q; want %q", got, a.c.HTTPURL(), url)
 	}
-	waitFor(t, "b learns a's new URL", seesURL(b, "a", url))
+	testkit.WaitFor(t, "b learns a's new URL", seesURL(b, "a", url))
 
 	// A URL the membership rejects changes nothing.
 	if err := a.c.SetHTTPURL("http://bad url/"); !errors.Is(err, mcast.ErrConfig) {

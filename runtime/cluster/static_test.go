@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/cluster"
 	"github.com/gomcat/gomcat/transport"
@@ -31,7 +32,7 @@ func staticNode(t *testing.T, name string, port, peerPort int) *node {
 	sc.Members = []mcast.StaticMember{{Host: "127.0.0.1", Port: peerPort}}
 	cfg.Membership = cluster.Static{Config: sc}
 	n := &node{in: &inbox{}}
-	cfg.Logger, n.log = newLogger(t)
+	cfg.Logger, n.log = testkit.NewLogger(t)
 	c, err := cluster.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -49,8 +50,8 @@ func TestStaticMembership(t *testing.T) {
 	a, b := staticNode(t, "a", pa, pb), staticNode(t, "b", pb, pa)
 	startAll(t, a)
 	startAll(t, b)
-	waitFor(t, "a sees b", sees(a, "b"))
-	waitFor(t, "b sees a", sees(b, "a"))
+	testkit.WaitFor(t, "a sees b", sees(a, "b"))
+	testkit.WaitFor(t, "b sees a", sees(b, "a"))
 	if sa, sb := a.c.Port(1).Seniors(), b.c.Port(1).Seniors(); len(sa)+len(sb) != 1 {
 		t.Fatalf("seniors disagree: a %v, b %v; a %+v; b %+v; a.local %d b.local %d", sa, sb, a.c.Members(), b.c.Members(), a.c.Local().StartedAt, b.c.Local().StartedAt)
 	}
@@ -64,5 +65,5 @@ func TestStaticMembership(t *testing.T) {
 	if err := b.c.Stop(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "a drops b", sees(a))
+	testkit.WaitFor(t, "a drops b", sees(a))
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 func TestAppBaseDeploysAtStartAndPolls(t *testing.T) {
@@ -30,18 +32,18 @@ func TestAppBaseDeploysAtStartAndPolls(t *testing.T) {
 	// A new bundle appears: deployed once stable.
 	must(t, os.WriteFile(filepath.Join(src, "index.html"), []byte("b1"), 0o644))
 	must(t, WriteBundleFile(filepath.Join(appBase, "b.gar"), src, Manifest{Path: "/b"}))
-	waitFor(t, func() bool { code, body, _ := get(t, h, "/b/"); return code == 200 && body == "b1" })
+	testkit.WaitFor(t, "condition", func() bool { code, body, _ := get(t, h, "/b/"); return code == 200 && body == "b1" })
 	// Changed: redeployed.
 	must(t, os.WriteFile(filepath.Join(src, "index.html"), []byte("b2"), 0o644))
 	must(t, WriteBundleFile(filepath.Join(appBase, "b.gar"), src, Manifest{Path: "/b"}))
 	future := time.Now().Add(time.Hour)
 	must(t, os.Chtimes(filepath.Join(appBase, "b.gar"), future, future)) // mtime must differ even on coarse clocks
-	waitFor(t, func() bool { _, body, _ := get(t, h, "/b/"); return body == "b2" })
+	testkit.WaitFor(t, "condition", func() bool { _, body, _ := get(t, h, "/b/"); return body == "b2" })
 	// Removed: undeployed, unpacked dir removed.
 	must(t, os.Remove(filepath.Join(appBase, "b.gar")))
-	waitFor(t, func() bool { code, _, _ := get(t, h, "/b/"); return code == 404 })
+	testkit.WaitFor(t, "condition", func() bool { code, _, _ := get(t, h, "/b/"); return code == 404 })
 	// The unpacked dir goes right after the context stopped.
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, "condition", func() bool {
 		entries, _ := os.ReadDir(filepath.Join(h.cfg.WorkDir, "b"))
 		for _, e := range entries {
 			if strings.HasPrefix(e.Name(), "bundle-") {

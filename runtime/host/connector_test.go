@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 func TestConnectorPortInUse(t *testing.T) {
@@ -63,7 +65,7 @@ func TestConnectorGracefulDrain(t *testing.T) {
 	stopped := make(chan error, 1)
 	go func() { stopped <- c.Stop(context.Background()) }()
 	// The listener closes at once: new connections are refused.
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, "condition", func() bool {
 		conn, err := net.Dial("tcp", c.Addr().String())
 		if err == nil {
 			conn.Close()

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/rs/zerolog"
 )
 
@@ -169,7 +169,7 @@ func TestRedeployInFlight(t *testing.T) {
 	}()
 	// Wait until the request is in flight on the old context.
 	old := h.table.Load()
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, "condition", func() bool {
 		c := (*old)[0]
 		c.mu.Lock()
 		defer c.mu.Unlock()
@@ -178,7 +178,7 @@ func TestRedeployInFlight(t *testing.T) {
 	redeployed := make(chan error, 1)
 	go func() { redeployed <- h.Redeploy(context.Background(), ContextSpec{Path: "/r", App: "test-echo"}) }()
 	// New requests reach the new version while the old one still drains.
-	waitFor(t, func() bool { return (*h.table.Load())[0] != (*old)[0] })
+	testkit.WaitFor(t, "condition", func() bool { return (*h.table.Load())[0] != (*old)[0] })
 	_, after, _ := get(t, h, "/r/")
 	if version(after) == version(before) {
 		t.Fatalf("new request served by the old version: %q", after)
@@ -212,17 +212,6 @@ func TestStaticContext(t *testing.T) {
 	}
 	if code, _, _ := get(t, h, "/site/css/"); code != 404 {
 		t.Fatalf("listing: %d", code)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -1,11 +1,8 @@
 package node
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
-	"github.com/gomcat/gomcat/internal/freeport"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -14,9 +11,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/freeport"
+	"github.com/gomcat/gomcat/internal/testkit"
 
 	"github.com/rs/zerolog"
 
@@ -55,65 +54,12 @@ const clusterXML = `<?xml version="1.0"?>
 </Server>
 `
 
-// logBuf captures JSON log lines and echoes them to the test log.
-type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-type logLine struct {
-	Level     string `json:"level"`
-	Message   string `json:"message"`
-	Component string `json:"component"`
-	Member    string `json:"member"`
-	Reason    string `json:"reason"`
-}
-
-func (l *logBuf) lines() []logLine {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []logLine
-	for _, s := range strings.Split(l.buf.String(), "\n") {
-		var ll logLine
-		if json.Unmarshal([]byte(s), &ll) == nil {
-			out = append(out, ll)
-		}
-	}
-	return out
-}
-
-// find returns the first line whose message starts with prefix.
-func (l *logBuf) find(prefix string) (logLine, bool) {
-	for _, ll := range l.lines() {
-		if strings.HasPrefix(ll.Message, prefix) {
-			return ll, true
-		}
-	}
-	return logLine{}, false
-}
-
-// index is the position of the first line starting with prefix, or -1.
-func (l *logBuf) index(prefix string) int {
-	for i, ll := range l.lines() {
-		if strings.HasPrefix(ll.Message, prefix) {
-			return i
-		}
-	}
-	return -1
-}
-
 type testNode struct {
 	*Node
 	name string
 	home string
 	url  string
-	logs *logBuf
+	logs *testkit.Log
 }
 
 type nodeOpts struct {
@@ -156,7 +102,7 @@ func newClusterNode(t *testing.T, name string, o nodeOpts) *testNode {
 		t.Fatal(err)
 	}
 	s.Home = home
-	logs := &logBuf{}
+	logs := &testkit.Log{}
 	cfg := DefaultConfig()
 	cfg.Server = s
 	cfg.Logger = zerolog.New(zerolog.MultiLevelWriter(logs, zerolog.NewTestWriter(t))).With().Str("node", name).Logger()
@@ -173,17 +119,6 @@ func (tn *testNode) start(t *testing.T) {
 	t.Helper()
 	if err := tn.Start(context.Background()); err != nil {
 		t.Fatalf("%s: start: %v", tn.name, err)
-	}
-}
-
-func waitForMsg(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 
@@ -223,14 +158,14 @@ func TestTwoNodeWalkthrough(t *testing.T) {
 		"Manager [localhost#]: skipping state transfer. No members active in cluster group.",
 		"Server startup in",
 	} {
-		if _, ok := n1.logs.find(want); !ok {
+		if _, ok := n1.logs.Find(want); !ok {
 			t.Errorf("node1 did not log %q", want)
 		}
 	}
-	if a, b := n1.logs.index("Sleeping for"), n1.logs.index("Manager [localhost#]"); a < 0 || b < a {
+	if a, b := n1.logs.Index("Sleeping for"), n1.logs.Index("Manager [localhost#]"); a < 0 || b < a {
 		t.Errorf("the manager started before the cluster (lines %d, %d)", a, b)
 	}
-	if _, ok := n1.logs.find("clustering is not active yet"); ok {
+	if _, ok := n1.logs.Find("clustering is not active yet"); ok {
 		t.Error("the placeholder warning is still logged")
 	}
 	if b, err := os.ReadFile(n1.PIDFile()); err != nil || strings.TrimSpace(string(b)) != fmt.Sprint(os.Getpid()) {
@@ -249,18 +184,18 @@ func TestTwoNodeWalkthrough(t *testing.T) {
 	}
 
 	n2.start(t)
-	waitForMsg(t, "node2's state transfer lines", func() bool {
-		_, ok := n2.logs.find("Manager [localhost#]; session state sent at")
+	testkit.WaitWithin(t, "node2's state transfer lines", 15*time.Second, func() bool {
+		_, ok := n2.logs.Find("Manager [localhost#]; session state sent at")
 		return ok
 	})
-	if _, ok := n2.logs.find("Manager [localhost#], requesting session state from [node1]. This operation will timeout if no session state has been received within [60] seconds."); !ok {
+	if _, ok := n2.logs.Find("Manager [localhost#], requesting session state from [node1]. This operation will timeout if no session state has been received within [60] seconds."); !ok {
 		t.Error("node2 did not log the state request")
 	}
-	if _, ok := n2.logs.find("Replication member added: tcp://127.0.0.1:"); !ok {
+	if _, ok := n2.logs.Find("Replication member added: tcp://127.0.0.1:"); !ok {
 		t.Error("node2 did not log node1 as added")
 	}
 	// The connector opened after the transfer.
-	if a, b := n2.logs.index("Manager [localhost#]; session state sent at"), n2.logs.index("Server startup in"); b < a {
+	if a, b := n2.logs.Index("Manager [localhost#]; session state sent at"), n2.logs.Index("Server startup in"); b < a {
 		t.Errorf("startup logged before the state transfer ended (lines %d, %d)", a, b)
 	}
 
@@ -279,7 +214,7 @@ func TestTwoNodeWalkthrough(t *testing.T) {
 	}
 	_ = u1
 	// Both nodes hold the one session (renamed everywhere).
-	waitForMsg(t, "equal session counts", func() bool {
+	testkit.WaitWithin(t, "equal session counts", 15*time.Second, func() bool {
 		_, c1, _ := get(t, nil, n1.url+"/count")
 		_, c2, _ := get(t, nil, n2.url+"/count")
 		return c1 == "1" && c2 == "1"
@@ -287,7 +222,7 @@ func TestTwoNodeWalkthrough(t *testing.T) {
 	// The renamed id works on node1 too.
 	jar1, _ := cookiejar.New(nil)
 	jar1.SetCookies(u1, []*http.Cookie{{Name: "JSESSIONID", Value: id2, Path: "/"}})
-	waitForMsg(t, "the renamed id on node1", func() bool {
+	testkit.WaitWithin(t, "the renamed id on node1", 15*time.Second, func() bool {
 		code, body, _ := get(t, jar1, n1.url+"/get?k=color")
 		return code == 200 && body == "blue"
 	})
@@ -303,12 +238,12 @@ func TestTwoNodeWalkthrough(t *testing.T) {
 	if _, err := ReadRunInfo(n1.home); !os.IsNotExist(err) {
 		t.Errorf("run info left after a clean stop: %v", err)
 	}
-	waitForMsg(t, "node2 to drop node1", func() bool {
-		ll, ok := n2.logs.find("Replication member disappeared: tcp://")
-		return ok && ll.Member == "node1"
+	testkit.WaitWithin(t, "node2 to drop node1", 15*time.Second, func() bool {
+		ll, ok := n2.logs.Find("Replication member disappeared: tcp://")
+		return ok && ll.Str("member") == "node1"
 	})
-	if ll, _ := n2.logs.find("Replication member disappeared: tcp://"); ll.Reason != "left" {
-		t.Errorf("node1 dropped for %q, want the goodbye (left)", ll.Reason)
+	if ll, _ := n2.logs.Find("Replication member disappeared: tcp://"); ll.Str("reason") != "left" {
+		t.Errorf("node1 dropped for %q, want the goodbye (left)", ll.Str("reason"))
 	}
 	if got := n2.Cluster().Members(); len(got) != 0 {
 		t.Errorf("node2 still has members %v", got)
@@ -323,10 +258,10 @@ func TestFarmDeploy(t *testing.T) {
 	n2 := newClusterNode(t, "node2", nodeOpts{mcastPort: mp, establishWait: time.Second})
 	n1.start(t)
 	n2.start(t)
-	if _, ok := n1.logs.find("Cluster FarmWarDeployer started."); !ok {
+	if _, ok := n1.logs.Find("Cluster FarmWarDeployer started."); !ok {
 		t.Error("node1 did not log the farm deployer start")
 	}
-	waitForMsg(t, "node1 to see node2", func() bool { return len(n1.Cluster().Members()) == 1 })
+	testkit.WaitWithin(t, "node1 to see node2", 15*time.Second, func() bool { return len(n1.Cluster().Members()) == 1 })
 
 	src := t.TempDir()
 	if err := os.WriteFile(filepath.Join(src, "index.html"), []byte("farmed v1\n"), 0o644); err != nil {
@@ -338,12 +273,12 @@ func TestFarmDeploy(t *testing.T) {
 	}
 	dropBundle(t, gar, filepath.Join(n1.home, "farm"))
 	for _, n := range []*testNode{n1, n2} {
-		waitForMsg(t, n.name+" to serve the farmed bundle", func() bool {
+		testkit.WaitWithin(t, n.name+" to serve the farmed bundle", 15*time.Second, func() bool {
 			code, body, _ := get(t, nil, n.url+"/shop/index.html")
 			return code == 200 && body == "farmed v1"
 		})
 	}
-	waitForMsg(t, "the rollout status", func() bool {
+	testkit.WaitWithin(t, "the rollout status", 15*time.Second, func() bool {
 		st, err := farmdeploy.ReadStatus(filepath.Join(n1.home, "temp", "farm"))
 		if err != nil {
 			return false
@@ -372,7 +307,7 @@ func dropBundle(t *testing.T, src, dir string) {
 // TestNoClusterNoWarning: without a <Cluster> the node runs local
 // sessions and says nothing about clustering.
 func TestNoClusterNoWarning(t *testing.T) {
-	logs := &logBuf{}
+	logs := &testkit.Log{}
 	s, _, err := conf.Parse("server.xml", fmt.Appendf(nil, serverXML, 0))
 	if err != nil {
 		t.Fatal(err)
@@ -391,7 +326,7 @@ func TestNoClusterNoWarning(t *testing.T) {
 	if n.Cluster() != nil || n.Farm() != nil {
 		t.Fatal("a cluster without <Cluster>")
 	}
-	for _, ll := range logs.lines() {
+	for _, ll := range logs.Lines() {
 		if strings.Contains(strings.ToLower(ll.Message), "cluster") {
 			t.Errorf("logged %q", ll.Message)
 		}
@@ -414,7 +349,7 @@ func TestConnectorPortZeroAdvertised(t *testing.T) {
 	if got := n1.Cluster().HTTPURL(); got != urls[0] {
 		t.Fatalf("node1 advertises %q, its connector is %s", got, urls[0])
 	}
-	waitForMsg(t, "node2 sees node1's bound address", func() bool {
+	testkit.WaitWithin(t, "node2 sees node1's bound address", 15*time.Second, func() bool {
 		for _, m := range n2.Cluster().Members() {
 			if m.Name == "node1" {
 				return m.HTTPURL == urls[0]

@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/host"
 	_ "github.com/gomcat/gomcat/runtime/host/exampleapp"
 )
@@ -71,7 +72,7 @@ func TestNodeRunAndShutdownPort(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- n.Run(context.Background()) }()
 	var url string
-	waitFor(t, func() bool {
+	testkit.WaitFor(t, "condition", func() bool {
 		u := n.URLs()
 		if len(u) > 0 && n.ShutdownAddr() != nil {
 			url = u[0]
@@ -153,16 +154,5 @@ func TestHomeDirsCreated(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(n.cfg.Home, d)); err != nil {
 			t.Error(err)
 		}
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -14,7 +14,7 @@ func TestRecordRoundTrip(t *testing.T) {
 	s.Set("s", "x")
 	s.Set("t", time.Date(2020, 1, 1, 0, 0, 0, 7, time.UTC))
 	s.SetPrincipal("u", "BASIC")
-	c.Advance(time.Second)
+	c.Add(time.Second)
 	s.Access(c.Now())
 
 	b, err := cbor.Marshal(s.Snapshot())

@@ -7,27 +7,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
-// clock is a manual clock for tests.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+// newClock is a test's manual clock.
+func newClock() *testkit.Clock { return testkit.NewClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) }
 
 // recorder collects listener events as strings.
 type recorder struct {
@@ -87,9 +72,9 @@ func TestSessionBasics(t *testing.T) {
 		t.Fatalf("Principal = %q %q", n, a)
 	}
 
-	c.Advance(time.Second)
+	c.Add(time.Second)
 	s.Access(c.Now())
-	c.Advance(time.Second)
+	c.Add(time.Second)
 	if !s.IsNew() || !s.InUse() {
 		t.Fatal("IsNew must hold until EndAccess")
 	}
@@ -120,22 +105,22 @@ func TestSessionBasics(t *testing.T) {
 func TestExpiredAndInUse(t *testing.T) {
 	c := newClock()
 	s := New("X", Options{MaxInactive: time.Minute, Now: c.Now})
-	c.Advance(59 * time.Second)
+	c.Add(59 * time.Second)
 	if s.Expired(c.Now()) {
 		t.Fatal("expired early")
 	}
 	s.Access(c.Now())
-	c.Advance(2 * time.Minute)
+	c.Add(2 * time.Minute)
 	if s.Expired(c.Now()) {
 		t.Fatal("a session in use must not expire")
 	}
 	s.EndAccess()
-	c.Advance(time.Minute)
+	c.Add(time.Minute)
 	if !s.Expired(c.Now()) || s.Idle(c.Now()) != time.Minute {
 		t.Fatalf("want expired after 1 min idle, idle=%v", s.Idle(c.Now()))
 	}
 	s.SetMaxInactive(-1)
-	c.Advance(24 * time.Hour)
+	c.Add(24 * time.Hour)
 	if s.Expired(c.Now()) {
 		t.Fatal("MaxInactive<0 must never expire")
 	}

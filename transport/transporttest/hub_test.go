@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // recorder collects delivered messages.
@@ -30,17 +32,6 @@ func (r *recorder) list() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.got)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 func newHub(t *testing.T, seed int64) *Hub {
@@ -89,7 +80,7 @@ func TestSendModes(t *testing.T) {
 	if err := a.Send(ctx, "b", []byte("async"), 8); err != nil {
 		t.Fatalf("async: %v", err)
 	}
-	waitFor(t, "async delivery", func() bool { return len(rb.list()) == 3 })
+	testkit.WaitFor(t, "async delivery", func() bool { return len(rb.list()) == 3 })
 	if got := fmt.Sprint(rb.list()); got != "[a:sync a:ack a:async]" {
 		t.Fatalf("got %s", got)
 	}
@@ -123,7 +114,7 @@ func TestFIFOWithDelays(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	waitFor(t, "all delivered", func() bool { return len(r.list()) == senders*n })
+	testkit.WaitFor(t, "all delivered", func() bool { return len(r.list()) == senders*n })
 	next := map[string]int{}
 	for _, m := range r.list() {
 		from, num, _ := strings.Cut(m, ":")

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/gomcat/gomcat/balancer/balancertest"
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 )
 
@@ -226,17 +227,6 @@ func lbGet(t *testing.T, c *http.Client, url string) (int, string, string) {
 	return resp.StatusCode, resp.Header.Get("X-Node"), string(b)
 }
 
-func lbWait(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 // TestBalancerStaticBackends: two fake nodes behind `gomcat balancer
 // --backend`; a client sticks to one; it dies; the client moves to the
 // other and sticks there; the admin address answers.
@@ -257,7 +247,7 @@ func TestBalancerStaticBackends(t *testing.T) {
 
 	probe := &http.Client{Timeout: 5 * time.Second}
 	seen := map[string]bool{}
-	lbWait(t, "both nodes in service", func() bool {
+	testkit.WaitWithin(t, "both nodes in service", 20*time.Second, func() bool {
 		if code, node, _ := lbGet(t, probe, front); code == 200 {
 			seen[node] = true
 		}
@@ -288,7 +278,7 @@ func TestBalancerStaticBackends(t *testing.T) {
 			t.Fatalf("after %s died, request %d: %d from %s (%q)", first, i, code, node, body)
 		}
 	}
-	lbWait(t, "the failover logged", func() bool { return strings.Contains(log.String(), "failover: route "+first) })
+	testkit.WaitWithin(t, "the failover logged", 20*time.Second, func() bool { return strings.Contains(log.String(), "failover: route "+first) })
 }
 
 func TestBalancerFlagErrors(t *testing.T) {
@@ -331,7 +321,7 @@ func TestBalancerDiscoversFromHome(t *testing.T) {
 	front := "http://" + addr + "/app"
 	probe := &http.Client{Timeout: 5 * time.Second}
 	seen := map[string]bool{}
-	lbWait(t, "both members in service", func() bool {
+	testkit.WaitWithin(t, "both members in service", 20*time.Second, func() bool {
 		if code, node, _ := lbGet(t, probe, front); code == 200 {
 			seen[node] = true
 		}
@@ -349,7 +339,7 @@ func TestBalancerDiscoversFromHome(t *testing.T) {
 	if err := svcs[first].Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	lbWait(t, "the goodbye logged", func() bool { return strings.Contains(log.String(), "node draining") })
+	testkit.WaitWithin(t, "the goodbye logged", 20*time.Second, func() bool { return strings.Contains(log.String(), "node draining") })
 	for i := 11; i <= 15; i++ {
 		if code, node, body := lbGet(t, c, front); code != 200 || node != other {
 			t.Fatalf("after %s left, request %d: %d from %s (%q), want %s", first, i, code, node, body, other)

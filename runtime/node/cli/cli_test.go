@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"github.com/gomcat/gomcat/internal/freeport"
 	"io"
 	mrand "math/rand/v2"
 	"net"
@@ -18,6 +17,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/freeport"
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // syncBuf is a bytes.Buffer safe for a running command and the test.
@@ -316,7 +318,7 @@ func TestDemoTwoNodes(t *testing.T) {
 		t.Fatalf("set on node1: %q", b)
 	}
 	// Replication is asynchronous (channelSendOptions 8): poll.
-	waitFor(t, func() bool { return body(url2+"/get?k=color") == "blue" })
+	testkit.WaitFor(t, "condition", func() bool { return body(url2+"/get?k=color") == "blue" })
 	// Through the balancer: the session sticks to the node that made it.
 	lbURL := regexp.MustCompile(`balancer +(http://\S+)`).FindStringSubmatch(out)[1]
 	lbJar, _ := cookiejar.New(nil)

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/gomcat/gomcat/farmdeploy"
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/node"
 )
 
@@ -177,7 +178,7 @@ func TestDeployReportsFailuresAndTimeouts(t *testing.T) {
 		code, out, errs := run(t, "deploy", "--home", home, "--timeout", "20s", gar)
 		done <- result{code, out, errs}
 	}()
-	waitFor(t, func() bool { _, err := os.Stat(filepath.Join(watch, "shop.gar")); return err == nil })
+	testkit.WaitFor(t, "condition", func() bool { _, err := os.Stat(filepath.Join(watch, "shop.gar")); return err == nil })
 	writeStatus(t, temp, "shop.gar", sum, map[string]farmdeploy.MemberStatus{
 		"node1": {State: "started", At: now}, "node2": {State: "transferring", At: now}, "node3": {State: "transferring", At: now}})
 	writeStatus(t, temp, "shop.gar", sum, map[string]farmdeploy.MemberStatus{
@@ -193,16 +194,5 @@ func TestDeployReportsFailuresAndTimeouts(t *testing.T) {
 	code, out, errs := run(t, "deploy", "--home", home, "--timeout", "1s", gar)
 	if code != 3 || !strings.Contains(errs, "not started within 1s on node3 (transferring)") || !strings.Contains(out, "node3") {
 		t.Fatalf("stalled rollout: %d\n%s%s", code, out, errs)
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }

@@ -1,0 +1,100 @@
+package testkit
+
+import (
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestWaitWithin(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		ready := time.After(time.Second)
+		done := false
+		WaitWithin(t, "ready", time.Minute, func() bool {
+			select {
+			case <-ready:
+				done = true
+			default:
+			}
+			return done
+		})
+		if d := time.Since(start); d < time.Second || d > time.Second+maxPoll {
+			t.Fatalf("waited %v for a 1 s condition", d)
+		}
+	})
+}
+
+// failTB records Fatalf instead of ending the test.
+type failTB struct {
+	testing.TB
+	msg string
+}
+
+func (f *failTB) Helper() {}
+func (f *failTB) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	panic(f)
+}
+
+func TestWaitWithinTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &failTB{TB: t}
+		func() {
+			defer func() {
+				if r := recover(); r != f {
+					panic(r)
+				}
+			}()
+			WaitWithin(f, "never", 3*time.Second, func() bool { return false })
+		}()
+		if f.msg != "timed out after 3s waiting for never" {
+			t.Fatalf("message %q", f.msg)
+		}
+	})
+}
+
+func TestClock(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	c := NewClock(t0)
+	c.Add(time.Minute)
+	c.Add(-time.Second)
+	if got := c.Now(); !got.Equal(t0.Add(59 * time.Second)) {
+		t.Fatalf("now %v", got)
+	}
+	c.Set(t0)
+	if !c.Now().Equal(t0) {
+		t.Fatal("Set")
+	}
+}
+
+func TestLog(t *testing.T) {
+	log, l := NewLogger(t)
+	log.Info().Str("member", "b").Int("n", 3).Msg("member added: b")
+	log.Warn().Str("member", "c").Msg("member added: c")
+	log.Debug().Msg("Manager [x]: done")
+	_, _ = l.Write([]byte("not json\n"))
+
+	if n := len(l.Lines()); n != 3 {
+		t.Fatalf("%d lines", n)
+	}
+	if ln, ok := l.Find("member added", "member", "c"); !ok || ln.Level != "warn" || ln.Str("member") != "c" {
+		t.Fatalf("find: %v %v", ln, ok)
+	}
+	if ln, _ := l.Find("member added"); ln.Str("n") != "3" {
+		t.Fatalf("n %q", ln.Str("n"))
+	}
+	if l.Count("member added") != 2 || l.Count("member added", "member", "b") != 1 || l.Count("nope") != 0 {
+		t.Fatal("count")
+	}
+	if l.Index("Manager") != 2 || l.Index("nope") != -1 {
+		t.Fatal("index")
+	}
+	if !l.Has("Manager [x]: done") || l.Has("Manager") {
+		t.Fatal("has")
+	}
+	if _, ok := l.Match(`^Manager \[x\]: \w+$`); !ok || l.CountMatch(`added: [bc]$`) != 2 {
+		t.Fatal("match")
+	}
+}

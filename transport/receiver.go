@@ -20,6 +20,7 @@ import (
 const (
 	maxStreams   = 1024 // remembered sender streams (for de-duplication)
 	streamsSlack = 64   // streams dropped at once when over maxStreams
+	maxSyncFails = 1024 // remembered failed sync messages per stream
 )
 
 // ReceiverStats are a Receiver's counters since Start.
@@ -66,10 +67,33 @@ type streamKey struct {
 // stream's active connection touches it; a new connection waits for the
 // previous one to end before it reads (happens-before via rconn.done).
 type stream struct {
-	active   *rconn
-	last     uint64 // highest message id handed to the handler
-	lastSync uint64 // id of the last use_ack|sync message
-	lastFail string // its error text, "" if it succeeded
+	active *rconn
+	last   uint64 // highest message id handed to the handler
+	// fails holds the error text of every use_ack|sync message whose
+	// handler failed and that the sender may re-send (its fail-ack may
+	// have been lost with the connection). A new connection re-sends from
+	// the sender's oldest pending message, so lower ids are forgotten then.
+	fails map[uint64]string
+}
+
+// failed remembers that the sync message id failed with text.
+func (st *stream) failed(id uint64, text string) {
+	if st.fails == nil {
+		st.fails = make(map[uint64]string)
+	}
+	if len(st.fails) >= maxSyncFails && id > maxSyncFails/2 {
+		st.forgetBelow(id - maxSyncFails/2) // keep the newer half
+	}
+	st.fails[id] = text
+}
+
+// forgetBelow drops the failures of ids below id.
+func (st *stream) forgetBelow(id uint64) {
+	for k := range st.fails {
+		if k < id {
+			delete(st.fails, k)
+		}
+	}
 }
 
 // rconn is one accepted connection.
@@ -384,6 +408,7 @@ func (s *session) handshake() error {
 func (s *session) loop(ctx context.Context, st *stream) error {
 	var unacked uint64 // highest async id received and not yet acked
 	var m Message      // reused: handlers must not keep m, only m.Payload
+	first := true      // the first frame after the hello
 	for {
 		if unacked != 0 && !s.fr.ready() {
 			// About to wait for the network: confirm the async messages
@@ -397,6 +422,12 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 		if err != nil {
 			return err
 		}
+		if first && len(st.fails) > 0 {
+			// The sender re-sends from its oldest pending message: it
+			// has the result of every earlier one.
+			st.forgetBelow(e.id)
+		}
+		first = false
 		switch e.typ {
 		case typePing:
 			if e.opts&OptUseAck != 0 {
@@ -421,8 +452,8 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 				continue
 			}
 			typ, text := typeAck, ""
-			if e.id == st.lastSync && st.lastFail != "" {
-				typ, text = typeFailAck, st.lastFail
+			if fail, ok := st.fails[e.id]; ok {
+				typ, text = typeFailAck, fail
 			}
 			if err := s.reply(typ, e.id, text); err != nil {
 				return err
@@ -458,8 +489,8 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 				if len(text) > maxFailText {
 					text = text[:maxFailText]
 				}
+				st.failed(e.id, text)
 			}
-			st.lastSync, st.lastFail = e.id, text
 			if err := s.reply(typ, e.id, text); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -251,5 +252,82 @@ func TestReceiverDeduplicatesResends(t *testing.T) {
 	}
 	if r.Stats().Duplicates != 2 {
 		t.Fatalf("stats %+v", r.Stats())
+	}
+}
+
+// A failed sync message whose fail-ack was lost with the connection is
+// answered with its failure when re-sent, even after later sync messages
+// succeeded (the receiver used to remember only the last sync result, so
+// the re-sent failure was acknowledged as a success). Failures older than
+// the first frame of a new connection are forgotten.
+func TestReceiverResendKeepsEveryFailure(t *testing.T) {
+	c := testConfig(t)
+	var handled atomic.Int64
+	r := startReceiver(t, c, HandlerFunc(func(_ context.Context, _ Peer, m *Message) error {
+		handled.Add(1)
+		if strings.HasPrefix(string(m.Payload), "bad") {
+			return errors.New(string(m.Payload) + " failed")
+		}
+		return nil
+	}))
+	data := func(id uint64, payload string) []byte {
+		return appendFrame(nil, appendEnvelope(nil, &envelope{typ: typeData, opts: 6, id: id, payload: []byte(payload)}))
+	}
+	exchange := func(frames ...[]byte) []envelope {
+		t.Helper()
+		nc, err := net.Dial("tcp", r.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		nc.Write(rawHello())
+		for _, f := range frames {
+			nc.Write(f)
+		}
+		nc.SetReadDeadline(time.Now().Add(5 * time.Second))
+		br := bufioReader(nc)
+		var out []envelope
+		for range len(frames) + 1 {
+			b, err := readFrame(br, nil, 1<<20, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e, err := decodeEnvelope(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, e)
+		}
+		return out[1:]
+	}
+	type reply struct {
+		typ  frameType
+		id   uint64
+		text string
+	}
+	replies := func(es []envelope) []reply {
+		var out []reply
+		for _, e := range es {
+			out = append(out, reply{e.typ, e.id, string(e.payload)})
+		}
+		return out
+	}
+	// Connection 1: 1 fails, 2 succeeds, 3 fails, 4 succeeds. Say the
+	// sender saw none of the replies (the connection broke).
+	exchange(data(1, "bad1"), data(2, "ok"), data(3, "bad3"), data(4, "ok"))
+	// Connection 2 re-sends all four: each is answered as the first time.
+	got := replies(exchange(data(1, "bad1"), data(2, "ok"), data(3, "bad3"), data(4, "ok")))
+	want := []reply{{typeFailAck, 1, "bad1 failed"}, {typeAck, 2, ""}, {typeFailAck, 3, "bad3 failed"}, {typeAck, 4, ""}}
+	if !slices.Equal(got, want) {
+		t.Fatalf("re-sent replies %+v, want %+v", got, want)
+	}
+	// Connection 3 starts at 3 (the sender has the results of 1 and 2):
+	// 3 still fails; 1 is forgotten.
+	got = replies(exchange(data(3, "bad3"), data(5, "ok")))
+	if want := []reply{{typeFailAck, 3, "bad3 failed"}, {typeAck, 5, ""}}; !slices.Equal(got, want) {
+		t.Fatalf("third connection %+v, want %+v", got, want)
+	}
+	if handled.Load() != 5 {
+		t.Fatalf("handled %d, want 5 (re-sends are not handled again)", handled.Load())
 	}
 }

@@ -23,7 +23,23 @@ type Cluster interface {
 	// Broadcast sends msg to every member with opts; the error is
 	// errors.Join of the per-peer failures.
 	Broadcast(ctx context.Context, msg []byte, opts int) error
+	// Subscribe calls fn with MemberJoined for every current member before
+	// it returns, then once per membership change (MemberJoined,
+	// MemberLeft, MemberReplaced: the name's old incarnation is gone), in
+	// order, one call at a time; when fn runs, Members and Seniors already
+	// show the change. fn must not block and must not call Subscribe or
+	// cancel. Once cancel returns fn is not called again; cancel is
+	// idempotent.
+	Subscribe(fn func(kind int, member string)) (cancel func())
 }
+
+// Membership event kinds given to a Subscribe callback (runtime/cluster's
+// EventKind values). Append only.
+const (
+	MemberJoined   = 1
+	MemberLeft     = 2
+	MemberReplaced = 3
+)
 
 // Tomcat's channelSendOptions bits (org.apache.catalina.tribes.Channel).
 const (

@@ -150,6 +150,8 @@ func (m *Manager) Start(ctx context.Context) error {
 	m.state = stateTransferring
 	m.wg.Go(m.sweeper)
 	m.mu.Unlock()
+	unsub := m.cl.Subscribe(m.onMember)
+	context.AfterFunc(m.runCtx, unsub)
 
 	err := m.transferState(ctx)
 	m.drainQueue()

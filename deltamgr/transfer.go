@@ -15,10 +15,6 @@ import (
 // transfer log lines print.
 const javaDate = "Mon Jan 02 15:04:05 MST 2006"
 
-// membershipPoll is how often a waiting requester checks that its target
-// is still a member.
-const membershipPoll = 20 * time.Millisecond
-
 // sendWindow is how many ALL_SESSION_DATA chunks a responder keeps in
 // flight (sent, not yet acknowledged by the requester's Deliver).
 const sendWindow = 3
@@ -101,6 +97,9 @@ func (m *Manager) transferState(ctx context.Context) error {
 		}
 		tried[target] = true
 		x := m.beginTransfer(target)
+		if !slices.Contains(m.cl.Members(), target) {
+			m.onMember(MemberLeft, target) // left before x began: its event found no transfer
+		}
 		m.log.Info().Msgf("Manager [%s], requesting session state from [%s]. This operation will timeout if no session state has been received within [%d] seconds.", name, target, secs)
 		err := m.sendTo(ctx, target, &Message{Kind: KindGetAllSessions, SessionID: "GET-ALL", Transfer: x.id}, OptionsAsync)
 		if err != nil {
@@ -185,27 +184,35 @@ func (m *Manager) endTransfer(x *transfer) {
 	m.mu.Unlock()
 }
 
-// await waits for x to finish, the deadline, the target to leave, or ctx.
+// await waits for x to finish (a reply, or its target leaving), the
+// deadline, or ctx.
 func (m *Manager) await(ctx context.Context, x *transfer, deadline <-chan time.Time) result {
-	tick := time.NewTicker(membershipPoll)
-	defer tick.Stop()
-	for {
-		select {
-		case <-x.done:
-			m.mu.Lock()
-			defer m.mu.Unlock()
-			return x.result
-		case <-deadline:
-			return resultTimeout
-		case <-ctx.Done():
-			return resultCancelled
-		case <-m.runCtx.Done():
-			return resultCancelled
-		case <-tick.C:
-			if !slices.Contains(m.cl.Members(), x.target) {
-				return resultGone
-			}
-		}
+	select {
+	case <-x.done:
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return x.result
+	case <-deadline:
+		return resultTimeout
+	case <-ctx.Done():
+		return resultCancelled
+	case <-m.runCtx.Done():
+		return resultCancelled
+	}
+}
+
+// onMember is the membership subscription: a transfer whose target left
+// or restarted ends as gone. Runs on the cluster's goroutine; never blocks.
+func (m *Manager) onMember(kind int, member string) {
+	if kind != MemberLeft && kind != MemberReplaced {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if x := m.xfer; x != nil && !x.closed && x.target == member {
+		x.closed = true
+		x.result = resultGone
+		close(x.done)
 	}
 }
 

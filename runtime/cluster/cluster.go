@@ -52,6 +52,9 @@ type Cluster struct {
 	urlSet  chan struct{} // SetHTTPURL: re-announce to static peers
 	tab     *table        // owned by the event loop
 
+	subs            subscribers // Subscribe; its mutex serialises view publication
+	batching, dirty bool        // event loop only (batch)
+
 	idMu sync.Mutex          // guards ids; a leaf lock
 	ids  map[string][16]byte // receiver addr -> unique id announced by a static peer
 }
@@ -235,7 +238,7 @@ func (c *Cluster) stopLocked(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("cluster: stop: %w", ctx.Err()))
 	}
-	c.view.Store(&view{})
+	c.store(&view{}, true) // MemberLeft for everyone still a member
 	if c.sender != nil {
 		errs = append(errs, c.sender.Stop(ctx))
 	}

@@ -204,6 +204,10 @@ func (c *Cluster) disappeared(ctx context.Context, m mcast.Member) {
 // old incarnation leaves and the new one joins at once. The same unique id
 // under a new name is a static member whose real name was learned.
 func (c *Cluster) replaced(ctx context.Context, old, m mcast.Member) {
+	c.batch(func() { c.replace(ctx, old, m) })
+}
+
+func (c *Cluster) replace(ctx context.Context, old, m mcast.Member) {
 	oe := c.find(old)
 	if oe != nil && old.UniqueID == m.UniqueID {
 		delete(c.tab.entries, old.Name)

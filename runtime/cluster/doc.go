@@ -6,11 +6,12 @@
 // those packages declare. Inbound messages are routed by the envelope's
 // channel to the DeliverFunc registered with Handle.
 //
-// Types: Cluster (New, Handle, Start, Port, Members, Stats, SetHTTPURL,
-// Stop), Port (Self, Members, Seniors, Send, Broadcast), Config,
+// Types: Cluster (New, Handle, Start, Port, Members, Subscribe, Stats,
+// SetHTTPURL, Stop), Port (Self, Members, Seniors, Subscribe, Send,
+// Broadcast), MemberEvent (joined, left, replaced: what the detector
+// confirmed; events.go states the callback contract), Config,
 // MembershipConfig (Multicast, Static). Start order is Tomcat's: receiver (its bound port is advertised),
-// sender, membership, then the EstablishWait sleep; Stop runs it backwards,
-// membership first so peers get the goodbye at once.
+// sender, membership, then the EstablishWait sleep; Stop runs it backwards.
 //
 // Failure detector (detector.go; a probe is up to 3 TCP connects of
 // ConnectTimeout, a refusal ends it): Added → probe the receiver → member
@@ -33,6 +34,7 @@
 // membership and transport run their own (see their docs); Stop stops them.
 //
 // Locks: Cluster.mu (Start, Stop, Local, Stats) is never taken by the event
-// loop or the Ports; Cluster.idMu (static peers' announced ids) is a leaf.
-// No lock is held while calling a DeliverFunc or a Send.
+// loop or the Ports; subscribers.mu (held publishing a view and calling
+// the subscribers) and idMu (static peers' announced ids) are leaves. No
+// lock is held while calling a DeliverFunc or a Send.
 package cluster

@@ -23,15 +23,19 @@ type rec struct {
 	suspect bool
 }
 
-// publish builds and stores a new view from the table. Event loop only.
+// publish builds and stores a new view from the table and tells the
+// subscribers; inside batch it only marks the view dirty. Event loop only.
 func (c *Cluster) publish() {
+	if c.batching {
+		c.dirty = true
+		return
+	}
 	v := &view{
 		self:   c.self,
 		byName: make(map[string]*rec, len(c.tab.entries)),
 		byAddr: make(map[string]*rec, len(c.tab.entries)),
 	}
 	c.idMu.Lock()
-	defer c.idMu.Unlock()
 	for _, e := range c.tab.entries {
 		if e.st == statePending {
 			continue
@@ -44,6 +48,7 @@ func (c *Cluster) publish() {
 		v.byName[e.m.Name] = r
 		v.byAddr[e.addr] = r
 	}
+	c.idMu.Unlock()
 	slices.SortFunc(v.members, func(a, b *rec) int {
 		switch {
 		case a.m.Older(b.m):
@@ -53,7 +58,20 @@ func (c *Cluster) publish() {
 		}
 		return 0
 	})
-	c.view.Store(v)
+	c.store(v, false)
+}
+
+// batch runs f publishing once at the end, so a member removed and added
+// again under the same name inside f reaches subscribers as one
+// MemberReplaced. Event loop only.
+func (c *Cluster) batch(f func()) {
+	c.batching = true
+	f()
+	c.batching = false
+	if c.dirty {
+		c.dirty = false
+		c.publish()
+	}
 }
 
 // names returns the members' names, oldest first.

@@ -1,7 +1,8 @@
 // Package transporttest is an in-memory cluster fabric for unit tests of
 // the transport's consumers (the session manager, the farm deployer): no
 // sockets, seeded drops and delays, partitions. A *Port implements the
-// cluster seam (Contract B): Self, Members, Seniors, Send, Broadcast.
+// cluster seam (Contract B): Self, Members, Seniors, Subscribe (membership
+// events: what a port sees change), Send, Broadcast.
 //
 //	h := transporttest.NewHub(1)
 //	defer h.Close()

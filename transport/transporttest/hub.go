@@ -22,6 +22,10 @@ type DeliverFunc func(ctx context.Context, from string, msg []byte) error
 
 // Hub connects ports in memory. Safe for concurrent use.
 type Hub struct {
+	evMu sync.Mutex         // serialises membership changes and their events; taken before mu
+	subs map[*Port][]hubSub // Subscribe, by subscribing port; guarded by evMu
+	next int                // last subscription id; guarded by evMu
+
 	mu     sync.Mutex // guards the fields below; taken before Port.mu
 	rng    *rand.Rand
 	ports  map[string]*Port // live members by name
@@ -51,30 +55,29 @@ func (h *Hub) Join(name string, deliver DeliverFunc) *Port {
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &Port{h: h, name: name, deliver: deliver, ctx: ctx, cancel: cancel,
 		wake: make(chan struct{}, 1), last: make(map[string]time.Time)}
-	h.mu.Lock()
-	if h.closed {
-		h.mu.Unlock()
-		cancel()
-		return p
-	}
-	if old := h.ports[name]; old != nil {
-		h.leaveLocked(old)
-	}
-	h.ports[name] = p
-	h.order = append(h.order, p)
-	h.wg.Go(p.run)
-	h.mu.Unlock()
+	h.change(func() {
+		if h.closed {
+			cancel()
+			return
+		}
+		if old := h.ports[name]; old != nil {
+			h.leaveLocked(old)
+		}
+		h.ports[name] = p
+		h.order = append(h.order, p)
+		h.wg.Go(p.run)
+	})
 	return p
 }
 
 // Leave removes the member: its delivery goroutine stops, messages not
 // yet delivered to it are lost, and its own sends fail with ErrClosed.
 func (h *Hub) Leave(name string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if p := h.ports[name]; p != nil {
-		h.leaveLocked(p)
-	}
+	h.change(func() {
+		if p := h.ports[name]; p != nil {
+			h.leaveLocked(p)
+		}
+	})
 }
 
 func (h *Hub) leaveLocked(p *Port) {
@@ -86,21 +89,19 @@ func (h *Hub) leaveLocked(p *Port) {
 // Partition cuts every member of a from every member of b, both ways,
 // until Heal. Calls accumulate.
 func (h *Hub) Partition(a, b []string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	for _, x := range a {
-		for _, y := range b {
-			h.cut[[2]string{x, y}] = true
-			h.cut[[2]string{y, x}] = true
+	h.change(func() {
+		for _, x := range a {
+			for _, y := range b {
+				h.cut[[2]string{x, y}] = true
+				h.cut[[2]string{y, x}] = true
+			}
 		}
-	}
+	})
 }
 
 // Heal removes every partition.
 func (h *Hub) Heal() {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	clear(h.cut)
+	h.change(func() { clear(h.cut) })
 }
 
 // SetDrop sets the probability (0..1) that a message is lost.
@@ -121,12 +122,12 @@ func (h *Hub) SetDelay(lo, hi time.Duration) {
 // Close removes every member and waits for the delivery goroutines.
 // Idempotent.
 func (h *Hub) Close() {
-	h.mu.Lock()
-	h.closed = true
-	for _, p := range slices.Clone(h.order) {
-		h.leaveLocked(p)
-	}
-	h.mu.Unlock()
+	h.change(func() {
+		h.closed = true
+		for _, p := range slices.Clone(h.order) {
+			h.leaveLocked(p)
+		}
+	})
 	h.wg.Wait()
 }
 
@@ -160,6 +161,15 @@ func (p *Port) members(seniorsOnly bool) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
+	for _, q := range h.peersLocked(p, seniorsOnly) {
+		out = append(out, q.name)
+	}
+	return out
+}
+
+// peersLocked returns the members p sees, in join order; h.mu held.
+func (h *Hub) peersLocked(p *Port, seniorsOnly bool) []*Port {
+	var out []*Port
 	for _, q := range h.order {
 		if q == p {
 			if seniorsOnly {
@@ -168,7 +178,7 @@ func (p *Port) members(seniorsOnly bool) []string {
 			continue
 		}
 		if !h.cut[[2]string{p.name, q.name}] {
-			out = append(out, q.name)
+			out = append(out, q)
 		}
 	}
 	return out

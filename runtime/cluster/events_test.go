@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/cluster"
 )
@@ -40,16 +41,16 @@ func TestSubscribeMembershipEvents(t *testing.T) {
 	defer cancel()
 	b, d := newPeer(t, "b", true), newPeer(t, "d", true)
 	f.emit(mcast.Added, b.m)
-	waitFor(t, "b joined", func() bool { return len(ev.list()) == 1 })
+	testkit.WaitFor(t, "b joined", func() bool { return len(ev.list()) == 1 })
 	f.emit(mcast.Added, d.m)
-	waitFor(t, "d joined", func() bool { return len(ev.list()) == 2 })
+	testkit.WaitFor(t, "d joined", func() bool { return len(ev.list()) == 2 })
 
 	// A new incarnation of b: one replaced event, never a gap.
 	b2 := *b
 	b2.m.StartedAt++
 	rand.Read(b2.m.UniqueID[:])
 	f.emit(mcast.Replaced, b2.m, b.m)
-	waitFor(t, "b replaced", func() bool { return len(ev.list()) == 3 })
+	testkit.WaitFor(t, "b replaced", func() bool { return len(ev.list()) == 3 })
 
 	var late events
 	cancelLate := c.Subscribe(func(e cluster.MemberEvent) {
@@ -64,7 +65,7 @@ func TestSubscribeMembershipEvents(t *testing.T) {
 	cancelLate() // idempotent
 
 	f.emit(mcast.Left, d.m)
-	waitFor(t, "d left", func() bool { return len(ev.list()) == 4 })
+	testkit.WaitFor(t, "d left", func() bool { return len(ev.list()) == 4 })
 	if err := c.Stop(context.Background()); err != nil {
 		t.Fatal(err)
 	}

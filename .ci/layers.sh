@@ -45,12 +45,13 @@ allow runtime/session internal/seal
 allow runtime/lifecycle
 allow internal/seal
 allow internal/testkit # tests-only helpers (imported by _test.go files only)
+allow ajp
 # Consumers of the cluster seam see it only through their own interface.
 allow deltamgr runtime/session 'internal/.*'
 allow farmdeploy
 # Middle layers.
 allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' 'internal/.*'
-allow runtime/host runtime/session runtime/lifecycle 'internal/.*'
+allow runtime/host runtime/session runtime/lifecycle ajp 'internal/.*'
 allow balancer mcast 'mcast/.*' 'internal/.*'
 
 # Direct imports (with tests, with and without the e2e tag): nothing imports

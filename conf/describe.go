@@ -34,6 +34,9 @@ func (s *Server) Describe(w io.Writer) {
 		for _, c := range svc.Connectors {
 			d.connector(c)
 		}
+		for _, c := range svc.AJPConnectors {
+			d.ajpConnector(c)
+		}
 		if e := svc.Engine; e != nil {
 			d.engine(e)
 		}

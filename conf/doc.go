@@ -13,8 +13,8 @@
 // Flow: Load (or Parse) → Apply(OverridesFromEnv) → Apply(flags) →
 // Validate. Load and Parse collect every problem they can find while
 // reading (a value that is not a number, an unsupported className) and
-// warnings for what Gomcat ignores (Listeners, Realms, JNDI, AJP
-// connectors, access-log valves, Tomcat-only attributes); Validate checks
+// warnings for what Gomcat ignores (Listeners, Realms, JNDI, access-log
+// valves, Tomcat-only attributes); Validate checks
 // the finished model (ranges, jvmRoute, multicast group, key, ports used
 // twice, duplicate context paths). Both report *Error values joined with
 // errors.Join.

@@ -72,11 +72,14 @@ type Service struct {
 	Node
 	Name       string // Default: "Catalina".
 	Connectors []*Connector
-	Engine     *Engine
+	// AJPConnectors are the <Connector protocol="AJP/1.3"> (parse_ajp.go).
+	AJPConnectors []*AJPConnector
+	Engine        *Engine
 }
 
 // Connector is an HTTP/1.1 listener (Go's net/http also speaks HTTP/2 on
-// TLS). AJP and other protocols are dropped with a warning while parsing.
+// TLS). AJP connectors are AJPConnectors; other protocols are dropped
+// with a warning while parsing.
 type Connector struct {
 	Node
 	Port     int    // TCP port; 0 picks a free one. Default: 8080.

@@ -64,7 +64,9 @@ func (p *parser) service(e *elem) *Service {
 	for _, k := range e.kids {
 		switch k.name {
 		case "Connector":
-			if c := p.connector(k); c != nil {
+			if a, ok := k.attr("protocol"); ok && isAJPProtocol(strings.TrimSpace(a.value)) {
+				svc.AJPConnectors = append(svc.AJPConnectors, p.ajpConnector(k))
+			} else if c := p.connector(k); c != nil {
 				svc.Connectors = append(svc.Connectors, c)
 			}
 		case "Engine":
@@ -90,15 +92,12 @@ var httpProtocols = map[string]bool{
 	"org.apache.coyote.http11.Http11Protocol":     true,
 }
 
-// connector returns nil for a connector Gomcat does not serve (AJP, …).
+// connector returns nil for a connector Gomcat does not serve (AJP goes
+// to ajpConnector before).
 func (p *parser) connector(e *elem) *Connector {
 	if a, ok := e.attr("protocol"); ok && !httpProtocols[strings.TrimSpace(a.value)] {
 		v := strings.TrimSpace(a.value)
-		if strings.HasPrefix(v, "AJP/") || strings.HasPrefix(v, "org.apache.coyote.ajp.") {
-			p.warnf(e.pos, e.name, "protocol", "AJP connector ignored: Gomcat serves HTTP only (point the proxy at an HTTP connector)")
-		} else {
-			p.warnf(e.pos, e.name, "protocol", "connector with protocol %q ignored: Gomcat serves HTTP/1.1 (and HTTP/2 over TLS) only", v)
-		}
+		p.warnf(e.pos, e.name, "protocol", "connector with protocol %q ignored: Gomcat serves HTTP/1.1 (and HTTP/2 over TLS) and AJP/1.3 only", v)
 		return nil
 	}
 	c := newConnector()

@@ -99,11 +99,14 @@ func (s *Server) Validate() error {
 }
 
 func (v *validator) service(svc *Service) {
-	if len(svc.Connectors) == 0 {
-		v.bad(&svc.Node, "", "no HTTP <Connector> (add <Connector port=\"8080\" protocol=\"HTTP/1.1\"/>)")
+	if len(svc.Connectors) == 0 && len(svc.AJPConnectors) == 0 {
+		v.bad(&svc.Node, "", "no <Connector> (add <Connector port=\"8080\" protocol=\"HTTP/1.1\"/>)")
 	}
 	for _, c := range svc.Connectors {
 		v.connector(c)
+	}
+	for _, c := range svc.AJPConnectors {
+		v.ajpConnector(c)
 	}
 	if svc.Engine == nil {
 		v.bad(&svc.Node, "", "no <Engine> (add <Engine name=\"Catalina\" defaultHost=\"localhost\">)")
@@ -355,6 +358,9 @@ func (v *validator) ports(s *Server) {
 	for _, svc := range s.Services {
 		for _, c := range svc.Connectors {
 			claim(c.Port, &c.Node, "<Connector>")
+		}
+		for _, c := range svc.AJPConnectors {
+			claim(c.Port, &c.Node, "AJP <Connector>")
 		}
 	}
 	if c := s.Cluster(); c != nil {

@@ -12,7 +12,8 @@
 // deltamgr.Manager named "<host>#<path>" (ROOT "localhost#") whose Start
 // runs the state transfer; with a <Deployer>, the farm deployer ("Cluster
 // FarmWarDeployer started."; after the hosts, unlike Tomcat, because it
-// installs the bundles it missed at start); the connectors; the shutdown
+// installs the bundles it missed at start); the connectors (HTTP, then
+// AJP/1.3); the shutdown
 // port; then "Server startup in N ms". Stop runs the reverse (connectors
 // drain for Config.ShutdownGrace; the cluster stops last, so peers get the
 // goodbye) and is idempotent. Run = Start, wait for ctx or the shutdown

@@ -27,6 +27,7 @@ type Node struct {
 	engine *host.Engine
 	hosts  []*host.Host
 	conns  []*host.Connector
+	ajps   []*host.AJPConnector
 	sd     *shutdownPort // nil when the port is -1
 	clus   *clusterPart  // nil without a <Cluster>
 	pid    *pidFile
@@ -95,6 +96,9 @@ func New(cfg Config) (*Node, error) {
 		}
 		n.conns = append(n.conns, c)
 	}
+	if n.ajps, err = n.newAJPConnectors(s.Service(), e); err != nil {
+		return nil, err
+	}
 	if s.Port != -1 {
 		addr, err := loopbackAddr(s.Address)
 		if err != nil {
@@ -142,6 +146,9 @@ func (n *Node) buildGroup() *lifecycle.Group {
 	}
 	for i, c := range n.conns {
 		steps = append(steps, lifecycle.Step{Name: fmt.Sprintf("Connector %d", i), Component: c})
+	}
+	for i, c := range n.ajps {
+		steps = append(steps, lifecycle.Step{Name: fmt.Sprintf("AJP Connector %d", i), Component: c})
 	}
 	if n.clus != nil && len(n.conns) > 0 {
 		steps = append(steps, lifecycle.Step{Name: "cluster HTTP URL", Component: lifecycle.Funcs{

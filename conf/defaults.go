@@ -105,6 +105,7 @@ func newCluster() *Cluster {
 			Node:                                Node{Element: "Manager"},
 			ClassName:                           "DeltaManager",
 			StateTransferTimeout:                60 * time.Second,
+			StateTransferSeniorTimeout:          10 * time.Second,
 			SendAllSessions:                     true,
 			SendAllSessionsSize:                 1000,
 			SendAllSessionsWaitTime:             2000 * time.Millisecond,

@@ -150,6 +150,8 @@ func (d *describer) cluster(n int, c *Cluster, where string) {
 	m := c.Manager
 	d.head(n, "Manager "+m.ClassName)
 	d.kv(n+1, "stateTransferTimeout", secs(m.StateTransferTimeout, "wait forever"))
+	d.kv(n+1, "stateTransferSeniorTimeout", secs(m.StateTransferSeniorTimeout, "no per-senior limit"))
+	d.kv(n+1, "replicatePrincipal", m.ReplicatePrincipal)
 	d.kv(n+1, "sendAllSessions", m.SendAllSessions)
 	d.kv(n+1, "sendAllSessionsSize", m.SendAllSessionsSize)
 	d.kv(n+1, "sendAllSessionsWaitTime", ms(m.SendAllSessionsWaitTime)+" (accepted; Gomcat does not pause)")

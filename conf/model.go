@@ -199,6 +199,13 @@ type Manager struct {
 	// sessions of the oldest member (seconds in XML). < 0 waits forever,
 	// 0 does not wait. Default: 60 s.
 	StateTransferTimeout time.Duration
+	// StateTransferSeniorTimeout is how long one senior may stay silent
+	// during the state transfer before the next one is asked (seconds in
+	// XML; Gomcat extension). 0: no per-senior limit. Default: 10 s.
+	StateTransferSeniorTimeout time.Duration
+	// ReplicatePrincipal replicates a session's principal (user name, auth
+	// type) and accepts it from members (Gomcat extension). Default: false.
+	ReplicatePrincipal bool
 	// SendAllSessions sends the state in one message; false sends batches
 	// of SendAllSessionsSize. Default: true.
 	SendAllSessions bool

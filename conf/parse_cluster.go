@@ -227,6 +227,8 @@ var managerInert = inert{"name": "", "notifyContainerListenersOnReplication": ""
 func (p *parser) managerFields(m *Manager) fields {
 	return fields{
 		"stateTransferTimeout":                fDur(&m.StateTransferTimeout, time.Second),
+		"stateTransferSeniorTimeout":          fDur(&m.StateTransferSeniorTimeout, time.Second),
+		"replicatePrincipal":                  fBool(&m.ReplicatePrincipal),
 		"sendAllSessions":                     fBool(&m.SendAllSessions),
 		"sendAllSessionsSize":                 fInt(&m.SendAllSessionsSize),
 		"sendAllSessionsWaitTime":             fDur(&m.SendAllSessionsWaitTime, time.Millisecond),

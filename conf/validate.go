@@ -246,6 +246,9 @@ func (v *validator) cluster(c *Cluster) {
 	if m.SendAllSessionsWaitTime < 0 {
 		v.bad(&m.Node, "sendAllSessionsWaitTime", "%d is not allowed (0 or more milliseconds)", m.SendAllSessionsWaitTime/time.Millisecond)
 	}
+	if m.StateTransferSeniorTimeout < 0 {
+		v.bad(&m.Node, "stateTransferSeniorTimeout", "%d is not allowed (0 for no per-senior limit, or seconds)", m.StateTransferSeniorTimeout/time.Second)
+	}
 	if m.MaxActiveSessions == 0 || m.MaxActiveSessions < -1 {
 		v.bad(&m.Node, "maxActiveSessions", "%d is not allowed (-1 for no limit, or a positive number)", m.MaxActiveSessions)
 	}

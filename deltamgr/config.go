@@ -27,6 +27,13 @@ type Config struct {
 	// of a senior member. Negative waits forever; 0 asks but does not wait.
 	// Default: 60s.
 	StateTransferTimeout time.Duration
+	// StateTransferSeniorTimeout bounds how long one senior may stay silent
+	// (before its first reply, and between two chunks) before the next
+	// senior is asked; StateTransferTimeout stays the bound of the whole
+	// transfer. A member that sends heartbeats but never answers (a dead
+	// process behind a live host, a forged member) costs this, not the
+	// whole StateTransferTimeout. 0: no per-senior limit. Default: 10s.
+	StateTransferSeniorTimeout time.Duration
 	// SendAllSessionsSize is the number of sessions per ALL_SESSION_DATA chunk. Default: 1000.
 	SendAllSessionsSize int
 	// SendAllSessionsBytes bounds one chunk's encoded size; a chunk is cut
@@ -65,6 +72,11 @@ type Config struct {
 	// QueueLimit bounds the messages queued while the state transfer runs;
 	// the excess is dropped and counted. Default: 100000.
 	QueueLimit int
+	// ReplicatePrincipal sends a session's principal (user name and auth
+	// type) to the members and accepts it from them. Off, a principal set
+	// by a peer's DELTA or state transfer is dropped and counted, so a peer
+	// cannot log a user in elsewhere. Default: false.
+	ReplicatePrincipal bool
 	// Listeners receive session and attribute events. Optional.
 	Listeners *session.Listeners
 	// Logger gets the manager's events. Default: zerolog.Nop().
@@ -79,6 +91,7 @@ func DefaultConfig(name string) Config {
 		Name:                                name,
 		SendOptions:                         OptionsAsync,
 		StateTransferTimeout:                60 * time.Second,
+		StateTransferSeniorTimeout:          10 * time.Second,
 		SendAllSessionsSize:                 1000,
 		SendAllSessionsBytes:                4 << 20,
 		StateTimestampDrop:                  true,
@@ -117,6 +130,9 @@ func (c Config) Validate() error {
 	}
 	if c.SendAllSessionsBytes <= 0 {
 		bad("SendAllSessionsBytes %d: must be > 0", c.SendAllSessionsBytes)
+	}
+	if c.StateTransferSeniorTimeout < 0 {
+		bad("StateTransferSeniorTimeout %v: must be >= 0", c.StateTransferSeniorTimeout)
 	}
 	if c.SweepInterval <= 0 {
 		bad("SweepInterval %v: must be > 0", c.SweepInterval)

@@ -4,9 +4,8 @@
 //
 // Main types: Manager (one per distributable context, named
 // "<host>#<path>", ROOT "localhost#") and Router (one per node; its Deliver
-// is registered with the cluster on channel 1 and hands each inbound message
-// to the Manager of the message's context). The cluster is seen only through
-// the Cluster interface declared here (builtin types only).
+// on channel 1 hands each message to its context's Manager). The cluster
+// is seen only through the Cluster interface here (builtin types only).
 //
 // Wire: a Message is a CBOR map with integer keys, versioned (Version);
 // kinds keep Tomcat's SessionMessage names and codes (append only). A
@@ -17,17 +16,21 @@
 // ACCESSED when the last request was served elsewhere or when the replicas
 // would otherwise expire (at most once per MaxInactive/2).
 //
-// State transfer: Start asks the oldest Seniors() member (members that
-// started before this one, so two nodes started together never wait on each
-// other) for all sessions; the responder streams chunks of
-// SendAllSessionsSize sessions (and at most SendAllSessionsBytes) with sync
-// acks, three in flight, no pause, then TRANSFERCOMPLETE with the count once
-// all were acked. Messages arriving meanwhile are queued and applied afterwards.
+// State transfer: Start asks the oldest Seniors() member for all sessions;
+// fetch.go is the asking side as a pure state machine (next senior, stale
+// replies, per-senior StateTransferSeniorTimeout within the total
+// StateTransferTimeout; table-tested), transferState its shell; a target
+// leaving is learnt from Cluster.Subscribe, not polled. The responder
+// streams chunks (SendAllSessionsSize, SendAllSessionsBytes), sync-acked,
+// three in flight, then TRANSFERCOMPLETE. Messages meanwhile are queued.
+// Sender rules (guard.go): GET_ALL only for a younger member, no principal
+// unless ReplicatePrincipal, ids checked, MaxInactive capped; refusals are
+// counted (Stats.Refused) and logged rate-limited.
 //
-// Goroutines: Start starts the idle sweeper; each GET_ALL_SESSIONS answered
-// runs on its own goroutine (plus an encoder and one per chunk in flight).
-// Stop cancels and waits for all of them.
-// Deliver runs on the caller's goroutine (the transport's).
+// Goroutines: Start starts the idle sweeper; each GET_ALL answered runs on
+// its own goroutine (plus an encoder and one per chunk in flight). Stop
+// cancels and waits for all of them. Deliver runs on the transport's
+// goroutine, the Subscribe callback on the cluster's (it never blocks).
 //
 // Locks: Manager.mu guards the bookkeeping (primary flags, aliases, the
 // transfer queue); a per-session send mutex serialises one session's

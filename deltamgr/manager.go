@@ -16,13 +16,14 @@ import (
 // (Tomcat's DeltaManager). It implements session.Manager; all methods are
 // safe for concurrent use.
 type Manager struct {
-	cfg   Config
-	cl    Cluster
-	log   zerolog.Logger
-	now   func() time.Time
-	opts  session.Options
-	store session.Store
-	stats counters
+	cfg    Config
+	cl     Cluster
+	log    zerolog.Logger
+	now    func() time.Time
+	opts   session.Options
+	store  session.Store
+	stats  counters
+	limits [nRules]limiter // refusal log lines, per rule
 
 	runCtx    context.Context // cancelled by Stop; bounds sends outside a request
 	cancelRun context.CancelFunc
@@ -35,10 +36,13 @@ type Manager struct {
 	state   state
 	queue   []queued // inbound messages held during state transfer
 	getAlls []queued // GET_ALL_SESSIONS held until our own transfer ended
-	xfer    *transfer
-	router  *Router
-	xferSeq uint64
-	snapT   int64 // snapshot time of the completed transfer, unix ms
+	// GET_ALL_SESSIONS from names not members yet (holdGetAll)
+	pendingGetAll []queued
+	fetch         *fetch        // the state transfer Start runs (asking side); nil when none
+	roundDone     chan struct{} // closed when fetch's round in flight ends
+	router        *Router
+	xferSeq       uint64
+	snapT         int64 // snapshot time of the completed transfer, unix ms
 }
 
 var _ session.Manager = (*Manager)(nil)
@@ -434,6 +438,9 @@ func (m *Manager) RequestCompleted(ctx context.Context, s *session.Session) erro
 
 	msg := &Message{SessionID: s.ID()}
 	d := FromChanges(ch)
+	if !m.cfg.ReplicatePrincipal {
+		d.PrincipalSet, d.Principal, d.AuthType = false, "", "" // members refuse it
+	}
 	if !announced {
 		d.New = true
 	}

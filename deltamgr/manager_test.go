@@ -139,7 +139,9 @@ func TestReadOnlyRequestSendsNothing(t *testing.T) {
 
 func TestCoalescedDelta(t *testing.T) {
 	h := newHub(t)
-	ns := startNodes(t, h, []string{"n1", "n2"})
+	// The principal and a longer timeout replicate only when the context
+	// allows them (issue 11: replicatePrincipal, MaxInactive capped).
+	ns := startNodes(t, h, []string{"n1", "n2"}, func(cfg *Config) { cfg.ReplicatePrincipal = true; cfg.MaxInactive = 2 * time.Hour })
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "b", "keep"); mustSet(t, s, "gone", 1) })
 	id := s.ID()

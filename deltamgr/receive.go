@@ -2,6 +2,7 @@ package deltamgr
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/gomcat/gomcat/runtime/session"
@@ -23,21 +24,22 @@ func (m *Manager) receive(_ context.Context, from string, msg *Message, size int
 		m.receiveNoContext(from, msg)
 		return nil
 	case KindGetAllSessions:
-		m.mu.Lock()
-		switch m.state {
-		case stateRunning:
-			m.goRespondLocked(from, msg.Transfer)
-		case stateStopped:
+		switch m.ageOf(from) {
+		case ageOlder:
+			m.refuse(ruleGetAllOlder, from, msg.Kind, "")
+		case ageYounger:
+			m.acceptGetAll(from, msg)
 		default:
-			// Answered as soon as our own transfer ended (Tomcat dropped
-			// them); the bound only guards memory against a flood.
-			if len(m.getAlls) < m.cfg.QueueLimit {
-				m.getAlls = append(m.getAlls, queued{from, msg})
-			} else {
-				m.stats.queueDrops.Add(1)
-			}
+			m.holdGetAll(from, msg)
 		}
-		m.mu.Unlock()
+		return nil
+	}
+	if !validID(msg.SessionID) || msg.Kind == KindChangeSessionID && !validID(msg.NewID) {
+		m.refuse(ruleBadID, from, msg.Kind, "")
+		return nil
+	}
+	if msg.Kind == KindChangeSessionID && !m.knownRoute(msg.NewID, from) {
+		m.refuse(ruleRoute, from, msg.Kind, msg.NewID)
 		return nil
 	}
 	m.mu.Lock()
@@ -62,12 +64,78 @@ func (m *Manager) receive(_ context.Context, from string, msg *Message, size int
 	return nil
 }
 
+// acceptGetAll answers a GET_ALL_SESSIONS from a younger member, or holds
+// it until this manager's own transfer ended.
+func (m *Manager) acceptGetAll(from string, msg *Message) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	switch m.state {
+	case stateRunning:
+		m.goRespondLocked(from, msg.Transfer)
+	case stateStopped:
+	default:
+		// Answered as soon as our own transfer ended (Tomcat dropped
+		// them); the bound only guards memory against a flood.
+		if len(m.getAlls) < m.cfg.QueueLimit {
+			m.getAlls = append(m.getAlls, queued{from, msg})
+		} else {
+			m.stats.queueDrops.Add(1)
+		}
+	}
+}
+
+// holdGetAll keeps a GET_ALL_SESSIONS from a name that is not a member
+// yet (membership can lag its first message) until the name joins (then
+// the age rule decides) or leaves; at most maxPendingGetAll, the oldest
+// refused first.
+func (m *Manager) holdGetAll(from string, msg *Message) {
+	m.mu.Lock()
+	var out []queued
+	if len(m.pendingGetAll) >= maxPendingGetAll {
+		out = append(out, m.pendingGetAll[0])
+		m.pendingGetAll = m.pendingGetAll[1:]
+	}
+	m.pendingGetAll = append(m.pendingGetAll, queued{from, msg})
+	m.mu.Unlock()
+	for _, q := range out {
+		m.refuse(ruleGetAllNobody, q.from, KindGetAllSessions, "")
+	}
+	if m.ageOf(from) != ageUnknown { // joined meanwhile: its event may have come first
+		m.onMember(MemberJoined, from)
+	}
+}
+
+// releaseGetAll decides the GET_ALL_SESSIONS held for member after a
+// membership change: answered if it joined younger, refused otherwise.
+func (m *Manager) releaseGetAll(kind int, member string) {
+	m.mu.Lock()
+	var mine []queued
+	m.pendingGetAll = slices.DeleteFunc(m.pendingGetAll, func(q queued) bool {
+		if q.from == member {
+			mine = append(mine, q)
+			return true
+		}
+		return false
+	})
+	m.mu.Unlock()
+	for _, q := range mine {
+		switch {
+		case kind == MemberLeft:
+			m.refuse(ruleGetAllNobody, q.from, KindGetAllSessions, "")
+		case m.ageOf(q.from) == ageYounger:
+			m.acceptGetAll(q.from, q.msg)
+		default:
+			m.refuse(ruleGetAllOlder, q.from, KindGetAllSessions, "")
+		}
+	}
+}
+
 // apply applies one session event from a peer.
 func (m *Manager) apply(from string, msg *Message) {
 	now := m.now()
 	switch msg.Kind {
 	case KindCreated, KindDelta:
-		m.applyDelta(msg, now)
+		m.applyDelta(from, msg, now)
 	case KindAccessed:
 		s, e := m.lookup(msg.SessionID, now)
 		if e == nil {
@@ -113,7 +181,7 @@ func (m *Manager) lookup(id string, now time.Time) (*session.Session, *entry) {
 // applyDelta applies a CREATED or DELTA. A session the manager does not
 // know is created (with the sender's creation time) rather than dropped,
 // so a first write is never lost; only a recently expired id is refused.
-func (m *Manager) applyDelta(msg *Message, now time.Time) {
+func (m *Manager) applyDelta(from string, msg *Message, now time.Time) {
 	id := msg.SessionID
 	if id == "" {
 		return
@@ -121,6 +189,11 @@ func (m *Manager) applyDelta(msg *Message, now time.Time) {
 	var d Delta
 	if msg.Delta != nil {
 		d = *msg.Delta
+	}
+	m.guardDelta(from, msg, &d)
+	if m.store.Get(id) == nil && !m.knownRoute(id, from) {
+		m.refuse(ruleRoute, from, msg.Kind, id)
+		return
 	}
 	m.mu.Lock()
 	if m.state == stateStopped {
@@ -141,7 +214,7 @@ func (m *Manager) applyDelta(msg *Message, now time.Time) {
 		}
 		mi := m.cfg.MaxInactive
 		if d.MaxInactiveSet {
-			mi = d.MaxInactive
+			mi = d.MaxInactive // capped by guardDelta
 		}
 		at := msg.Created
 		if at == 0 {

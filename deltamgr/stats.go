@@ -20,6 +20,7 @@ type counters struct {
 	transfersCompleted, transfersFailed               atomic.Uint64
 	transferSessions, transferNanos                   atomic.Uint64
 	transfersServed, transfersAborted, sessionsSent   atomic.Uint64
+	refused                                           [nRules]atomic.Uint64
 }
 
 // Stats is a snapshot of a manager's counters (Tomcat's DeltaManager JMX
@@ -56,6 +57,12 @@ type Stats struct {
 	TransfersServed    uint64        // GET_ALL_SESSIONS answered completely
 	TransfersAborted   uint64        // answers aborted by a send failure
 	SessionsSent       uint64        // sessions sent by completed answers
+
+	// Refused counts what the sender rules refused (or, for
+	// "max_inactive_capped", capped), by rule: "get_all_from_older_member",
+	// "get_all_from_non_member", "principal_not_replicated",
+	// "bad_session_id", "unknown_route", "max_inactive_capped".
+	Refused map[string]uint64
 }
 
 // Stats returns the counters. Safe for concurrent use.
@@ -89,6 +96,14 @@ func (m *Manager) Stats() Stats {
 		TransfersServed:      c.transfersServed.Load(),
 		TransfersAborted:     c.transfersAborted.Load(),
 		SessionsSent:         c.sessionsSent.Load(),
+	}
+	for r := range nRules {
+		if n := c.refused[r].Load(); n > 0 {
+			if st.Refused == nil {
+				st.Refused = make(map[string]uint64)
+			}
+			st.Refused[ruleNames[r]] = n
+		}
 	}
 	for _, k := range kinds {
 		if n := c.sent[k].Load(); n > 0 {

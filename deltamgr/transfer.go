@@ -19,35 +19,10 @@ const javaDate = "Mon Jan 02 15:04:05 MST 2006"
 // flight (sent, not yet acknowledged by the requester's Deliver).
 const sendWindow = 3
 
-// transfer is one GET_ALL_SESSIONS round with one target. Fields after done
-// are guarded by Manager.mu.
-type transfer struct {
-	id     uint64
-	target string
-	sentAt time.Time // wall clock when GET_ALL_SESSIONS left
-	done   chan struct{}
-
-	closed   bool
-	result   result
-	sessions int   // sessions installed from this target's chunks
-	chunks   int   // chunks received
-	total    int   // sessions the target says it sent
-	snapshot int64 // the target's snapshot time T, unix ms
-}
-
-type result uint8
-
-const (
-	resultPending result = iota
-	resultComplete
-	resultIncomplete
-	resultNoContext
-	resultGone
-	resultTimeout
-	resultCancelled
-)
-
-// transferState is Start's state transfer (DeltaManager.getAllClusterSessions).
+// transferState is Start's state transfer (DeltaManager.getAllClusterSessions):
+// the shell around fetch. It asks one senior at a time, waits for the
+// round to end (a reply, its target leaving, a deadline, ctx), logs
+// Tomcat's lines and moves on as fetch says.
 func (m *Manager) transferState(ctx context.Context) error {
 	name := m.cfg.Name
 	members := m.cl.Members()
@@ -66,79 +41,82 @@ func (m *Manager) transferState(ctx context.Context) error {
 		secs = -1
 	}
 	begin := time.Now()
-	var deadline <-chan time.Time
-	if timeout > 0 {
-		t := time.NewTimer(timeout)
-		defer t.Stop()
-		deadline = t.C
+	total, per := timeout, m.cfg.StateTransferSeniorTimeout
+	if timeout == 0 { // ask, do not wait: chunks are applied whenever they come
+		total, per = -1, 0
 	}
-	tried := make(map[string]bool)
-	noContext := 0 // seniors that answered NOCONTEXTMANAGER
+	f := newFetch(total, per, begin)
+	m.mu.Lock()
+	m.fetch = f
+	m.mu.Unlock()
 	for {
-		target := ""
-		for _, s := range m.cl.Seniors() {
-			if !tried[s] {
-				target = s
-				break
-			}
-		}
-		if target == "" && noContext == len(tried) {
+		r, why, done := m.nextRound(f)
+		switch why {
+		case endNoContext:
 			// Every senior answered that it has no such context: the context
 			// is new to the cluster (a bundle deployed everywhere at once).
-			m.log.Info().Int("asked", len(tried)).
+			m.log.Info().Int("asked", f.asked).
 				Msgf("Manager [%s]: skipping state transfer. No member has this context yet.", name)
 			return nil
-		}
-		if target == "" {
+		case endNoSenior:
 			m.stats.transfersFailed.Add(1)
-			m.log.Error().Int("tried", len(tried)).
+			m.log.Error().Int("tried", f.asked).
 				Msgf("Manager [%s]: no senior member left to send the session state; continuing without it.", name)
 			return nil
 		}
-		tried[target] = true
-		x := m.beginTransfer(target)
+		target := r.target
 		if !slices.Contains(m.cl.Members(), target) {
-			m.onMember(MemberLeft, target) // left before x began: its event found no transfer
+			m.onMember(MemberLeft, target) // left before r began: its event found no round
 		}
 		m.log.Info().Msgf("Manager [%s], requesting session state from [%s]. This operation will timeout if no session state has been received within [%d] seconds.", name, target, secs)
-		err := m.sendTo(ctx, target, &Message{Kind: KindGetAllSessions, SessionID: "GET-ALL", Transfer: x.id}, OptionsAsync)
+		err := m.sendTo(ctx, target, &Message{Kind: KindGetAllSessions, SessionID: "GET-ALL", Transfer: r.id}, OptionsAsync)
 		if err != nil {
-			m.endTransfer(x)
+			m.endRound(r, resultGone)
 			m.log.Warn().Err(err).Str("member", target).Msg("cannot request session state; asking the next senior member")
 			continue
 		}
 		if timeout == 0 {
-			// Do not wait: chunks are applied whenever they come.
 			m.mu.Lock()
 			if m.state != stateStopped {
-				m.wg.Go(func() { m.awaitInBackground(x, begin) })
+				m.wg.Go(func() { m.awaitInBackground(f, r, done, begin) })
 			}
 			m.mu.Unlock()
 			return nil
 		}
-		res := m.await(ctx, x, deadline)
-		m.endTransfer(x)
+		res := m.await(ctx, f, r, done)
 		elapsed := time.Since(begin).Milliseconds()
 		switch res {
 		case resultComplete:
-			m.completed(x, begin)
+			m.completed(r, begin)
+			m.endFetch(f)
 			return nil
 		case resultIncomplete:
-			m.log.Error().Str("member", target).Int("sessions", x.sessions).Int("expected", x.total).
-				Msgf("Manager [%s]: incomplete session state from [%s]: received [%d] of [%d] sessions; asking the next senior member.", name, target, x.sessions, x.total)
+			m.log.Error().Str("member", target).Int("sessions", r.sessions).Int("expected", r.count).
+				Msgf("Manager [%s]: incomplete session state from [%s]: received [%d] of [%d] sessions; asking the next senior member.", name, target, r.sessions, r.count)
 		case resultNoContext:
-			noContext++
 			m.log.Warn().Str("member", target).
-				Msgf("Manager [%s]: In reply to the 'Get all session data' message sent at [%s], a 'No matching context manager' message was received after [%d] ms.", name, x.sentAt.Format(javaDate), elapsed)
+				Msgf("Manager [%s]: In reply to the 'Get all session data' message sent at [%s], a 'No matching context manager' message was received after [%d] ms.", name, r.sentAt.Format(javaDate), elapsed)
 		case resultGone:
-			m.log.Warn().Str("member", target).Int("sessions", x.sessions).
+			m.log.Warn().Str("member", target).Int("sessions", r.sessions).
 				Msgf("Manager [%s]: member [%s] disappeared during state transfer after [%d] ms; asking the next senior member.", name, target, elapsed)
+		case resultSilent:
+			m.mu.Lock()
+			more := f.untried(m.cl.Seniors())
+			m.mu.Unlock()
+			if more {
+				m.log.Warn().Str("member", target).Int("sessions", r.sessions).Dur("senior_timeout", per).
+					Msgf("Manager [%s]: member [%s] sent no session state for [%d] ms; asking the next senior member.", name, target, per.Milliseconds())
+				continue
+			}
+			fallthrough // the last senior: the transfer timed out
 		case resultTimeout:
+			m.endFetch(f)
 			m.stats.transfersFailed.Add(1)
-			m.log.Error().Str("member", target).Int("sessions", x.sessions).
-				Msgf("Manager [%s]: No session state sent at [%s] received, timing out after [%d] ms.", name, x.sentAt.Format(javaDate), elapsed)
+			m.log.Error().Str("member", target).Int("sessions", r.sessions).
+				Msgf("Manager [%s]: No session state sent at [%s] received, timing out after [%d] ms.", name, r.sentAt.Format(javaDate), elapsed)
 			return nil
 		case resultCancelled:
+			m.endFetch(f)
 			m.stats.transfersFailed.Add(1)
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("state transfer: %w", err)
@@ -148,127 +126,164 @@ func (m *Manager) transferState(ctx context.Context) error {
 	}
 }
 
-// completed logs and counts a successful transfer.
-func (m *Manager) completed(x *transfer, begin time.Time) {
-	d := time.Since(begin)
-	m.mu.Lock()
-	m.snapT = x.snapshot
-	m.mu.Unlock()
-	m.stats.transfersCompleted.Add(1)
-	m.stats.transferSessions.Store(uint64(x.sessions))
-	m.stats.transferNanos.Store(uint64(d))
-	m.log.Info().Str("member", x.target).Int("sessions", x.sessions).Int("chunks", x.chunks).
-		Msgf("Manager [%s]; session state sent at [%s] received in [%d] ms.", m.cfg.Name, time.UnixMilli(x.snapshot).Format(javaDate), d.Milliseconds())
-}
-
-func (m *Manager) beginTransfer(target string) *transfer {
+// nextRound begins f's next round under m.mu, with a fresh transfer id and
+// the channel closed when the round ends.
+func (m *Manager) nextRound(f *fetch) (*round, end, chan struct{}) {
+	seniors := m.cl.Seniors()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.xferSeq++
-	x := &transfer{
-		id:     m.xferSeq<<16 | uint64(time.Now().UnixNano()&0xffff),
-		target: target,
-		sentAt: time.Now(),
-		done:   make(chan struct{}),
+	id := m.xferSeq<<16 | uint64(time.Now().UnixNano()&0xffff)
+	r, why := f.next(seniors, id, time.Now())
+	if r == nil {
+		return nil, why, nil
 	}
-	m.xfer = x
-	return x
+	m.roundDone = make(chan struct{})
+	return r, why, m.roundDone
 }
 
-// endTransfer stops accepting chunks for x.
-func (m *Manager) endTransfer(x *transfer) {
+// endRoundLocked ends the open round r with res and wakes its waiter; m.mu held.
+func (m *Manager) endRoundLocked(r *round, res result) {
+	if m.fetch != nil && m.fetch.cur == r && m.fetch.finish(r, res) {
+		close(m.roundDone)
+	}
+}
+
+func (m *Manager) endRound(r *round, res result) {
 	m.mu.Lock()
-	if m.xfer == x {
-		m.xfer = nil
-	}
-	m.mu.Unlock()
+	defer m.mu.Unlock()
+	m.endRoundLocked(r, res)
 }
 
-// await waits for x to finish (a reply, or its target leaving), the
-// deadline, or ctx.
-func (m *Manager) await(ctx context.Context, x *transfer, deadline <-chan time.Time) result {
-	select {
-	case <-x.done:
+// endFetch makes every later reply of f stale.
+func (m *Manager) endFetch(f *fetch) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fetch == f {
+		m.fetch = nil
+	}
+}
+
+// await waits for the round r to end (a reply, its target leaving, one of
+// f's deadlines) or for ctx, and returns how it ended.
+func (m *Manager) await(ctx context.Context, f *fetch, r *round, done chan struct{}) result {
+	for {
 		m.mu.Lock()
-		defer m.mu.Unlock()
-		return x.result
-	case <-deadline:
-		return resultTimeout
-	case <-ctx.Done():
-		return resultCancelled
-	case <-m.runCtx.Done():
-		return resultCancelled
+		d := f.deadline()
+		m.mu.Unlock()
+		var timer *time.Timer
+		var fire <-chan time.Time
+		if !d.IsZero() {
+			timer = time.NewTimer(time.Until(d))
+			fire = timer.C
+		}
+		select {
+		case <-done:
+		case <-fire:
+			m.mu.Lock()
+			if f.tick(time.Now()) && m.fetch == f && f.cur == r {
+				close(m.roundDone)
+			}
+			m.mu.Unlock()
+		case <-ctx.Done():
+			m.endRound(r, resultCancelled)
+		case <-m.runCtx.Done():
+			m.endRound(r, resultCancelled)
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		m.mu.Lock()
+		res, closed := r.result, r.closed
+		m.mu.Unlock()
+		if closed {
+			return res
+		}
 	}
 }
 
-// onMember is the membership subscription: a transfer whose target left
+// onMember is the membership subscription: GET_ALL_SESSIONS held for a
+// name that was not a member are decided, and the round whose target left
 // or restarted ends as gone. Runs on the cluster's goroutine; never blocks.
 func (m *Manager) onMember(kind int, member string) {
+	m.releaseGetAll(kind, member)
 	if kind != MemberLeft && kind != MemberReplaced {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if x := m.xfer; x != nil && !x.closed && x.target == member {
-		x.closed = true
-		x.result = resultGone
-		close(x.done)
+	if f := m.fetch; f != nil && f.cur != nil && f.cur.target == member {
+		m.endRoundLocked(f.cur, resultGone)
 	}
+}
+
+// completed logs and counts a successful transfer.
+func (m *Manager) completed(r *round, begin time.Time) {
+	d := time.Since(begin)
+	m.mu.Lock()
+	m.snapT = r.snapshot
+	m.mu.Unlock()
+	m.stats.transfersCompleted.Add(1)
+	m.stats.transferSessions.Store(uint64(r.sessions))
+	m.stats.transferNanos.Store(uint64(d))
+	m.log.Info().Str("member", r.target).Int("sessions", r.sessions).Int("chunks", r.chunks).
+		Msgf("Manager [%s]; session state sent at [%s] received in [%d] ms.", m.cfg.Name, time.UnixMilli(r.snapshot).Format(javaDate), d.Milliseconds())
 }
 
 // awaitInBackground logs the outcome of a transfer Start did not wait for
 // (StateTransferTimeout 0).
-func (m *Manager) awaitInBackground(x *transfer, begin time.Time) {
-	res := m.await(m.runCtx, x, nil)
-	m.endTransfer(x)
+func (m *Manager) awaitInBackground(f *fetch, r *round, done chan struct{}, begin time.Time) {
+	res := m.await(m.runCtx, f, r, done)
+	m.endFetch(f)
 	if res == resultComplete {
-		m.completed(x, begin)
+		m.completed(r, begin)
 		return
 	}
 	m.stats.transfersFailed.Add(1)
-	m.log.Warn().Str("member", x.target).Int("sessions", x.sessions).
-		Msgf("Manager [%s]: background session state transfer from [%s] did not complete.", m.cfg.Name, x.target)
+	m.log.Warn().Str("member", r.target).Int("sessions", r.sessions).
+		Msgf("Manager [%s]: background session state transfer from [%s] did not complete.", m.cfg.Name, r.target)
 }
 
-// current returns the transfer a reply from from belongs to, or nil.
-func (m *Manager) currentLocked(from string, id uint64) *transfer {
-	x := m.xfer
-	if x == nil || x.closed || x.id != id || x.target != from {
+// openLocked returns the round a reply from from belongs to, or nil; m.mu held.
+func (m *Manager) openLocked(from string, id uint64) *round {
+	if m.fetch == nil || m.state == stateStopped {
 		return nil
 	}
-	return x
+	return m.fetch.open(from, id)
 }
 
 // receiveChunk installs one ALL_SESSION_DATA chunk. It runs on the
 // transport's goroutine; the responder's sync send returns when it did.
 func (m *Manager) receiveChunk(from string, msg *Message) error {
 	m.mu.Lock()
-	x := m.currentLocked(from, msg.Transfer)
-	stopped := m.state == stateStopped
+	r := m.openLocked(from, msg.Transfer)
 	m.mu.Unlock()
-	if x == nil || stopped {
+	if r == nil {
 		m.stats.staleChunks.Add(1)
 		return nil
 	}
 	recs := make([]session.Record, 0, len(msg.Sessions))
-	for _, r := range msg.Sessions {
-		if r.ID == "" {
+	for _, rec := range msg.Sessions {
+		if rec.ID == "" {
 			m.stats.badRecords.Add(1)
 			continue
 		}
-		recs = append(recs, r)
+		if !m.guardRecord(from, &rec) {
+			continue
+		}
+		recs = append(recs, rec)
 	}
 	now := m.now()
 	news := make([]*session.Session, len(recs))
 	var olds []*session.Session
 	m.mu.Lock()
-	if m.state == stateStopped || m.xfer != x {
+	if m.openLocked(from, msg.Transfer) != r {
 		m.mu.Unlock()
 		m.stats.staleChunks.Add(1)
 		return nil
 	}
-	for i, r := range recs {
-		s := session.FromRecord(r, m.opts)
+	for i, rec := range recs {
+		s := session.FromRecord(rec, m.opts)
 		if old := m.store.Put(s); old != nil {
 			delete(m.meta, old)
 			olds = append(olds, old)
@@ -276,9 +291,7 @@ func (m *Manager) receiveChunk(from string, msg *Message) error {
 		m.meta[s] = &entry{announced: true, lastReplicated: now}
 		news[i] = s
 	}
-	x.sessions += len(recs)
-	x.chunks++
-	x.snapshot = msg.Timestamp
+	m.fetch.chunk(r, len(recs), msg.Timestamp, time.Now())
 	m.mu.Unlock()
 	for _, old := range olds {
 		old.Expire(false)
@@ -293,37 +306,25 @@ func (m *Manager) receiveChunk(from string, msg *Message) error {
 	return nil
 }
 
-// receiveComplete ends a transfer: complete only when every session the
+// receiveComplete ends a round: complete only when every session the
 // target says it sent was installed.
 func (m *Manager) receiveComplete(from string, msg *Message) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	x := m.currentLocked(from, msg.Transfer)
-	if x == nil {
+	if m.openLocked(from, msg.Transfer) == nil || !m.fetch.complete(from, msg.Transfer, msg.Count, msg.Seq, msg.Timestamp) {
 		m.stats.staleChunks.Add(1)
 		return
 	}
-	x.closed = true
-	x.total = msg.Count
-	x.snapshot = msg.Timestamp
-	x.result = resultIncomplete
-	if x.sessions == msg.Count && x.chunks == msg.Seq {
-		x.result = resultComplete
-	}
-	close(x.done)
+	close(m.roundDone)
 }
 
-// receiveNoContext ends a transfer whose target has no such context.
+// receiveNoContext ends a round whose target has no such context.
 func (m *Manager) receiveNoContext(from string, msg *Message) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	x := m.currentLocked(from, msg.Transfer)
-	if x == nil {
-		return
+	if r := m.openLocked(from, msg.Transfer); r != nil {
+		m.endRoundLocked(r, resultNoContext)
 	}
-	x.closed = true
-	x.result = resultNoContext
-	close(x.done)
 }
 
 // drainQueue applies what arrived during the transfer, dropping session
@@ -438,6 +439,9 @@ func (m *Manager) sendAllSessions(to string, id uint64) {
 				continue
 			}
 			r := s.Snapshot()
+			if !m.cfg.ReplicatePrincipal {
+				r.Principal, r.AuthType = "", ""
+			}
 			size := recordSize(&r)
 			if len(recs) > 0 && (len(recs) >= m.cfg.SendAllSessionsSize || nbytes+size > m.cfg.SendAllSessionsBytes) {
 				if !emit() {

@@ -249,6 +249,8 @@ func deltaConfig(cl *conf.Cluster, name, route string, maxInactive time.Duration
 	c.Route = route
 	c.SendOptions = cl.ChannelSendOptions
 	c.StateTransferTimeout = m.StateTransferTimeout
+	c.StateTransferSeniorTimeout = m.StateTransferSeniorTimeout
+	c.ReplicatePrincipal = m.ReplicatePrincipal
 	if m.SendAllSessionsSize > 0 {
 		c.SendAllSessionsSize = m.SendAllSessionsSize
 	}

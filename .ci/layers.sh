@@ -39,16 +39,17 @@ allow() {
 
 # Leaves.
 allow conf internal/seal
-allow mcast internal/seal
-allow transport internal/seal
+allow mcast internal/seal internal/burst
+allow transport internal/seal internal/burst
 allow runtime/session internal/seal
 allow runtime/lifecycle
 allow internal/seal
 allow internal/testkit # tests-only helpers (imported by _test.go files only)
 allow ajp
+allow internal/burst
 # Consumers of the cluster seam see it only through their own interface.
 allow deltamgr runtime/session 'internal/.*'
-allow farmdeploy
+allow farmdeploy internal/burst
 # Middle layers.
 allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' 'internal/.*'
 allow runtime/host runtime/session runtime/lifecycle ajp 'internal/.*'

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -44,6 +45,33 @@ type Config struct {
 	// Self identifies this member in the hello frame sent on every
 	// outgoing connection. A zero UniqueID is replaced by a random one.
 	Self Peer
+	// MaxConnections bounds the receiver's open connections, those whose
+	// hello has not arrived yet included; a connection over the limit is
+	// closed at once and counted (ReceiverStats.Refused). Default: 1024.
+	MaxConnections int
+	// MaxConnectionsPerHost bounds the receiver's open connections from
+	// one source IP (a member needs one, plus one while it reconnects;
+	// nodes sharing a host share it). Default: 64.
+	MaxConnectionsPerHost int
+	// IdleTimeout closes a receiver connection that stayed silent between
+	// frames this long (ReceiverStats.IdleClosed); senders that want to
+	// keep one open ping it (Sender.Ping). 0 never closes one. Default: 0
+	// (runtime/cluster sets a multiple of the heartbeat frequency).
+	IdleTimeout time.Duration
+	// MinFrameRate, in bytes per second, bounds how long one frame may
+	// take to arrive: from its first byte, Timeout + length/MinFrameRate
+	// for the whole frame, not per read, so a body trickled byte by byte
+	// is cut (ReceiverStats.FrameTimeouts). Default: 256 KiB/s (a 16 MiB
+	// frame gets 67 s).
+	MinFrameRate int
+	// Admit, if set, is called with the hello of every accepted
+	// connection (its Host is the connection's source IP) before any of
+	// its data is read; an error refuses the connection: it is closed
+	// without an answer, counted (ReceiverStats.Unadmitted) and logged
+	// once per burst. It runs on the connection's goroutine, may block
+	// until ctx ends (the receiver stops) and must be safe for concurrent
+	// use. Default: nil (every well-formed hello is admitted).
+	Admit func(ctx context.Context, from Peer) error
 	// OnError, if set, is called for every message that failed without a
 	// caller waiting for it (async sends): the peer could not be reached
 	// within Timeout, or the peer was closed before the message was
@@ -57,7 +85,9 @@ type Config struct {
 }
 
 // DefaultConfig returns Tomcat's defaults: port 4000, autoBind 100,
-// timeout 3000 ms, a 64 MiB queue per peer and 16 MiB frames.
+// timeout 3000 ms, a 64 MiB queue per peer and 16 MiB frames; and
+// Gomcat's receiver bounds: 1024 connections, 64 per source IP, frames
+// arriving at 256 KiB/s at least.
 func DefaultConfig() Config {
 	return Config{
 		Port:          4000,
@@ -66,6 +96,10 @@ func DefaultConfig() Config {
 		Timeout:       3 * time.Second,
 		MaxQueueBytes: 64 << 20,
 		Logger:        zerolog.Nop(),
+
+		MaxConnections:        1024,
+		MaxConnectionsPerHost: 64,
+		MinFrameRate:          256 << 10,
 	}
 }
 
@@ -102,6 +136,18 @@ func (c Config) Validate() error {
 	}
 	if c.MaxQueueBytes < c.MaxFrameSize+frameOverhead {
 		errs = append(errs, fmt.Errorf("transport: maxQueueBytes %d below one full frame (%d)", c.MaxQueueBytes, c.MaxFrameSize+frameOverhead))
+	}
+	if c.MaxConnections < 1 {
+		errs = append(errs, fmt.Errorf("transport: maxConnections %d must be >= 1", c.MaxConnections))
+	}
+	if c.MaxConnectionsPerHost < 1 || c.MaxConnectionsPerHost > c.MaxConnections {
+		errs = append(errs, fmt.Errorf("transport: maxConnectionsPerHost %d must be 1..maxConnections (%d)", c.MaxConnectionsPerHost, c.MaxConnections))
+	}
+	if c.IdleTimeout < 0 {
+		errs = append(errs, fmt.Errorf("transport: idleTimeout %v must be >= 0", c.IdleTimeout))
+	}
+	if c.MinFrameRate < 1<<10 {
+		errs = append(errs, fmt.Errorf("transport: minFrameRate %d below 1024 bytes/s", c.MinFrameRate))
 	}
 	if c.Key != nil {
 		if n := len(c.Key); n != 16 && n != 24 && n != 32 {

@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -29,6 +30,9 @@ const (
 type Peer struct {
 	Name     string   // member name (the jvmRoute)
 	UniqueID [16]byte // member unique id; a restarted member has a new one
+	// Host is the connection's source IP, set by the Receiver (not sent:
+	// ignored in Config.Self).
+	Host netip.Addr
 }
 
 // Message is one unit handed to Sender.Send and to a Handler.

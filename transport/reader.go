@@ -2,6 +2,7 @@ package transport
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -9,8 +10,16 @@ import (
 )
 
 const (
-	readBufSize = 256 << 10 // receiver read buffer; several frames arrive per read
-	maxKeepBuf  = 1 << 20   // a buffer grown past this is dropped once empty
+	firstReadBuf = 2 << 10   // a connection's first buffer: the hello fits, nothing bigger is allocated
+	readBufSize  = 256 << 10 // a busy connection's buffer; several frames arrive per read
+	maxKeepBuf   = 1 << 20   // a buffer grown past this is dropped once empty
+	maxHelloBody = 1 << 10   // the hello (sealed or not) must fit: ~1 KiB before admission
+)
+
+// Deadline errors of a frameReader; both wrap os.ErrDeadlineExceeded.
+var (
+	errIdle         = fmt.Errorf("transport: connection idle: %w", os.ErrDeadlineExceeded)
+	errFrameTimeout = fmt.Errorf("transport: frame not complete in time: %w", os.ErrDeadlineExceeded)
 )
 
 // frameReader reads frames from a stream into one reused buffer, taking
@@ -18,21 +27,32 @@ const (
 // costs one system call and no allocation. The bodies it returns alias
 // its buffer and stay valid only until the next call to next.
 //
-// The buffer grows only when it is full of one frame's bytes that have
-// actually arrived, at most doubling: a claimed length is never
+// The buffer starts small (firstReadBuf) and grows only with bytes that
+// actually arrived: to readBufSize when reads fill it, and beyond when it
+// is full of one frame, at most doubling: a claimed length is never
 // allocated up front.
+//
+// Deadlines (when conn is set): a frame must arrive whole within timeout
+// + length/minRate from its first byte (not per read, so a trickle is
+// cut); between frames a connection may stay silent for idle (0: for
+// ever) when next is called with idleOK, else (the hello) the frame must
+// come whole within timeout.
 type frameReader struct {
 	rd      io.Reader
 	conn    net.Conn // for read deadlines; nil: none
 	timeout time.Duration
-	maxBody int
-	buf     []byte // buf[r:w] holds bytes not yet returned
-	r, w    int
+	idle    time.Duration
+	minRate int // bytes/s; <= 0: no allowance for the length
+	maxBody int // largest body accepted now (the hello's is small)
+	buf     []byte
+	r, w    int       // buf[r:w] holds bytes not yet returned
+	full    bool      // the last read filled the buffer: grow it up to readBufSize
+	start   time.Time // when the frame being read began; zero between frames
 	dl      time.Time // read deadline set on conn; zero if none
 }
 
 func newFrameReader(rd io.Reader, conn net.Conn, timeout time.Duration, maxBody int) *frameReader {
-	return &frameReader{rd: rd, conn: conn, timeout: timeout, maxBody: maxBody, buf: make([]byte, readBufSize)}
+	return &frameReader{rd: rd, conn: conn, timeout: timeout, maxBody: maxBody, buf: make([]byte, firstReadBuf)}
 }
 
 // ready reports whether a complete frame (or a protocol error) is
@@ -47,10 +67,8 @@ func (fr *frameReader) ready() bool {
 }
 
 // next returns the body of the next frame. io.EOF means the stream ended
-// cleanly between frames. With idleOK, a connection may stay silent
-// between frames for any time; without it (the hello) the frame must
-// start within the timeout. Once a frame has started, each read must
-// bring bytes within the timeout.
+// cleanly between frames; errIdle that it stayed silent for idle;
+// errFrameTimeout that a frame did not arrive whole in time.
 func (fr *frameReader) next(idleOK bool) ([]byte, error) {
 	for {
 		avail := fr.buf[fr.r:fr.w]
@@ -67,16 +85,54 @@ func (fr *frameReader) next(idleOK bool) ([]byte, error) {
 					return nil, &ProtocolError{Reason: "missing end marker"}
 				}
 				fr.r += need
+				fr.start = time.Time{}
 				return avail[frameHeaderLen:end:end], nil
 			}
 		} else if k := min(len(avail), len(startMarker)); string(avail[:k]) != startMarker[:k] {
 			return nil, &ProtocolError{Reason: "missing start marker"}
 		}
+		between := len(avail) == 0 && idleOK
+		if err := fr.arm(between, need); err != nil {
+			return nil, err
+		}
 		fr.makeRoom(need)
-		if err := fr.fill(idleOK); err != nil {
+		if err := fr.fill(between); err != nil {
 			return nil, err
 		}
 	}
+}
+
+// arm sets the read deadline for the wait ahead: the idle one between
+// frames, else the whole-frame one of a frame of need bytes.
+func (fr *frameReader) arm(between bool, need int) error {
+	if fr.conn == nil || fr.timeout <= 0 {
+		return nil
+	}
+	now := time.Now()
+	var dl time.Time
+	if between {
+		if fr.idle > 0 {
+			dl = now.Add(fr.idle)
+			// Re-armed lazily: it stays between 3/4 and 1 idle ahead.
+			if !fr.dl.IsZero() && fr.dl.Sub(now) >= fr.idle*3/4 && !fr.dl.After(dl) {
+				return nil
+			}
+		}
+	} else {
+		if fr.start.IsZero() {
+			fr.start = now
+		}
+		allow := fr.timeout
+		if fr.minRate > 0 && need > frameHeaderLen {
+			allow += time.Duration(int64(need) * int64(time.Second) / int64(fr.minRate))
+		}
+		dl = fr.start.Add(allow)
+	}
+	if dl.Equal(fr.dl) {
+		return nil
+	}
+	fr.dl = dl
+	return fr.conn.SetReadDeadline(dl)
 }
 
 // makeRoom prepares the buffer to receive more of a frame of need bytes
@@ -92,38 +148,40 @@ func (fr *frameReader) makeRoom(need int) {
 		fr.w = copy(fr.buf, fr.buf[fr.r:fr.w])
 		fr.r = 0
 	}
-	if fr.w == len(fr.buf) { // full of one frame's bytes: grow, at most doubling
-		nb := make([]byte, min(2*len(fr.buf), need))
-		copy(nb, fr.buf[:fr.w])
-		fr.buf = nb
+	switch {
+	case fr.w == len(fr.buf): // full of one frame's bytes: grow, at most doubling
+		fr.resize(min(2*len(fr.buf), max(need, len(fr.buf)+1)))
+	case fr.full && len(fr.buf) < readBufSize: // reads fill it: take more per read
+		fr.resize(min(2*len(fr.buf), readBufSize))
 	}
+	fr.full = false
+}
+
+func (fr *frameReader) resize(n int) {
+	nb := make([]byte, n)
+	fr.w = copy(nb, fr.buf[fr.r:fr.w])
+	fr.r = 0
+	fr.buf = nb
 }
 
 // fill reads at least one byte into the buffer.
-func (fr *frameReader) fill(idleOK bool) error {
+func (fr *frameReader) fill(between bool) error {
 	for empty := 0; empty < 100; {
-		if fr.conn != nil && fr.timeout > 0 {
-			// Refresh the deadline lazily: it stays between 3/4 and 1
-			// timeout ahead, without a system call per read.
-			if now := time.Now(); fr.dl.IsZero() || fr.dl.Sub(now) < fr.timeout*3/4 {
-				fr.dl = now.Add(fr.timeout)
-				if err := fr.conn.SetReadDeadline(fr.dl); err != nil {
-					return err
-				}
-			}
-		}
 		n, err := fr.rd.Read(fr.buf[fr.w:])
 		fr.w += n
 		if n > 0 {
+			fr.full = fr.w == len(fr.buf)
 			return nil // an error comes back on the next read
 		}
 		switch {
 		case err == nil:
 			empty++ // a reader returning nothing again and again is broken
 			continue
-		case idleOK && fr.r == fr.w && errors.Is(err, os.ErrDeadlineExceeded):
-			fr.dl = time.Time{} // quiet between frames: fine, wait again
-			continue
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			if between {
+				return errIdle
+			}
+			return errFrameTimeout
 		case fr.r == fr.w && errors.Is(err, io.EOF):
 			return io.EOF
 		}

@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/burst"
 	"github.com/gomcat/gomcat/internal/seal"
 	"github.com/rs/zerolog"
 )
@@ -32,6 +34,10 @@ type ReceiverStats struct {
 	HandlerErrors  uint64 // Handler calls that returned an error
 	ProtocolErrors uint64 // connections closed for a *ProtocolError (sealing included)
 	SealErrors     uint64 // of which: frames that did not open with the cluster key
+	Refused        uint64 // connections closed at accept: over MaxConnections or MaxConnectionsPerHost
+	Unadmitted     uint64 // connections whose hello Config.Admit refused
+	IdleClosed     uint64 // connections closed after IdleTimeout of silence
+	FrameTimeouts  uint64 // connections closed because a frame did not arrive whole in time
 }
 
 // Receiver accepts connections from peers' Senders and hands their
@@ -45,6 +51,7 @@ type Receiver struct {
 	mu      sync.Mutex // guards the fields below
 	ln      net.Listener
 	conns   map[*rconn]struct{}
+	perHost map[netip.Addr]int // open connections by source IP
 	streams map[streamKey]*stream
 	state   int // 0 new, 1 started, 2 stopped
 	ctx     context.Context
@@ -53,6 +60,10 @@ type Receiver struct {
 	wg sync.WaitGroup
 
 	accepted, messages, duplicates, handlerErrs, protoErrs, sealErrs atomic.Uint64
+	refused, unadmitted, idleClosed, frameTimeouts                   atomic.Uint64
+
+	// One log line per burst of each kind of refusal.
+	refusedLog, unadmittedLog, timeoutLog, protoLog, acceptLog *burst.Limiter
 }
 
 // streamKey names the messages of one Sender instance: ids are unique
@@ -99,6 +110,7 @@ func (st *stream) forgetBelow(id uint64) {
 // rconn is one accepted connection.
 type rconn struct {
 	nc     net.Conn
+	host   netip.Addr // source IP
 	cancel context.CancelFunc
 	done   chan struct{}
 }
@@ -117,7 +129,14 @@ func NewReceiver(cfg Config, h Handler) (*Receiver, error) {
 		h:       h,
 		log:     cfg.Logger.With().Str("component", "transport").Logger(),
 		conns:   make(map[*rconn]struct{}),
+		perHost: make(map[netip.Addr]int),
 		streams: make(map[streamKey]*stream),
+
+		refusedLog:    burst.New(0),
+		unadmittedLog: burst.New(0),
+		timeoutLog:    burst.New(0),
+		protoLog:      burst.New(0),
+		acceptLog:     burst.New(0),
 	}, nil
 }
 
@@ -210,6 +229,10 @@ func (r *Receiver) Stats() ReceiverStats {
 		HandlerErrors:  r.handlerErrs.Load(),
 		ProtocolErrors: r.protoErrs.Load(),
 		SealErrors:     r.sealErrs.Load(),
+		Refused:        r.refused.Load(),
+		Unadmitted:     r.unadmitted.Load(),
+		IdleClosed:     r.idleClosed.Load(),
+		FrameTimeouts:  r.frameTimeouts.Load(),
 	}
 }
 
@@ -224,7 +247,9 @@ func (r *Receiver) accept() {
 			}
 			// Temporary (EMFILE...): back off like net/http.
 			delay = min(max(2*delay, 5*time.Millisecond), time.Second)
-			r.log.Warn().Err(err).Dur("retry_in", delay).Msg("accept failed")
+			if ok, n := r.acceptLog.Allow(time.Now()); ok {
+				r.log.Warn().Err(err).Dur("retry_in", delay).Uint64("suppressed", n).Msg("accept failed")
+			}
 			select {
 			case <-time.After(delay):
 			case <-r.ctx.Done():
@@ -233,8 +258,9 @@ func (r *Receiver) accept() {
 			continue
 		}
 		delay = 0
+		host := remoteHost(nc)
 		ctx, cancel := context.WithCancel(r.ctx)
-		c := &rconn{nc: nc, cancel: cancel, done: make(chan struct{})}
+		c := &rconn{nc: nc, host: host, cancel: cancel, done: make(chan struct{})}
 		r.mu.Lock()
 		if r.state != 1 {
 			r.mu.Unlock()
@@ -242,8 +268,24 @@ func (r *Receiver) accept() {
 			nc.Close()
 			return
 		}
-		r.conns[c] = struct{}{}
+		total, fromHost := len(r.conns), r.perHost[host]
+		over := total >= r.cfg.MaxConnections || fromHost >= r.cfg.MaxConnectionsPerHost
+		if !over {
+			r.conns[c] = struct{}{}
+			r.perHost[host]++
+		}
 		r.mu.Unlock()
+		if over {
+			cancel()
+			nc.Close()
+			r.refused.Add(1)
+			if ok, n := r.refusedLog.Allow(time.Now()); ok {
+				r.log.Warn().Str("remote", host.String()).Int("connections", total).Int("from_host", fromHost).
+					Int("max", r.cfg.MaxConnections).Int("max_per_host", r.cfg.MaxConnectionsPerHost).
+					Uint64("suppressed", n).Msg("connection refused: too many connections")
+			}
+			continue
+		}
 		r.accepted.Add(1)
 		r.wg.Go(func() { r.serve(ctx, c) })
 	}
@@ -257,6 +299,9 @@ func (r *Receiver) serve(ctx context.Context, c *rconn) {
 		c.nc.Close()
 		r.mu.Lock()
 		delete(r.conns, c)
+		if r.perHost[c.host]--; r.perHost[c.host] <= 0 {
+			delete(r.perHost, c.host)
+		}
 		if st != nil && st.active == c {
 			st.active = nil
 		}
@@ -265,9 +310,11 @@ func (r *Receiver) serve(ctx context.Context, c *rconn) {
 	}()
 	remote := c.nc.RemoteAddr().String()
 	log := r.log.With().Str("remote", remote).Logger()
+	fr := newFrameReader(c.nc, c.nc, r.cfg.Timeout, min(maxHelloBody, r.cfg.MaxFrameSize))
+	fr.idle, fr.minRate = r.cfg.IdleTimeout, r.cfg.MinFrameRate
 	s := &session{
 		r:   r,
-		fr:  newFrameReader(c.nc, c.nc, r.cfg.Timeout, r.cfg.MaxFrameSize),
+		fr:  fr,
 		nc:  c.nc,
 		log: log,
 	}
@@ -280,6 +327,11 @@ func (r *Receiver) serve(ctx context.Context, c *rconn) {
 	}
 	err := s.handshake()
 	if err == nil {
+		s.peer.peer.Host = c.host
+		err = r.admit(ctx, log, s.peer.peer)
+	}
+	if err == nil {
+		fr.maxBody = r.cfg.MaxFrameSize // admitted: full-size frames from now on
 		st, err = r.attach(ctx, c, s.peer)
 	}
 	if err == nil {
@@ -291,16 +343,58 @@ func (r *Receiver) serve(ctx context.Context, c *rconn) {
 	r.closed(log, err)
 }
 
+// errUnadmitted is returned by serve for a hello Config.Admit refused (it
+// is counted and logged there).
+var errUnadmitted = errors.New("transport: hello not admitted")
+
+// admit asks Config.Admit about a connection's hello.
+func (r *Receiver) admit(ctx context.Context, log zerolog.Logger, p Peer) error {
+	if r.cfg.Admit == nil {
+		return nil
+	}
+	err := r.cfg.Admit(ctx, p)
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	r.unadmitted.Add(1)
+	if ok, n := r.unadmittedLog.Allow(time.Now()); ok {
+		log.Warn().Err(err).Str("peer", p.Name).Uint64("suppressed", n).Msg("connection refused: hello does not match a member")
+	}
+	return errUnadmitted
+}
+
+// remoteHost is the source IP of nc (zero if it has none).
+func remoteHost(nc net.Conn) netip.Addr {
+	if a, ok := nc.RemoteAddr().(*net.TCPAddr); ok {
+		return a.AddrPort().Addr().Unmap()
+	}
+	return netip.Addr{}
+}
+
 // closed logs and counts why a connection ended.
 func (r *Receiver) closed(log zerolog.Logger, err error) {
 	var pe *ProtocolError
 	switch {
+	case errors.Is(err, errUnadmitted):
+	case errors.Is(err, errIdle):
+		r.idleClosed.Add(1)
+		log.Debug().Msg("closing idle connection")
+	case errors.Is(err, errFrameTimeout):
+		r.frameTimeouts.Add(1)
+		if ok, n := r.timeoutLog.Allow(time.Now()); ok {
+			log.Warn().Err(err).Uint64("suppressed", n).Msg("closing connection: frame not complete in time")
+		}
 	case errors.As(err, &pe):
 		r.protoErrs.Add(1)
 		if errors.Is(err, seal.ErrAuth) || errors.Is(err, seal.ErrReplay) || errors.Is(err, seal.ErrStale) {
 			r.sealErrs.Add(1)
 		}
-		log.Warn().Err(err).Msg("closing connection")
+		if ok, n := r.protoLog.Allow(time.Now()); ok {
+			log.Warn().Err(err).Uint64("suppressed", n).Msg("closing connection")
+		}
 	case err == nil, isClosedErr(err):
 		log.Debug().Msg("connection closed")
 	default:

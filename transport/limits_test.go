@@ -11,6 +11,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // closedByPeer reports whether the receiver closed nc within timeout.
@@ -40,12 +42,12 @@ func TestReceiverConnectionCaps(t *testing.T) {
 	for range 4 {
 		dialT(t, addr)
 	}
-	waitFor(t, "4 connections open", 2*time.Second, func() bool { return r.Stats().Active == 4 })
+	testkit.WaitWithin(t, "4 connections open", 2*time.Second, func() bool { return r.Stats().Active == 4 })
 	// The fifth from the same host is closed at once and counted.
 	if !closedByPeer(t, dialT(t, addr), 2*time.Second) {
 		t.Fatal("connection over the per-host cap left open")
 	}
-	waitFor(t, "refusal counted", time.Second, func() bool { return r.Stats().Refused == 1 })
+	testkit.WaitWithin(t, "refusal counted", time.Second, func() bool { return r.Stats().Refused == 1 })
 	// Another source address (127.0.0.2 is loopback too) still gets in,
 	// up to the total cap.
 	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}
@@ -61,7 +63,7 @@ func TestReceiverConnectionCaps(t *testing.T) {
 			}
 		}
 	}
-	waitFor(t, "two refusals", time.Second, func() bool { return r.Stats().Refused == 2 })
+	testkit.WaitWithin(t, "two refusals", time.Second, func() bool { return r.Stats().Refused == 2 })
 	if st := r.Stats(); st.Active != 6 {
 		t.Fatalf("active %d, want 6", st.Active)
 	}
@@ -77,7 +79,7 @@ func TestReceiverHelloLimit(t *testing.T) {
 	if !closedByPeer(t, nc, 2*time.Second) {
 		t.Fatal("oversized hello left open")
 	}
-	waitFor(t, "protocol error counted", time.Second, func() bool { return r.Stats().ProtocolErrors == 1 })
+	testkit.WaitWithin(t, "protocol error counted", time.Second, func() bool { return r.Stats().ProtocolErrors == 1 })
 }
 
 func TestReceiverFrameAndIdleTimeouts(t *testing.T) {
@@ -99,14 +101,14 @@ func TestReceiverFrameAndIdleTimeouts(t *testing.T) {
 	if !closedByPeer(t, nc, 3*time.Second) {
 		t.Fatal("half a frame left open")
 	}
-	waitFor(t, "frame timeouts counted", time.Second, func() bool { return r.Stats().FrameTimeouts == 2 })
+	testkit.WaitWithin(t, "frame timeouts counted", time.Second, func() bool { return r.Stats().FrameTimeouts == 2 })
 	// A hello, then silence: closed as idle.
 	nc = dialT(t, addr)
 	nc.Write(rawHello())
 	if !closedByPeer(t, nc, 3*time.Second) {
 		t.Fatal("idle connection left open")
 	}
-	waitFor(t, "idle close counted", time.Second, func() bool { return r.Stats().IdleClosed == 1 })
+	testkit.WaitWithin(t, "idle close counted", time.Second, func() bool { return r.Stats().IdleClosed == 1 })
 }
 
 // TestFrameReaderDeadlines runs a frameReader on a net.Pipe under synctest:

@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/internal/burst"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/transport"
 )
@@ -35,6 +36,8 @@ type Cluster struct {
 	url      atomic.Pointer[string]           // advertised HTTP URL (SetHTTPURL)
 	st       counters
 	state    atomic.Int32 // stateNew, stateStarted, stateStopped
+
+	refusedLog *burst.Limiter // "message refused" lines, once per burst
 
 	mu       sync.Mutex // serialises Start and Stop; guards the fields below
 	receiver *transport.Receiver
@@ -76,7 +79,8 @@ func New(cfg Config) (*Cluster, error) {
 	if c.probe == nil {
 		c.probe = mcast.Probe
 	}
-	c.view.Store(&view{})
+	c.view.Store(newView())
+	c.refusedLog = newRefusedLog()
 	c.url.Store(&cfg.HTTPURL)
 	c.ids = map[string][16]byte{}
 	c.stopped = make(chan struct{})
@@ -137,6 +141,8 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 		return err
 	}
 	tc := c.cfg.transportConfig(listen)
+	tc.Admit = c.admitHello
+	tc.IdleTimeout = c.cfg.idleTimeout()
 	c.receiver, err = transport.NewReceiver(tc, transport.HandlerFunc(c.serve))
 	if err != nil {
 		return err
@@ -238,7 +244,7 @@ func (c *Cluster) stopLocked(ctx context.Context) error {
 	case <-ctx.Done():
 		errs = append(errs, fmt.Errorf("cluster: stop: %w", ctx.Err()))
 	}
-	c.store(&view{}, true) // MemberLeft for everyone still a member
+	c.store(newView(), true) // MemberLeft for everyone still a member
 	if c.sender != nil {
 		errs = append(errs, c.sender.Stop(ctx))
 	}

@@ -41,6 +41,18 @@ type Config struct {
 	SendOptions int
 	// FailureDetector confirms membership changes with TCP probes.
 	FailureDetector FailureDetectorConfig
+	// AdmitWait is how long a transport connection whose hello matches
+	// no member yet waits for the membership to catch up (a member may
+	// hear this node a heartbeat before this node hears it) before it is
+	// refused. Default: 3s.
+	AdmitWait time.Duration
+	// IdleHeartbeats closes a receiver connection silent for this many
+	// heartbeat intervals (the membership's Frequency, or a static
+	// membership's Interval); the cluster pings its members' connections
+	// four times as often, so only strangers' idle connections are closed.
+	// transport.Config.IdleTimeout, if set, takes precedence. 0: never.
+	// Default: 20 (10 s at Tomcat's 500 ms).
+	IdleHeartbeats int
 	// EstablishWait is how long Start waits for the membership to form
 	// ("Sleeping for N milliseconds to establish cluster membership").
 	// 0 does not wait. Default: 2000ms.
@@ -90,6 +102,8 @@ func DefaultConfig() Config {
 		SendOptions:     transport.OptAsync,
 		FailureDetector: DefaultFailureDetectorConfig(),
 		EstablishWait:   2 * time.Second,
+		AdmitWait:       3 * time.Second,
+		IdleHeartbeats:  20,
 		Logger:          zerolog.Nop(),
 	}
 }
@@ -132,6 +146,12 @@ func (c Config) Validate() error {
 	}
 	if c.SendOptions < 0 {
 		bad("SendOptions %d must be >= 0", c.SendOptions)
+	}
+	if c.AdmitWait <= 0 {
+		bad("AdmitWait %v must be > 0", c.AdmitWait)
+	}
+	if c.IdleHeartbeats < 0 {
+		bad("IdleHeartbeats %d must be >= 0", c.IdleHeartbeats)
 	}
 	if c.EstablishWait < 0 {
 		bad("EstablishWait %v must be >= 0", c.EstablishWait)

@@ -86,6 +86,12 @@ func (c *Cluster) run(ctx context.Context) {
 	}
 	tick := time.NewTicker(every)
 	defer tick.Stop()
+	var ping <-chan time.Time // keeps members' connections from going idle
+	if d := c.cfg.idleTimeout(); d > 0 {
+		t := time.NewTicker(max(d/4, time.Millisecond))
+		defer t.Stop()
+		ping = t.C
+	}
 	c.publish()
 	for {
 		select {
@@ -107,6 +113,8 @@ func (c *Cluster) run(ctx context.Context) {
 			c.reannounce(ctx)
 		case <-tick.C:
 			c.onTick(ctx)
+		case <-ping:
+			c.keepAlive(ctx)
 		}
 	}
 }
@@ -168,6 +176,9 @@ func (c *Cluster) added(ctx context.Context, m mcast.Member) {
 	}
 	e := &entry{m: m, addr: m.Addr(), st: statePending}
 	c.tab.entries[m.Name] = e
+	if c.learn != nil {
+		c.publish() // its host may announce itself now (staticHosts)
+	}
 	if !c.cfg.FailureDetector.Enabled {
 		c.admit(ctx, e)
 		return
@@ -216,6 +227,9 @@ func (c *Cluster) replace(ctx context.Context, old, m mcast.Member) {
 		}
 		oe.m = m
 		c.tab.entries[m.Name] = oe
+		// A probe in flight reports under the old name and is dropped:
+		// the next tick probes again under the new one.
+		oe.probing = false
 		c.log.Debug().Str("member", m.Name).Str("was", old.Name).Msg("member name learned")
 		switch {
 		case oe.st == statePending && !oe.provisional() && !oe.probing:

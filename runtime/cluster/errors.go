@@ -16,6 +16,9 @@ var (
 	// ErrSelf is returned by a send addressed to this member (Tomcat:
 	// "Unable to send message to local member").
 	ErrSelf = errors.New("cluster: unable to send message to local member")
+	// ErrNotMember refuses a connection or message from a peer whose hello
+	// (name, unique id, source IP) matches no live member.
+	ErrNotMember = errors.New("cluster: sender is not a member")
 	// ErrUnknownChannel is returned to the sender (a fail-ack in sync mode)
 	// for a message on a channel nobody registered with Handle.
 	ErrUnknownChannel = errors.New("cluster: no handler for channel")

@@ -110,6 +110,7 @@ func (c *Cluster) store(v *view, final bool) {
 	s.closed = final
 	old := c.view.Load()
 	c.view.Store(v)
+	close(old.next) // wakes hellos waiting for a member (admit.go)
 	if len(s.list) == 0 {
 		return
 	}

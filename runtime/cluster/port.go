@@ -171,6 +171,9 @@ func (c *Cluster) serve(ctx context.Context, from transport.Peer, m *transport.M
 	if m.Channel == transport.ChannelProbe {
 		return c.onAnnounce(from, m.Payload)
 	}
+	if !c.fromMember(from, m.Channel) {
+		return fmt.Errorf("%w: %s", ErrNotMember, from.Name)
+	}
 	d := c.handlers[m.Channel].Load()
 	if d == nil {
 		c.st.unknownChannel.Add(1)

@@ -58,6 +58,10 @@ type Stats struct {
 	UnknownChannel uint64
 	// BadAnnounces counts malformed announce messages.
 	BadAnnounces uint64
+	// Unadmitted counts transport connections refused because their hello
+	// matched no member within AdmitWait; RefusedMessages session and farm
+	// messages refused because their sender was no longer a member.
+	Unadmitted, RefusedMessages uint64
 	// Channels lists per-channel counters, for channels with any traffic.
 	Channels []ChannelStats
 	// Peers are the transport sender's per-peer counters; Receiver its
@@ -84,6 +88,7 @@ type counters struct {
 	added, disappeared, left, replaced, updated        atomic.Uint64
 	probes, probeFailures, notAdded, suspects, removed atomic.Uint64
 	unknownChannel, badAnnounces                       atomic.Uint64
+	unadmitted, refusedMessages                        atomic.Uint64
 	channels                                           [256]channelCounters
 }
 
@@ -95,6 +100,7 @@ func (c *Cluster) Stats() Stats {
 		Probes: c.st.probes.Load(), ProbeFailures: c.st.probeFailures.Load(), NotAdded: c.st.notAdded.Load(),
 		Suspected: c.st.suspects.Load(), Removed: c.st.removed.Load(),
 		UnknownChannel: c.st.unknownChannel.Load(), BadAnnounces: c.st.badAnnounces.Load(),
+		Unadmitted: c.st.unadmitted.Load(), RefusedMessages: c.st.refusedMessages.Load(),
 	}
 	v := c.view.Load()
 	s.Members = len(v.members)

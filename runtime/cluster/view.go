@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"net/netip"
 	"slices"
 
 	"github.com/gomcat/gomcat/mcast"
@@ -13,7 +14,13 @@ type view struct {
 	members []*rec // live and suspect members, oldest first
 	byName  map[string]*rec
 	byAddr  map[string]*rec
+	// staticHosts (static membership only) are the hosts of every entry,
+	// members or not: their announces are admitted (admit.go).
+	staticHosts map[netip.Addr]bool
+	next        chan struct{} // closed when a newer view is published
 }
+
+func newView() *view { return &view{next: make(chan struct{})} }
 
 // rec is one member in a view.
 type rec struct {
@@ -34,9 +41,18 @@ func (c *Cluster) publish() {
 		self:   c.self,
 		byName: make(map[string]*rec, len(c.tab.entries)),
 		byAddr: make(map[string]*rec, len(c.tab.entries)),
+		next:   make(chan struct{}),
+	}
+	if c.learn != nil {
+		v.staticHosts = make(map[netip.Addr]bool, len(c.tab.entries))
 	}
 	c.idMu.Lock()
 	for _, e := range c.tab.entries {
+		if v.staticHosts != nil {
+			if a, ok := netip.AddrFromSlice(e.m.Host); ok {
+				v.staticHosts[a.Unmap()] = true
+			}
+		}
 		if e.st == statePending {
 			continue
 		}

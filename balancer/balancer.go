@@ -8,9 +8,12 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/bodylimit"
 	"github.com/rs/zerolog"
+	"golang.org/x/net/netutil"
 )
 
 // Balancer is a sticky reverse proxy in front of Gomcat (or Tomcat) nodes.
@@ -36,6 +39,11 @@ type Balancer struct {
 	adminLn   net.Listener
 	wg        sync.WaitGroup
 	stopping  bool // readyz answers 503
+
+	slowBodies atomic.Uint64 // client bodies refused: too slow (408)
+	busyNote   burst         // "node busy" warnings
+	desyncNote burst         // "node sent bytes outside a response" warnings
+	slowNote   burst         // "client body too slow" warnings
 }
 
 // New validates cfg and builds a Balancer. It opens no sockets and starts no goroutines.
@@ -84,6 +92,9 @@ func (b *Balancer) Start(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if b.cfg.MaxConnections > 0 {
+			ln = netutil.LimitListener(ln, b.cfg.MaxConnections)
+		}
 		b.ln = ln
 	}
 	if b.cfg.AdminListen != "" {
@@ -111,6 +122,7 @@ func (b *Balancer) Start(ctx context.Context) error {
 			Handler:           b,
 			ReadHeaderTimeout: b.cfg.ReadHeaderTimeout,
 			IdleTimeout:       b.cfg.ClientIdleTimeout,
+			MaxHeaderBytes:    b.cfg.MaxHeaderBytes,
 			BaseContext:       func(net.Listener) context.Context { return reqCtx },
 			ErrorLog:          log.New(debugWriter{b.log}, "", 0),
 		}
@@ -201,6 +213,10 @@ func (b *Balancer) Handler() http.Handler { return b }
 
 // ServeHTTP routes r to a node (see the package doc) and proxies it.
 func (b *Balancer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := bodylimit.Wrap(w, r, b.cfg.Body); err != nil {
+		b.slowBody(w, r, err)
+		return
+	}
 	if !b.cfg.AccessLog {
 		b.rp.ServeHTTP(w, r)
 		return
@@ -280,7 +296,7 @@ func (b *Balancer) nodeUp(ev Event) {
 		}
 		return
 	}
-	n := newNode(ev.Name, u, ev.Checked, &b.cfg)
+	n := newNode(ev.Name, u, ev.Checked, &b.cfg, b.desyncLog)
 	n.mu.Lock()
 	n.update()
 	n.mu.Unlock()

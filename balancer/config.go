@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/bodylimit"
 	"github.com/rs/zerolog"
 )
 
@@ -66,11 +67,27 @@ type Config struct {
 	MaxConnsPerNode int
 	// MaxIdleConnsPerNode is the keep-alive pool size per node. Default: 64.
 	MaxIdleConnsPerNode int
+	// QueueTimeout bounds the wait for one of a node's MaxConnsPerNode slots;
+	// a request still waiting then is answered 503 and counted (NodeStatus.Busy),
+	// like HAProxy's "timeout queue". Default: 5s.
+	QueueTimeout time.Duration
+	// MaxResponseHeaderBytes caps a node's response head (status line and
+	// headers); a larger one is answered 502. Default: 64 KiB.
+	MaxResponseHeaderBytes int
 
 	// ReadHeaderTimeout bounds reading a client's request headers. Default: 10s.
 	ReadHeaderTimeout time.Duration
 	// ClientIdleTimeout closes idle client keep-alive connections. Default: 120s.
 	ClientIdleTimeout time.Duration
+	// MaxConnections caps open client connections; more wait in the listen
+	// backlog (Tomcat's maxConnections). 0: no cap. Default: 8192.
+	MaxConnections int
+	// MaxHeaderBytes caps a client's request head. Default: 64 KiB.
+	MaxHeaderBytes int
+	// Body bounds reading client request bodies: a per-read timeout, a
+	// minimum rate, and a buffer that takes small bodies in full before a
+	// node is chosen, so that slow clients hold no node connection.
+	Body bodylimit.Config
 
 	// TrustForwarded keeps X-Forwarded-For/Forwarded headers that clients send and
 	// appends to them (set it only behind another trusted proxy). Default: false,
@@ -95,16 +112,21 @@ func DefaultConfig() Config {
 			Fall:     2,
 			Rise:     2,
 		},
-		CookieName:            "JSESSIONID",
-		PathParam:             "jsessionid",
-		ConnectTimeout:        2 * time.Second,
-		ResponseHeaderTimeout: 60 * time.Second,
-		IdleConnTimeout:       90 * time.Second,
-		MaxConnsPerNode:       256,
-		MaxIdleConnsPerNode:   64,
-		ReadHeaderTimeout:     10 * time.Second,
-		ClientIdleTimeout:     120 * time.Second,
-		Logger:                zerolog.Nop(),
+		CookieName:             "JSESSIONID",
+		PathParam:              "jsessionid",
+		ConnectTimeout:         2 * time.Second,
+		ResponseHeaderTimeout:  60 * time.Second,
+		IdleConnTimeout:        90 * time.Second,
+		MaxConnsPerNode:        256,
+		MaxIdleConnsPerNode:    64,
+		QueueTimeout:           5 * time.Second,
+		MaxResponseHeaderBytes: 64 << 10,
+		MaxConnections:         8192,
+		MaxHeaderBytes:         64 << 10,
+		Body:                   bodylimit.DefaultConfig(),
+		ReadHeaderTimeout:      10 * time.Second,
+		ClientIdleTimeout:      120 * time.Second,
+		Logger:                 zerolog.Nop(),
 	}
 }
 
@@ -162,8 +184,17 @@ func (c Config) Validate() error {
 	if c.ResponseHeaderTimeout < 0 || c.IdleConnTimeout < 0 || c.ReadHeaderTimeout < 0 || c.ClientIdleTimeout < 0 {
 		bad("timeouts must not be negative")
 	}
-	if c.MaxConnsPerNode < 0 || c.MaxIdleConnsPerNode < 0 {
+	if c.MaxConnsPerNode < 0 || c.MaxIdleConnsPerNode < 0 || c.MaxConnections < 0 {
 		bad("connection limits must not be negative")
+	}
+	if c.QueueTimeout <= 0 {
+		bad("queue timeout must be > 0")
+	}
+	if c.MaxResponseHeaderBytes <= 0 || c.MaxHeaderBytes <= 0 {
+		bad("header limits must be > 0")
+	}
+	if err := c.Body.Validate(); err != nil {
+		bad("body: %v", err)
 	}
 	return errors.Join(errs...)
 }

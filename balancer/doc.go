@@ -17,10 +17,11 @@
 // refused/failed connect — passive health, cleared after Health.Rise probes);
 // draining (said goodbye: in-flight requests finish, no new ones).
 //
-// Upstream: plain GET and HEAD requests (no body, no Upgrade, http://) go
-// over the node's own keep-alive client (upstream), which writes and reads in
-// the request's goroutine; everything else goes through the node's
-// http.Transport. Both share Config.MaxConnsPerNode.
+// Upstream: one http.Transport per node over guardConns: a framer follows
+// each response, so bytes a node sends outside the response in flight (after
+// it, or CL with TE) close the connection instead of reaching the next user.
+// A node slot (MaxConnsPerNode) is waited for up to QueueTimeout, then 503.
+// Client bodies are bounded by internal/bodylimit.
 //
 // Main type: Balancer (New, Start, Stop, Handler, AdminHandler). Discovery:
 // Static (fixed backends, active checks) or Membership (heartbeat observer).

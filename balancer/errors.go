@@ -7,6 +7,9 @@ var (
 	ErrInvalidConfig = errors.New("balancer: invalid config")
 	// ErrNoLiveNode means no node could take the request (answered 503).
 	ErrNoLiveNode = errors.New("balancer: no live node")
+	// ErrNodeBusy means the chosen node had no free connection slot within
+	// Config.QueueTimeout (answered 503, counted in NodeStatus.Busy).
+	ErrNodeBusy = errors.New("balancer: node busy")
 	// ErrStarted is returned by a second Start.
 	ErrStarted = errors.New("balancer: already started")
 	// ErrUnknownKind is returned by Generate for a config kind it does not know.

@@ -26,14 +26,16 @@ const (
 type node struct {
 	name      string
 	url       *url.URL
-	transport *http.Transport // bodies, upgrades, https
-	up        *upstream       // plain GET/HEAD (see upstream)
+	transport *http.Transport // every request; its connections are guardConns
+	slots     chan struct{}   // MaxConnsPerNode requests in flight (nil: no cap)
 	checked   bool            // active health checks decide "healthy" (static backends)
 
 	outstanding atomic.Int64
 	requests    atomic.Uint64
 	failures    atomic.Uint64 // failed attempts (connect errors, resets, timeouts)
 	failovers   atomic.Uint64 // requests for this node's route served elsewhere
+	busy        atomic.Uint64 // requests answered 503: no connection slot within QueueTimeout
+	desyncs     atomic.Uint64 // connections closed: the node sent bytes outside a response
 
 	mu          sync.Mutex // guards the fields below
 	present     bool       // discovery says it is there
@@ -46,62 +48,78 @@ type node struct {
 	cancel context.CancelFunc // stops this node's checker; set before the node is published
 }
 
-func newNode(name string, u *url.URL, checked bool, c *Config) *node {
-	d := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}
-	up := &upstream{
-		addr:        u.Host,
-		dial:        d.DialContext,
-		maxIdle:     c.MaxIdleConnsPerNode,
-		idleTimeout: c.IdleConnTimeout,
-		headerWait:  c.ResponseHeaderTimeout,
-		idleReady:   make(chan struct{}, 1),
+func newNode(name string, u *url.URL, checked bool, c *Config, onDesync func(*node, error)) *node {
+	n := &node{
+		name:    name,
+		url:     u,
+		checked: checked,
+		present: true,
+		healthy: !checked,
 	}
-	if up.maxIdle == 0 {
-		up.maxIdle = http.DefaultMaxIdleConnsPerHost
-	}
-	dial := d.DialContext
 	if c.MaxConnsPerNode > 0 {
-		// The cap covers both clients, so it is kept here, not by the Transport.
-		s := newSlots(c.MaxConnsPerNode)
-		up.slots = s
-		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if err := s.acquireDial(ctx, func() { up.closeOneIdle() }); err != nil {
-				return nil, err
-			}
-			nc, err := d.DialContext(ctx, network, addr)
-			if err != nil {
-				s.release()
-				return nil, err
-			}
-			return &slotConn{Conn: nc, s: s}, nil
+		n.slots = make(chan struct{}, c.MaxConnsPerNode)
+	}
+	d := &net.Dialer{Timeout: c.ConnectTimeout, KeepAlive: 30 * time.Second}
+	headLimit := c.MaxResponseHeaderBytes + 4<<10 // net/http's own limit answers first
+	desync := func(err error) {
+		n.desyncs.Add(1)
+		if onDesync != nil {
+			onDesync(n, err)
 		}
 	}
-	t := &http.Transport{
-		DialContext:           dial,
-		MaxIdleConns:          0,
-		MaxIdleConnsPerHost:   c.MaxIdleConnsPerNode,
-		IdleConnTimeout:       c.IdleConnTimeout,
-		ResponseHeaderTimeout: c.ResponseHeaderTimeout,
-		ExpectContinueTimeout: time.Second,
-		DisableCompression:    true, // a proxy passes encodings through untouched
+	n.transport = &http.Transport{
+		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+			nc, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
+			return newGuardConn(nc, headLimit, desync), nil
+		},
+		MaxIdleConns:           0,
+		MaxIdleConnsPerHost:    c.MaxIdleConnsPerNode,
+		MaxConnsPerHost:        c.MaxConnsPerNode,
+		IdleConnTimeout:        c.IdleConnTimeout,
+		ResponseHeaderTimeout:  c.ResponseHeaderTimeout,
+		MaxResponseHeaderBytes: int64(c.MaxResponseHeaderBytes),
+		ExpectContinueTimeout:  time.Second,
+		DisableCompression:     true, // a proxy passes encodings through untouched
+		ForceAttemptHTTP2:      false,
+		WriteBufferSize:        8 << 10,
+		ReadBufferSize:         8 << 10,
 	}
-	up.freeOther = t.CloseIdleConnections
-	return &node{
-		name:      name,
-		url:       u,
-		transport: t,
-		up:        up,
-		checked:   checked,
-		present:   true,
-		healthy:   !checked,
+	return n
+}
+
+// acquire takes one of the node's connection slots, waiting up to wait.
+// It reports false when none came free in time (or ctx ended).
+func (n *node) acquire(ctx context.Context, wait time.Duration) bool {
+	if n.slots == nil {
+		return true
+	}
+	select {
+	case n.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case n.slots <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
+}
+
+func (n *node) release() {
+	if n.slots != nil {
+		<-n.slots
 	}
 }
 
 // closeIdle closes the node's idle keep-alive connections.
-func (n *node) closeIdle() {
-	n.transport.CloseIdleConnections()
-	n.up.CloseIdle()
-}
+func (n *node) closeIdle() { n.transport.CloseIdleConnections() }
 
 // update recomputes live; callers hold n.mu. It reports the old and new state.
 func (n *node) update() (was, now bool) {
@@ -152,6 +170,8 @@ type NodeStatus struct {
 	Requests    uint64 `json:"requests"`
 	Failures    uint64 `json:"failures"`
 	Failovers   uint64 `json:"failovers"`
+	Busy        uint64 `json:"busy"`    // 503s: no connection slot within QueueTimeout
+	Desyncs     uint64 `json:"desyncs"` // connections closed for bytes outside a response
 }
 
 func (n *node) status() NodeStatus {
@@ -164,5 +184,7 @@ func (n *node) status() NodeStatus {
 		Requests:    n.requests.Load(),
 		Failures:    n.failures.Load(),
 		Failovers:   n.failovers.Load(),
+		Busy:        n.busy.Load(),
+		Desyncs:     n.desyncs.Load(),
 	}
 }

@@ -3,6 +3,7 @@ package balancer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -66,6 +67,14 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		if info != nil {
 			info.node, info.tries = n.name, attempt+1
 		}
+		if !n.acquire(out.Context(), b.cfg.QueueTimeout) {
+			if out.Context().Err() != nil {
+				return nil, out.Context().Err()
+			}
+			n.busy.Add(1)
+			b.busyLog(n)
+			return nil, fmt.Errorf("%w: %s has %d requests in flight", ErrNodeBusy, n.name, b.cfg.MaxConnsPerNode)
+		}
 		n.outstanding.Add(1)
 		n.requests.Add(1)
 
@@ -82,20 +91,13 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		if body != nil {
 			req.Body = &attemptBody{s: body, id: int32(attempt)}
 		}
-		var (
-			resp *http.Response
-			err  error
-		)
-		if n.up.eligible(req) {
-			resp, err = n.up.RoundTrip(req)
-		} else {
-			resp, err = n.transport.RoundTrip(req)
-		}
+		resp, err := n.transport.RoundTrip(req)
 		if err == nil {
 			resp.Body = doneBody(resp.Body, n)
 			return resp, nil
 		}
 		n.outstanding.Add(-1)
+		n.release()
 		n.failures.Add(1)
 		lastErr = err
 		if out.Context().Err() != nil {
@@ -211,10 +213,12 @@ type respBody struct {
 }
 
 func (r *respBody) Close() error {
+	err := r.ReadCloser.Close() // first: the connection goes back idle for the next slot holder
 	if r.done.CompareAndSwap(false, true) {
 		r.n.outstanding.Add(-1)
+		r.n.release()
 	}
-	return r.ReadCloser.Close()
+	return err
 }
 
 type rwcBody struct {
@@ -230,7 +234,7 @@ func (b *Balancer) proxyError(w http.ResponseWriter, r *http.Request, err error)
 	code := http.StatusBadGateway
 	var ne net.Error
 	switch {
-	case errors.Is(err, ErrNoLiveNode):
+	case errors.Is(err, ErrNoLiveNode), errors.Is(err, ErrNodeBusy):
 		code = http.StatusServiceUnavailable
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		code = http.StatusGatewayTimeout

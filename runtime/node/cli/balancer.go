@@ -47,6 +47,8 @@ func balancerCommand() *ucli.Command {
 			&ucli.DurationFlag{Name: "connect-timeout", Value: def.ConnectTimeout, Usage: "TCP connect to a node"},
 			&ucli.DurationFlag{Name: "response-timeout", Value: def.ResponseHeaderTimeout, Usage: "wait for a node's response headers (0: none)"},
 			&ucli.IntFlag{Name: "max-conns-per-node", Value: def.MaxConnsPerNode, Usage: "concurrent connections to one node (0: no cap)"},
+			&ucli.DurationFlag{Name: "queue-timeout", Value: def.QueueTimeout, Usage: "wait for a free connection to the node, then 503"},
+			&ucli.IntFlag{Name: "max-connections", Value: def.MaxConnections, Usage: "open client connections (0: no cap); more wait in the backlog"},
 			&ucli.BoolFlag{Name: "trust-forwarded", Usage: "keep clients' X-Forwarded-For/Forwarded and append (only behind a trusted proxy)"},
 			&ucli.BoolFlag{Name: "access-log", Usage: "log one line per request"},
 		}, logFlags()...),
@@ -67,6 +69,7 @@ func runBalancer(c *ucli.Context) error {
 	cfg.Health.Path, cfg.Health.Interval = c.String("health-path"), c.Duration("health-interval")
 	cfg.ConnectTimeout, cfg.ResponseHeaderTimeout = c.Duration("connect-timeout"), c.Duration("response-timeout")
 	cfg.MaxConnsPerNode = c.Int("max-conns-per-node")
+	cfg.QueueTimeout, cfg.MaxConnections = c.Duration("queue-timeout"), c.Int("max-connections")
 	cfg.TrustForwarded, cfg.AccessLog = c.Bool("trust-forwarded"), c.Bool("access-log")
 	cfg.Logger = log
 

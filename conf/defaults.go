@@ -71,14 +71,19 @@ func newService() *Service {
 
 func newConnector() *Connector {
 	return &Connector{
-		Node:              Node{Element: "Connector"},
-		Port:              DefaultHTTPPort,
-		Protocol:          "HTTP/1.1",
-		ConnectionTimeout: 20000 * time.Millisecond,
-		KeepAliveTimeout:  20000 * time.Millisecond, // follows ConnectionTimeout unless set
-		MaxThreads:        200,
-		MaxHTTPHeaderSize: 8192,
-		Scheme:            "http",
+		Node:                    Node{Element: "Connector"},
+		Port:                    DefaultHTTPPort,
+		Protocol:                "HTTP/1.1",
+		ConnectionTimeout:       20000 * time.Millisecond,
+		KeepAliveTimeout:        20000 * time.Millisecond, // follows ConnectionTimeout unless set
+		MaxThreads:              200,
+		MaxHTTPHeaderSize:       8192,
+		Scheme:                  "http",
+		MaxHeaderCount:          100,
+		MaxConnections:          8192,
+		DisableUploadTimeout:    true,
+		ConnectionUploadTimeout: 300000 * time.Millisecond,
+		MinUploadRate:           240,
 	}
 }
 

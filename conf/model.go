@@ -95,9 +95,23 @@ type Connector struct {
 	MaxThreads int
 	// MaxHTTPHeaderSize bounds request headers (bytes). Default: 8192.
 	MaxHTTPHeaderSize int
-	Scheme            string // "http" or "https". Default: "http", or "https" with SSLEnabled.
-	Secure            bool   // requests count as secure (cookies). Default: SSLEnabled.
-	SSLEnabled        bool   // serve TLS. Default: false.
+	// MaxHeaderCount caps the headers of one request (-1: no cap). Default: 100.
+	MaxHeaderCount int
+	// MaxConnections caps open connections; more wait in the backlog (-1:
+	// no cap). Default: 8192.
+	MaxConnections int
+	// DisableUploadTimeout: request bodies are read under connectionTimeout;
+	// false: under ConnectionUploadTimeout. Default: true (Tomcat's).
+	DisableUploadTimeout bool
+	// ConnectionUploadTimeout bounds each read of a request body (ms) when
+	// disableUploadTimeout is false. Default: 300000 ms.
+	ConnectionUploadTimeout time.Duration
+	// MinUploadRate is the slowest average request body rate (bytes/s) after
+	// a 5 s grace; slower bodies get 408 (-1: none; a Gomcat attribute). Default: 240.
+	MinUploadRate int
+	Scheme        string // "http" or "https". Default: "http", or "https" with SSLEnabled.
+	Secure        bool   // requests count as secure (cookies). Default: SSLEnabled.
+	SSLEnabled    bool   // serve TLS. Default: false.
 	// CertificateFile and CertificateKeyFile are PEM files, from the
 	// Connector's attributes or a nested <SSLHostConfig><Certificate>.
 	CertificateFile    string

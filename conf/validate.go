@@ -120,6 +120,9 @@ func (v *validator) connector(c *Connector) {
 	v.address(&c.Node, "address", c.Address)
 	v.atLeast(&c.Node, "maxThreads", c.MaxThreads, 1)
 	v.atLeast(&c.Node, "maxHttpHeaderSize", c.MaxHTTPHeaderSize, 1024)
+	v.atLeast(&c.Node, "maxHeaderCount", c.MaxHeaderCount, -1)
+	v.atLeast(&c.Node, "maxConnections", c.MaxConnections, -1)
+	v.atLeast(&c.Node, "minUploadRate", c.MinUploadRate, -1)
 	if c.Scheme != "http" && c.Scheme != "https" {
 		v.bad(&c.Node, "scheme", "%q is not allowed (http or https)", c.Scheme)
 	}

@@ -35,6 +35,22 @@ type ConnectorConfig struct {
 	// MaxThreads caps requests served at once; more wait for a slot while
 	// their client waits (Tomcat maxThreads). Default: 200.
 	MaxThreads int
+	// MaxConnections caps open connections; more wait in the accept backlog
+	// (Tomcat maxConnections). -1: no cap. Default: 8192.
+	MaxConnections int
+	// MaxHeaderCount caps the headers of a request; more are answered 400
+	// (Tomcat maxHeaderCount). -1: no cap. Default: 100.
+	MaxHeaderCount int
+	// UploadTimeout bounds each read of a request body (Tomcat
+	// connectionUploadTimeout; with disableUploadTimeout, connectionTimeout).
+	// -1: none. Default: ConnectionTimeout.
+	UploadTimeout time.Duration
+	// MinUploadRate (bytes/s) is the slowest average body rate after a 5 s
+	// grace; slower bodies are answered 408. -1: none. Default: 240.
+	MinUploadRate int64
+	// BodyBuffer: a body whose Content-Length is at most this is read in
+	// full before the request takes a MaxThreads slot. -1: none. Default: 64 KiB.
+	BodyBuffer int
 	// ShutdownGrace bounds how long Stop waits for in-flight requests
 	// before closing their connections. Default: 30s.
 	ShutdownGrace time.Duration
@@ -63,6 +79,7 @@ type Connector struct {
 	log  zerolog.Logger
 	srv  *http.Server
 	name string
+	lim  *limits
 
 	mu      sync.Mutex
 	ln      net.Listener
@@ -89,8 +106,9 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 	}
 	c := &Connector{cfg: cfg, name: "http-" + strconv.Itoa(cfg.Port)}
 	c.log = cfg.Logger.With().Str("component", "connector").Int("port", cfg.Port).Logger()
+	c.lim = newLimits(cfg, c.log)
 	c.srv = &http.Server{
-		Handler:           limit(cfg.MaxThreads, cfg.Handler),
+		Handler:           c.lim.wrap(limit(cfg.MaxThreads, cfg.Handler)),
 		ReadHeaderTimeout: cfg.ConnectionTimeout,
 		IdleTimeout:       cfg.KeepAliveTimeout,
 		MaxHeaderBytes:    cfg.MaxHeaderBytes,
@@ -116,6 +134,7 @@ func (c *Connector) Start(ctx context.Context) error {
 	if err != nil {
 		return &ListenError{Element: "Connector", Addr: addr, Port: c.cfg.Port, Err: err}
 	}
+	ln = limitListener(ln, c.cfg.MaxConnections)
 	if c.cfg.CertFile != "" {
 		cert, err := tls.LoadX509KeyPair(c.cfg.CertFile, c.cfg.KeyFile)
 		if err != nil {
@@ -136,6 +155,11 @@ func (c *Connector) Start(ctx context.Context) error {
 		}
 	})
 	return nil
+}
+
+// Stats returns the connector's refusal counters.
+func (c *Connector) Stats() ConnectorStats {
+	return ConnectorStats{SlowBodies: c.lim.slow.Load(), TooManyHeads: c.lim.heads.Load()}
 }
 
 // Addr is the bound address, or nil before Start.

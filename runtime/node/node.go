@@ -88,6 +88,8 @@ func New(cfg Config) (*Node, error) {
 			Address: cc.Address, Port: cc.Port,
 			ConnectionTimeout: cc.ConnectionTimeout, KeepAliveTimeout: cc.KeepAliveTimeout,
 			MaxThreads: cc.MaxThreads, MaxHeaderBytes: cc.MaxHTTPHeaderSize,
+			MaxConnections: cc.MaxConnections, MaxHeaderCount: cc.MaxHeaderCount,
+			UploadTimeout: uploadTimeout(cc), MinUploadRate: minUploadRate(cc),
 			CertFile: n.abs(cc.CertificateFile), KeyFile: n.abs(cc.CertificateKeyFile),
 			ShutdownGrace: cfg.ShutdownGrace, Handler: e, Logger: n.log,
 		})

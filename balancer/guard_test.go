@@ -7,6 +7,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 	"strings"
 	"sync"
 	"testing"
@@ -127,7 +129,7 @@ func TestDesyncWhileIdle(t *testing.T) {
 		t.Fatalf("poison: %d", code)
 	}
 	close(send)
-	waitFor(t, "the desync counted", func() bool { return b.Nodes()[0].Desyncs == 1 })
+	testkit.WaitFor(t, "the desync counted", func() bool { return b.Nodes()[0].Desyncs == 1 })
 	for i := range 3 {
 		resp, err := client.Get(b.testURL() + "/u/bob")
 		if err != nil {

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/internal/seal"
 )
 
 // Config configures a Service or an Observer. Pass it by value; New copies it.
@@ -50,6 +52,9 @@ type Config struct {
 	// Key seals every datagram (AES-GCM, 16/24/32 bytes); nil sends clear
 	// heartbeats. Members with another key (or none) are invisible. Default: nil.
 	Key []byte
+	// Keys, when set, is used instead of Key: a reloadable ring of cluster
+	// keys (the first seals, all open; see internal/seal). Default: nil.
+	Keys *seal.Ring
 	// Local describes this node (Service only; an Observer ignores it).
 	Local LocalMember
 	// EstablishWait is how long Start waits after the first heartbeat so the
@@ -219,4 +224,15 @@ func (c Config) withDefaults() Config {
 		c.listen = listenGroup
 	}
 	return c
+}
+
+// ring returns Keys, or a ring of Key, or nil without a key.
+func (c Config) ring() (*seal.Ring, error) {
+	switch {
+	case c.Keys != nil:
+		return c.Keys, nil
+	case len(c.Key) > 0:
+		return seal.NewRing(c.Key)
+	}
+	return nil, nil
 }

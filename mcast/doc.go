@@ -15,9 +15,9 @@
 // in the payload as "GOMCAT" + format byte + CBOR map (integer keys, append
 // only). A heartbeat without that payload is a foreign member: logged once,
 // listed by Observer.Members and Service.Foreign, never an event. With
-// Config.Key the datagram is "GMSEAL\x01" + internal/seal output (AD
-// "gomcat-mcast"); everything else is dropped and counted (Stats.Rejected).
-// Peers' advertised address comes from the heartbeat, never the UDP source.
+// a key the datagram is "GMSEAL\x02" ‖ sender unique id ‖ seal output (AD:
+// those 23 bytes; the id must match the heartbeat's); all else is dropped and
+// counted (Stats.Rejected, OldFormat). Addresses come from the heartbeat.
 //
 // Goroutines (Service/Observer): a receive loop (Frequency read deadline;
 // after RecoveryCounter consecutive errors it closes, sleeps RecoverySleep

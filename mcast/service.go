@@ -40,10 +40,15 @@ var (
 	_ Membership = (*Static)(nil)
 )
 
-// sealPrefix marks a sealed datagram: "GMSEAL" + format 1, then seal output.
+// Sealed datagram (format 2): "GMSEAL" 0x02 ‖ sender unique id (16) ‖
+// seal output (heartbeat key) whose associated data is the 23 bytes before
+// it, so a heartbeat opens only as the member it names. Format 1 (before
+// key ids) is refused and counted (Stats.OldFormat).
 var (
-	sealPrefix = []byte("GMSEAL\x01")
-	sealAD     = []byte("gomcat-mcast")
+	sealMagic    = []byte("GMSEAL")
+	sealPrefix   = []byte("GMSEAL\x02")
+	sealHeader   = len(sealPrefix) + 16
+	sealOldMagic = []byte("GMSEAL\x01")
 )
 
 const (
@@ -114,12 +119,12 @@ func newService(cfg Config, silent bool) (*Service, error) {
 		ev:     newEmitter(cfg.EventBuffer),
 		kick:   make(chan struct{}, 1),
 	}
-	if len(cfg.Key) > 0 {
-		sl, err := seal.New(cfg.Key)
-		if err != nil {
+	if ring, err := cfg.ring(); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
+	} else if ring != nil {
+		if s.sealer, err = seal.New(ring, seal.PurposeHeartbeat); err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrConfig, err)
 		}
-		s.sealer = sl
 	}
 	s.tab = newTable(cfg, nil)
 	return s, nil
@@ -303,8 +308,9 @@ func (s *Service) heartbeat(shutdown bool) ([]byte, error) {
 	if err != nil || s.sealer == nil {
 		return b, err
 	}
-	out := append(make([]byte, 0, len(sealPrefix)+len(b)+seal.Overhead), sealPrefix...)
-	return s.sealer.SealAD(out, b, sealAD), nil
+	out := append(make([]byte, 0, sealHeader+len(b)+seal.Overhead), sealPrefix...)
+	out = append(out, l.UniqueID[:]...)
+	return s.sealer.SealAD(out, b, out[:sealHeader]), nil
 }
 
 func (s *Service) send(shutdown bool) {
@@ -461,20 +467,28 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // handle unseals, decodes and applies one datagram.
 func (s *Service) handle(b []byte) {
+	var sender []byte // the unique id the seal binds, nil if clear
 	if s.sealer != nil {
-		if !bytes.HasPrefix(b, sealPrefix) {
+		if bytes.HasPrefix(b, sealOldMagic) {
+			s.st.rejected.Add(1)
+			if s.st.oldFormat.Add(1) == 1 {
+				s.log.Warn().Msg("heartbeat sealed in format 1 (a gomcat before key ids) refused; upgrade that node (counted in rejected)")
+			}
+			return
+		}
+		if !bytes.HasPrefix(b, sealPrefix) || len(b) < sealHeader {
 			s.st.rejected.Add(1)
 			s.log.Debug().Err(ErrSealed).Msg("drop unsealed datagram")
 			return
 		}
-		pt, err := s.sealer.OpenAD(nil, b[len(sealPrefix):], sealAD)
+		pt, err := s.sealer.OpenAD(nil, b[sealHeader:], b[:sealHeader])
 		if err != nil {
 			s.st.rejected.Add(1)
 			s.log.Debug().Err(err).Msg("drop sealed datagram")
 			return
 		}
-		b = pt
-	} else if bytes.HasPrefix(b, sealPrefix) {
+		sender, b = b[len(sealPrefix):sealHeader], pt
+	} else if bytes.HasPrefix(b, sealMagic) {
 		s.st.rejected.Add(1)
 		s.log.Debug().Err(ErrSealed).Msg("drop sealed datagram: no key configured")
 		return
@@ -483,6 +497,11 @@ func (s *Service) handle(b []byte) {
 	if err != nil {
 		s.st.decodeErrors.Add(1)
 		s.log.Debug().Err(err).Int("bytes", len(b)).Msg("drop heartbeat")
+		return
+	}
+	if sender != nil && !bytes.Equal(sender, h.UniqueID[:]) {
+		s.st.rejected.Add(1)
+		s.log.Debug().Msg("drop sealed heartbeat: its unique id differs from the sealed sender's")
 		return
 	}
 	s.apply(h)

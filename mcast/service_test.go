@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gomcat/gomcat/internal/seal"
 	"math/rand/v2"
 	"net"
 	"os"
@@ -260,13 +261,13 @@ func TestSealedReplay(t *testing.T) {
 		}
 		return s
 	}
-	a, b := mk("a"), mk("b")
+	a, b, c := mk("a"), mk("b"), mk("c")
 	pkt, err := a.heartbeat(false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(pkt, []byte("GMSEAL\x01")) {
-		t.Fatalf("sealed datagram starts %q", pkt[:8])
+	if !bytes.HasPrefix(pkt, []byte("GMSEAL\x02")) || !bytes.Equal(pkt[7:23], a.local.UniqueID[:]) {
+		t.Fatalf("sealed datagram starts %x", pkt[:23])
 	}
 	b.handle(pkt)
 	b.handle(pkt)
@@ -275,9 +276,41 @@ func TestSealedReplay(t *testing.T) {
 	}
 	clear, _ := (&Heartbeat{Host: net.IPv4(127, 0, 0, 1), Port: 1}).AppendTo(nil)
 	b.handle(clear)
-	b.handle(append([]byte("GMSEAL\x01"), make([]byte, 40)...))
+	b.handle(append([]byte("GMSEAL\x02"), make([]byte, 60)...))
 	if st := b.Stats(); st.Rejected != 3 || st.DecodeErrors != 0 {
 		t.Fatalf("after unsealed and garbage: %+v", st)
+	}
+	// The seal binds the sender's unique id: a's heartbeat relabelled as
+	// c's does not open, and c never learns a through it.
+	relabelled := bytes.Clone(pkt)
+	copy(relabelled[7:23], c.local.UniqueID[:])
+	c.handle(relabelled)
+	if st := c.Stats(); st.Members != 0 || st.Rejected != 1 {
+		t.Fatalf("relabelled sender: %+v", st)
+	}
+	// A format-1 datagram (a gomcat before key ids) is refused and counted.
+	b.handle(append([]byte("GMSEAL\x01"), make([]byte, 40)...))
+	if st := b.Stats(); st.Rejected != 4 || st.OldFormat != 1 {
+		t.Fatalf("old format: %+v", st)
+	}
+	// Rotation: c holds the old and a new key; a seals with the old one, so c
+	// opens it; then a switches to the new key and c still opens it.
+	nu := bytes.Repeat([]byte{2}, 32)
+	ra, _ := seal.NewRing(key)
+	rc, _ := seal.NewRing(key, nu)
+	a.sealer, _ = seal.New(ra, seal.PurposeHeartbeat)
+	c.sealer, _ = seal.New(rc, seal.PurposeHeartbeat)
+	p1, _ := a.heartbeat(false)
+	c.handle(p1)
+	ra.Set(nu, key)
+	p2, _ := a.heartbeat(false)
+	c.handle(p2)
+	rc.Set(nu) // the old key dropped: a heartbeat still sealed with it is refused
+	ra.Set(key)
+	p3, _ := a.heartbeat(false)
+	c.handle(p3)
+	if st := c.Stats(); st.Members != 1 || st.Rejected != 2 {
+		t.Fatalf("rotation: %+v", st)
 	}
 }
 
@@ -635,4 +668,37 @@ func TestInterfaceByIP(t *testing.T) {
 	if _, err := interfaceByIP(net.IPv4(203, 0, 113, 77)); !errors.Is(err, ErrNoInterface) {
 		t.Fatalf("unknown address -> %v", err)
 	}
+}
+
+// FuzzHandleSealed feeds arbitrary datagrams to a keyed service: the
+// sealed header (magic, format, sender id) and whatever follows must never
+// panic, and only a real heartbeat of the key may add a member.
+func FuzzHandleSealed(f *testing.F) {
+	key := bytes.Repeat([]byte{1}, 32)
+	mk := func(name string) *Service {
+		c := DefaultLocalConfig()
+		c.Address, c.Port = "228.0.0.4", 45564
+		c.Key = key
+		c.Local = LocalMember{Name: name, Host: "127.0.0.1", Port: int(nextPort.Add(1))}
+		s, err := New(c)
+		if err != nil {
+			f.Fatal(err)
+		}
+		return s
+	}
+	a, b := mk("a"), mk("b")
+	pkt, err := a.heartbeat(false)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(pkt)
+	f.Add(append([]byte("GMSEAL\x01"), make([]byte, 40)...))
+	f.Add([]byte("GMSEAL\x02"))
+	f.Add([]byte("GMSEAL"))
+	f.Fuzz(func(t *testing.T, d []byte) {
+		b.handle(d)
+		if st := b.Stats(); st.Members > 1 {
+			t.Fatalf("%d members from fuzz input", st.Members)
+		}
+	})
 }

@@ -7,7 +7,8 @@ type Stats struct {
 	Sent           uint64 // datagrams sent
 	Received       uint64 // datagrams read from the group socket (incl. our own)
 	DecodeErrors   uint64 // malformed heartbeats or Gomcat payloads
-	Rejected       uint64 // sealing: unsealed, wrong key, stale or replayed
+	Rejected       uint64 // sealing: unsealed, wrong key, stale, replayed or old format
+	OldFormat      uint64 // of which: sealed in format 1 (a gomcat before key ids)
 	Foreign        uint64 // heartbeats from foreign (Tomcat) members
 	OtherDomain    uint64 // heartbeats of another domain, ignored
 	Misdirected    uint64 // datagrams for another group or interface, ignored
@@ -25,14 +26,14 @@ type Stats struct {
 
 type counters struct {
 	sent, received, decodeErrors, rejected, foreign, otherDomain, misdirected,
-	conflicts, sendErrors, receiveErrors, recoveries, probes, probeFailures atomic.Uint64
+	conflicts, sendErrors, receiveErrors, recoveries, probes, probeFailures, oldFormat atomic.Uint64
 	gaveUp atomic.Bool
 }
 
 func (c *counters) snapshot() Stats {
 	return Stats{
 		Sent: c.sent.Load(), Received: c.received.Load(), DecodeErrors: c.decodeErrors.Load(),
-		Rejected: c.rejected.Load(), Foreign: c.foreign.Load(), OtherDomain: c.otherDomain.Load(),
+		Rejected: c.rejected.Load(), OldFormat: c.oldFormat.Load(), Foreign: c.foreign.Load(), OtherDomain: c.otherDomain.Load(),
 		Misdirected: c.misdirected.Load(), Conflicts: c.conflicts.Load(), SendErrors: c.sendErrors.Load(),
 		ReceiveErrors: c.receiveErrors.Load(), Recoveries: c.recoveries.Load(),
 		Probes: c.probes.Load(), ProbeFailures: c.probeFailures.Load(), GaveUp: c.gaveUp.Load(),

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/internal/seal"
 )
 
 // Config configures a Receiver and a Sender. It is passed by value, so it
@@ -36,6 +38,9 @@ type Config struct {
 	// body is sealed (AES-GCM) and peers without the key cannot deliver
 	// anything. Default: none.
 	Key []byte
+	// Keys, when set, is used instead of Key: a reloadable ring of cluster
+	// keys (the first seals, all open; see internal/seal). Default: nil.
+	Keys *seal.Ring
 	// BorrowPayload makes the Receiver hand its Handler a payload that
 	// aliases the connection's read buffer and is valid only until
 	// ServeMessage returns: no allocation or copy per message. Set it

@@ -12,7 +12,7 @@ import (
 // Wire format (network byte order):
 //
 //	frame    = "FLT2002" | int32 length | body (length bytes) | "TLF2003"
-//	body     = envelope, or seal.Seal(envelope) when a cluster key is set
+//	body     = envelope, or a sealed body (seal.go) when a cluster key is set
 //	envelope = version u8 | type u8 | channel u8 | options u16 | id u64 | payload
 //	hello    = nameLen u8 | name | uniqueID [16] | epoch u64   (payload of typeHello)
 //
@@ -35,7 +35,6 @@ const (
 	initialBodyCap = 64 << 10                        // first read chunk of a frame body
 	maxFailText    = 4 << 10                         // fail-ack error text is cut here
 	envVersion     = 1                               // current envelope version
-	sealAD         = "gomcat-transport"              // additional data of sealed frames
 )
 
 // frameType is the kind of an envelope. Wire values: append only.

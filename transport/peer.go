@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/gomcat/gomcat/internal/seal"
 	"github.com/rs/zerolog"
 )
 
@@ -63,8 +62,8 @@ type peer struct {
 
 // pconn is one connection to the peer.
 type pconn struct {
-	nc     net.Conn
-	sealer *seal.Sealer // per connection: its replay cache matches one stream
+	nc      net.Conn
+	out, in *connSeal // sealed: frames out and acks in, bound to this connection
 }
 
 // enqueue appends the item v to the queue, waiting for space until the
@@ -234,14 +233,14 @@ func (p *peer) write(c *pconn) {
 		return
 	}
 	iov := p.iov[:0]
-	if c.sealer == nil {
+	if c.out == nil {
 		iov = gather(iov, batch)
 	} else {
 		scratch := p.scratch[:0]
 		for _, it := range batch {
 			start := len(scratch)
 			scratch = beginFrame(scratch)
-			scratch = c.sealer.SealAD(scratch, it.buf, []byte(sealAD))
+			scratch = c.out.seal(scratch, it.buf)
 			scratch = endFrame(scratch, start)
 		}
 		iov = append(iov, scratch)
@@ -476,12 +475,15 @@ func (p *peer) dial() (*pconn, error) {
 	c := &pconn{nc: nc}
 	e := envelope{typ: typeHello, payload: appendHello(nil, hello{peer: cfg.Self, epoch: p.s.epoch})}
 	frame := beginFrame(nil)
-	if cfg.Key != nil {
-		if c.sealer, err = seal.New(cfg.Key); err != nil {
+	if sl := p.s.sealers; sl != nil {
+		g, err := sl.readGreeting(nc, cfg.Timeout)
+		if err != nil {
 			nc.Close()
 			return nil, err
 		}
-		frame = c.sealer.SealAD(frame, appendEnvelope(nil, &e), []byte(sealAD))
+		frame = newConnSeal(sl, dirHello, g, [16]byte{}, 0).seal(frame, appendEnvelope(nil, &e))
+		c.out = newConnSeal(sl, dirSender, g, cfg.Self.UniqueID, p.s.epoch)
+		c.in = newConnSeal(sl, dirReceiver, g, cfg.Self.UniqueID, p.s.epoch)
 	} else {
 		frame = appendEnvelope(frame, &e)
 	}
@@ -570,8 +572,8 @@ func (p *peer) readAcks(c *pconn) {
 			return
 		}
 		body := buf
-		if c.sealer != nil {
-			if plain, err = c.sealer.OpenAD(plain[:0], buf, []byte(sealAD)); err != nil {
+		if c.in != nil {
+			if plain, err = c.in.open(plain[:0], buf); err != nil {
 				p.broken(c, &ProtocolError{Remote: p.addr, Reason: "ack does not open with the cluster key", Err: err})
 				return
 			}

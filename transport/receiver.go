@@ -3,6 +3,8 @@ package transport
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -44,9 +46,12 @@ type ReceiverStats struct {
 // messages to a Handler (Tomcat's NioReceiver). Create it with
 // NewReceiver, then Start and Stop it.
 type Receiver struct {
-	cfg Config
-	h   Handler
-	log zerolog.Logger
+	cfg     Config
+	h       Handler
+	log     zerolog.Logger
+	sealers *sealers     // nil unless sealed: one replay cache for all connections
+	inc     uint64       // incarnation: random per Receiver, bound into sealed frames
+	selfID  atomic.Value // [16]byte: the unique id greetings name (SetUniqueID)
 
 	mu      sync.Mutex // guards the fields below
 	ln      net.Listener
@@ -124,7 +129,7 @@ func NewReceiver(cfg Config, h Handler) (*Receiver, error) {
 	if h == nil {
 		return nil, errors.New("transport: nil handler")
 	}
-	return &Receiver{
+	r := &Receiver{
 		cfg:     cfg,
 		h:       h,
 		log:     cfg.Logger.With().Str("component", "transport").Logger(),
@@ -137,8 +142,21 @@ func NewReceiver(cfg Config, h Handler) (*Receiver, error) {
 		timeoutLog:    burst.New(0),
 		protoLog:      burst.New(0),
 		acceptLog:     burst.New(0),
-	}, nil
+	}
+	var err error
+	if r.sealers, err = sealersFor(&r.cfg); err != nil {
+		return nil, err
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	r.inc = binary.BigEndian.Uint64(b[:])
+	r.selfID.Store(cfg.Self.UniqueID)
+	return r, nil
 }
+
+// SetUniqueID sets the member unique id that sealed connections are bound
+// to (the membership makes it after the receiver is bound). Concurrency-safe.
+func (r *Receiver) SetUniqueID(id [16]byte) { r.selfID.Store(id) }
 
 // Start binds the first free port of Port..Port+AutoBind-1 and starts
 // accepting. ctx bounds the bind only; the receiver runs until Stop.
@@ -318,14 +336,20 @@ func (r *Receiver) serve(ctx context.Context, c *rconn) {
 		nc:  c.nc,
 		log: log,
 	}
-	if r.cfg.Key != nil {
-		var err error
-		if s.sealer, err = seal.New(r.cfg.Key); err != nil {
-			log.Error().Err(err).Msg("cannot create sealer")
+	var g greeting
+	if r.sealers != nil {
+		g = newGreeting(r.selfID.Load().([16]byte), r.inc)
+		if err := r.sealers.writeGreeting(c.nc, g, r.cfg.Timeout); err != nil {
+			r.closed(log, err)
 			return
 		}
+		s.opener = newConnSeal(r.sealers, dirHello, g, [16]byte{}, 0)
 	}
 	err := s.handshake()
+	if err == nil && r.sealers != nil {
+		s.opener = newConnSeal(r.sealers, dirSender, g, s.peer.peer.UniqueID, s.peer.epoch)
+		s.acker = newConnSeal(r.sealers, dirReceiver, g, s.peer.peer.UniqueID, s.peer.epoch)
+	}
 	if err == nil {
 		s.peer.peer.Host = c.host
 		err = r.admit(ctx, log, s.peer.peer)
@@ -449,7 +473,8 @@ type session struct {
 	r      *Receiver
 	fr     *frameReader
 	nc     net.Conn
-	sealer *seal.Sealer
+	opener *connSeal // sealed: opens the peer's frames
+	acker  *connSeal // sealed: seals acks
 	log    zerolog.Logger
 	peer   hello
 	plain  []byte // opened envelope, reused when payloads are borrowed
@@ -464,14 +489,14 @@ func (s *session) next(idleOK bool) (envelope, error) {
 	if err != nil {
 		return envelope{}, err
 	}
-	if s.sealer != nil {
+	if s.opener != nil {
 		var dst []byte // a new buffer the handler may own
 		if s.r.cfg.BorrowPayload {
 			dst = s.plain[:0]
 		}
-		body, err = s.sealer.OpenAD(dst, body, []byte(sealAD))
+		body, err = s.opener.open(dst, body)
 		if err != nil {
-			return envelope{}, &ProtocolError{Reason: "frame does not open with the cluster key", Err: err}
+			return envelope{}, err
 		}
 		if s.r.cfg.BorrowPayload && cap(body) <= maxKeepBuf {
 			s.plain = body
@@ -565,7 +590,7 @@ func (s *session) loop(ctx context.Context, st *stream) error {
 		switch {
 		case s.r.cfg.BorrowPayload:
 			m.Payload = e.payload[:len(e.payload):len(e.payload)] // valid during the call
-		case s.sealer != nil:
+		case s.opener != nil:
 			m.Payload = e.payload[:len(e.payload):len(e.payload)] // opened into a new buffer
 		default:
 			m.Payload = bytes.Clone(e.payload) // owned by the handler
@@ -604,9 +629,9 @@ func (s *session) reply(typ frameType, id uint64, text string) error {
 	s.out = s.out[:0]
 	start := len(s.out)
 	s.out = beginFrame(s.out)
-	if s.sealer != nil {
+	if s.acker != nil {
 		s.seal = appendEnvelope(s.seal[:0], &e)
-		s.out = s.sealer.SealAD(s.out, s.seal, []byte(sealAD))
+		s.out = s.acker.seal(s.out, s.seal)
 	} else {
 		s.out = appendEnvelope(s.out, &e)
 	}

@@ -106,10 +106,12 @@ func TestReceiverSealed(t *testing.T) {
 			t.Fatal("a sender without the key delivered")
 		}
 	})
-	t.Run("replayed hello", func(t *testing.T) {
-		sl, _ := seal.New(key)
+	t.Run("hello bound to another connection", func(t *testing.T) {
+		ring, _ := seal.NewRing(key)
+		sl, _ := newSealers(ring)
 		e := envelope{typ: typeHello, payload: appendHello(nil, hello{peer: Peer{Name: "x"}, epoch: 3})}
-		f := appendFrame(nil, sl.SealAD(nil, appendEnvelope(nil, &e), []byte("other-ad")))
+		other := newConnSeal(sl, dirHello, newGreeting([16]byte{1}, 1), [16]byte{}, 0)
+		f := appendFrame(nil, other.seal(nil, appendEnvelope(nil, &e)))
 		conn, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)

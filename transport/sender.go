@@ -10,7 +10,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/gomcat/gomcat/internal/seal"
 	"github.com/rs/zerolog"
 )
 
@@ -48,6 +47,7 @@ type Sender struct {
 	nextID    atomic.Uint64
 	waitItems sync.Pool // items with a done channel (async ones are per peer)
 	maxBody   int       // largest payload that fits a frame
+	sealers   *sealers  // nil unless sealed; opens acks and greetings
 
 	// view is a read-only copy of peers for lock-free lookups; it is
 	// replaced (under mu) whenever peers changes.
@@ -77,11 +77,12 @@ func NewSender(cfg Config) (*Sender, error) {
 		maxBody: cfg.MaxFrameSize - envHeaderLen,
 		peers:   make(map[string]*peer),
 	}
-	if cfg.Key != nil {
-		s.maxBody -= seal.Overhead
-		if _, err := seal.New(cfg.Key); err != nil {
-			return nil, fmt.Errorf("transport: %w", err)
-		}
+	sl, err := sealersFor(&s.cfg)
+	if err != nil {
+		return nil, err
+	}
+	if s.sealers = sl; sl != nil {
+		s.maxBody -= sealedOverhead
 	}
 	s.publishLocked()
 	s.waitItems.New = func() any { return &item{done: make(chan error, 1)} }

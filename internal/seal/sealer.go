@@ -1,107 +1,94 @@
 package seal
 
 import (
-	"crypto/aes"
-	"crypto/cipher"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"sync"
 	"time"
 )
 
 const (
-	// NonceSize is the length of the random GCM nonce that starts a sealed message.
+	// NonceSize is the length of the random GCM nonce after the key id.
 	NonceSize = 12
 	tsSize    = 8
 	tagSize   = 16
 	// Overhead is len(sealed) - len(plaintext).
-	Overhead = NonceSize + tsSize + tagSize
+	Overhead = IDSize + NonceSize + tsSize + tagSize
 )
 
-// Sealer seals and opens messages with one key. Safe for concurrent use.
+// Sealer seals with a Ring's sealing key and opens with any of its keys,
+// all derived for one Purpose, and holds one bounded replay cache for
+// everything it opens: give one Sealer to every connection of a receiver so
+// a message cannot be replayed on another connection within the window.
+// Safe for concurrent use.
 type Sealer struct {
-	aead   cipher.AEAD
-	window time.Duration
-	now    func() time.Time
-
-	mu     sync.Mutex // guards replay
-	replay replayCache
+	ring    *Ring
+	purpose Purpose
+	window  time.Duration
+	now     func() time.Time
+	mu      sync.Mutex // guards replay
+	replay  replayCache
 }
 
-// ParseKey decodes a hex key (Tomcat's encryptionKey spelling; spaces and an
-// optional 0x prefix are ignored) and checks its size.
-func ParseKey(s string) ([]byte, error) {
-	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
-	s = strings.ReplaceAll(s, " ", "")
-	k, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKey, err)
-	}
-	if !validKeyLen(len(k)) {
-		return nil, fmt.Errorf("%w: got %d bytes", ErrKey, len(k))
-	}
-	return k, nil
-}
+// New returns a Sealer for purpose p over ring r with DefaultConfig.
+func New(r *Ring, p Purpose) (*Sealer, error) { return NewConfig(r, p, DefaultConfig()) }
 
-func validKeyLen(n int) bool { return n == 16 || n == 24 || n == 32 }
-
-// New returns a Sealer for an AES-128/192/256 key with DefaultConfig.
-func New(key []byte) (*Sealer, error) { return NewConfig(key, DefaultConfig()) }
-
-// NewConfig returns a Sealer for key tuned by c (zero fields take defaults).
-func NewConfig(key []byte, c Config) (*Sealer, error) {
+// NewConfig returns a Sealer for purpose p over ring r tuned by c (zero
+// fields take defaults).
+func NewConfig(r *Ring, p Purpose, c Config) (*Sealer, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	if !validKeyLen(len(key)) {
-		return nil, fmt.Errorf("%w: got %d bytes", ErrKey, len(key))
+	if r == nil || r.cur.Load() == nil {
+		return nil, fmt.Errorf("%w: no key ring", ErrKey)
 	}
-	block, err := aes.NewCipher(key)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKey, err)
-	}
-	aead, err := cipher.NewGCM(block)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKey, err)
+	if !p.valid() {
+		return nil, fmt.Errorf("%w: %v", ErrConfig, p)
 	}
 	c = c.withDefaults()
-	return &Sealer{aead: aead, window: c.Window, now: c.Now, replay: newReplayCache(c.ReplayEntries)}, nil
+	return &Sealer{ring: r, purpose: p, window: c.Window, now: c.Now, replay: newReplayCache(c.ReplayEntries)}, nil
 }
 
-// Seal appends nonce ‖ ciphertext of (now ‖ plaintext) to dst and returns it.
-func (s *Sealer) Seal(dst, plaintext []byte) []byte { return s.SealAD(dst, plaintext, nil) }
+// Ring returns the sealer's key ring.
+func (s *Sealer) Ring() *Ring { return s.ring }
 
-// Open verifies a message made by Seal and appends its plaintext to dst.
-func (s *Sealer) Open(dst, sealed []byte) ([]byte, error) { return s.OpenAD(dst, sealed, nil) }
-
-// SealAD is Seal with associated data ad, which OpenAD must be given too.
+// SealAD appends key id ‖ nonce ‖ GCM(now ‖ plaintext) to dst, bound to the
+// associated data ad (which OpenAD must be given too), and returns it.
 func (s *Sealer) SealAD(dst, plaintext, ad []byte) []byte {
+	d := s.ring.cur.Load().send
 	var nonce [NonceSize]byte
 	_, _ = rand.Read(nonce[:]) // never fails (crypto/rand crashes the program instead)
-	pt := make([]byte, tsSize+len(plaintext))
-	binary.BigEndian.PutUint64(pt, uint64(s.now().UnixMilli()))
-	copy(pt[tsSize:], plaintext)
+	dst = append(dst, d.id[:]...)
 	dst = append(dst, nonce[:]...)
-	return s.aead.Seal(dst, nonce[:], pt, ad)
+	// GCM seals in place: put the timestamp and plaintext where the
+	// ciphertext goes, so nothing else is allocated.
+	off := len(dst)
+	dst = binary.BigEndian.AppendUint64(dst, uint64(s.now().UnixMilli()))
+	dst = append(dst, plaintext...)
+	return d.aead[s.purpose].Seal(dst[:off], nonce[:], dst[off:], ad)
 }
 
-// OpenAD verifies sealed against ad, its timestamp against now ± Window and its
-// nonce against the replay cache, and appends the plaintext to dst. Errors:
-// ErrAuth, ErrStale, ErrReplay.
+// OpenAD verifies sealed against ad, its key id against the ring, its
+// timestamp against now ± Window and its nonce against the replay cache,
+// and appends the plaintext to dst. Errors: ErrAuth (also an unknown key
+// id: ErrUnknownKey wraps it), ErrStale, ErrReplay.
 func (s *Sealer) OpenAD(dst, sealed, ad []byte) ([]byte, error) {
 	if len(sealed) < Overhead {
 		return nil, ErrAuth
 	}
+	d := s.ring.cur.Load().byID[KeyID(sealed[:IDSize])]
+	if d == nil {
+		return nil, ErrUnknownKey
+	}
 	var nonce [NonceSize]byte
-	copy(nonce[:], sealed)
-	pt, err := s.aead.Open(nil, nonce[:], sealed[NonceSize:], ad)
-	if err != nil || len(pt) < tsSize {
+	copy(nonce[:], sealed[IDSize:])
+	start := len(dst)
+	out, err := d.aead[s.purpose].Open(dst, nonce[:], sealed[IDSize+NonceSize:], ad)
+	if err != nil || len(out)-start < tsSize {
 		return nil, ErrAuth
 	}
-	ts := int64(binary.BigEndian.Uint64(pt))
+	ts := int64(binary.BigEndian.Uint64(out[start:]))
 	now := s.now().UnixMilli()
 	w := s.window.Milliseconds()
 	if ts < now-w || ts > now+w {
@@ -113,5 +100,6 @@ func (s *Sealer) OpenAD(dst, sealed, ad []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(dst, pt[tsSize:]...), nil
+	n := copy(out[start:], out[start+tsSize:])
+	return out[:start+n], nil
 }

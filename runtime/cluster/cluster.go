@@ -104,7 +104,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 		return ErrClosed
 	}
 	c.log.Info().Msg("Cluster is about to start")
-	if len(c.cfg.Key) == 0 {
+	if len(c.cfg.Key) == 0 && c.cfg.Keys == nil {
 		c.log.Warn().Msg("cluster traffic is not sealed: the cluster trusts its network; " +
 			"set a cluster key (<Cluster key=\"…\"> or <Interceptor className=\"…EncryptInterceptor\" encryptionKey=\"…\">, " +
 			"--cluster-key or GOMCAT_CLUSTER_KEY: 32 hex digits or more) to authenticate and encrypt heartbeats and messages")
@@ -154,6 +154,7 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 		Member: mcast.LocalMember{Name: c.cfg.Name, Host: advertise.String(), Port: c.receiver.Port(), HTTPURL: c.HTTPURL()},
 		Domain: c.cfg.Domain,
 		Key:    c.cfg.Key,
+		Keys:   c.cfg.Keys,
 		Logger: c.cfg.Logger,
 	}
 	c.members, err = c.cfg.Membership.NewMembership(local)
@@ -161,6 +162,7 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 		return err
 	}
 	tc.Self.UniqueID = c.members.Local().UniqueID
+	c.receiver.SetUniqueID(tc.Self.UniqueID) // sealed connections are bound to it
 	if user := tc.OnError; user != nil {
 		tc.OnError = func(addr string, m *transport.Message, err error) { c.asyncFailed(addr, m, err); user(addr, m, err) }
 	} else {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/internal/seal"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/transport"
 )
@@ -61,6 +62,10 @@ type Config struct {
 	// the Key of the membership and transport configs. nil: the cluster
 	// trusts its network (one warning at Start). Default: nil.
 	Key []byte
+	// Keys, when set, is used instead of Key: the reloadable ring of
+	// cluster keys (the first seals, all open) shared by the membership
+	// and the transport, so a key file reload applies to both. Default: nil.
+	Keys *seal.Ring
 	// Logger receives the cluster's logs, and is handed to the membership
 	// and transport. Default: zerolog.Nop().
 	Logger zerolog.Logger
@@ -184,7 +189,7 @@ func (c Config) transportConfig(listen string) transport.Config {
 	if tc.Address == "auto" {
 		tc.Address = listen
 	}
-	tc.Key = c.Key
+	tc.Key, tc.Keys = c.Key, c.Keys
 	tc.Logger = c.Logger
 	tc.Self.Name = c.Name
 	tc.BorrowPayload = true // DeliverFuncs get msg for the call only (see DeliverFunc)

@@ -3,6 +3,7 @@ package cluster
 import (
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/internal/seal"
 	"github.com/gomcat/gomcat/mcast"
 )
 
@@ -18,7 +19,8 @@ type Membership interface {
 type Local struct {
 	Member mcast.LocalMember // name, advertised receiver host:port, HTTP URL
 	Domain string
-	Key    []byte // nil: clear heartbeats
+	Key    []byte     // nil: clear heartbeats
+	Keys   *seal.Ring // when set, used instead of Key
 	Logger zerolog.Logger
 }
 
@@ -46,7 +48,7 @@ func (m Multicast) NewMembership(l Local) (Membership, error) {
 	c := m.Config
 	c.Local = l.Member
 	c.Domain = l.Domain
-	c.Key = l.Key
+	c.Key, c.Keys = l.Key, l.Keys
 	c.Logger = l.Logger
 	c.EstablishWait = 0
 	return mcast.New(c)

@@ -9,7 +9,8 @@
 // (Send, Ping, ClosePeer, Stats). frame.go is the pure codec.
 //
 // Wire: a connection starts with a hello (member name, unique id, sender
-// epoch); message ids increase per Sender. After a broken connection the
+// epoch), sealed ones with the receiver's greeting before it (seal.go:
+// frames bound to the connection); message ids increase per Sender. After a broken connection the
 // Sender re-sends what was not acknowledged and the Receiver answers ids it
 // already handled without handling them again: a handler never runs twice.
 // Async messages are confirmed by a cumulative ack whenever the receiver

@@ -54,6 +54,8 @@ allow farmdeploy internal/burst
 allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' 'internal/.*'
 allow runtime/host runtime/session runtime/lifecycle ajp 'internal/.*'
 allow balancer mcast 'mcast/.*' 'internal/.*'
+# The admin listener reads the counters of the parts runtime/node wires.
+allow runtime/admin runtime/session runtime/cluster deltamgr farmdeploy mcast 'mcast/.*' transport 'transport/.*' 'internal/.*'
 
 # Direct imports (with tests, with and without the e2e tag): nothing imports
 # tests/; cmd/X and examples/X are imported only from inside themselves; only

@@ -4,6 +4,10 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // StatusReport is the JSON body of /status and /members.
@@ -14,9 +18,15 @@ type StatusReport struct {
 }
 
 // AdminHandler serves /livez (200 while running), /readyz (200 once a node
-// is live, else 503) and /status, /members (StatusReport as JSON).
+// is live, else 503), /status and /members (StatusReport as JSON; an HTML
+// page for a browser, i.e. an Accept naming text/html, or ?format=html;
+// ?format=json forces JSON) and /metrics (Prometheus, see Collector).
 func (b *Balancer) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(b.Collector(), collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: "gomcat_balancer"}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorHandling: promhttp.ContinueOnError}))
 	mux.HandleFunc("GET /livez", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = io.WriteString(w, "ok\n")
@@ -30,7 +40,11 @@ func (b *Balancer) AdminHandler() http.Handler {
 		}
 		_, _ = io.WriteString(w, "ok\n")
 	})
-	status := func(w http.ResponseWriter, _ *http.Request) {
+	status := func(w http.ResponseWriter, r *http.Request) {
+		if wantsHTML(r) {
+			b.serveStatusPage(w)
+			return
+		}
 		rep := StatusReport{Ready: b.Ready(), Nodes: b.Nodes()}
 		for _, n := range rep.Nodes {
 			if n.State == StateLive {

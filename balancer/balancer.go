@@ -26,6 +26,7 @@ type Balancer struct {
 	pool        *pool
 	rp          *httputil.ReverseProxy
 	checkClient *http.Client
+	st          balancerCounters // retries, no live node (stats.go)
 
 	mu        sync.Mutex // guards the fields below
 	started   bool

@@ -23,7 +23,8 @@
 // A node slot (MaxConnsPerNode) is waited for up to QueueTimeout, then 503.
 // Client bodies are bounded by internal/bodylimit.
 //
-// Main type: Balancer (New, Start, Stop, Handler, AdminHandler). Discovery:
+// Main type: Balancer (New, Start, Stop, Handler, AdminHandler with
+// /metrics from Collector and an HTML /status for browsers). Discovery:
 // Static (fixed backends, active checks) or Membership (heartbeat observer).
 // Generate writes haproxy/nginx/httpd/keepalived configs.
 //

@@ -36,6 +36,7 @@ type node struct {
 	failovers   atomic.Uint64 // requests for this node's route served elsewhere
 	busy        atomic.Uint64 // requests answered 503: no connection slot within QueueTimeout
 	desyncs     atomic.Uint64 // connections closed: the node sent bytes outside a response
+	st          nodeStats     // responses by code, upstream latency (stats.go)
 
 	mu          sync.Mutex // guards the fields below
 	present     bool       // discovery says it is there

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 // reqInfo travels in the request context from ServeHTTP to roundTrip when
@@ -54,7 +55,11 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 			if lastErr != nil {
 				return nil, lastErr
 			}
+			b.st.noLiveNode.Add(1)
 			return nil, ErrNoLiveNode
+		}
+		if attempt > 0 {
+			b.st.retries.Add(1)
 		}
 		switch {
 		case prev != nil:
@@ -91,8 +96,10 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		if body != nil {
 			req.Body = &attemptBody{s: body, id: int32(attempt)}
 		}
+		start := time.Now()
 		resp, err := n.transport.RoundTrip(req)
 		if err == nil {
+			n.st.observe(resp.StatusCode, time.Since(start))
 			resp.Body = doneBody(resp.Body, n)
 			return resp, nil
 		}

@@ -3,6 +3,7 @@ package conf
 import (
 	"fmt"
 	"io"
+	"net"
 	"slices"
 	"strconv"
 	"strings"
@@ -26,6 +27,16 @@ func (s *Server) Describe(w io.Writer) {
 		cmd = "custom (not shown)"
 	}
 	d.kv(1, "shutdown command", cmd)
+	if a := s.Admin; a != nil { // only when configured: no line in older goldens
+		admin := "disabled"
+		if a.Port != -1 {
+			admin = net.JoinHostPort(a.Address, strconv.Itoa(a.Port))
+		}
+		if a.TokenFile != "" {
+			admin += " (token " + a.TokenFile + ")"
+		}
+		d.kv(1, "admin listener", admin)
+	}
 	if s.Home != "" {
 		d.kv(1, "home", s.Home)
 	}

@@ -65,6 +65,9 @@ type Server struct {
 	Shutdown string
 	// Services holds the <Service> elements. Gomcat runs exactly one.
 	Services []*Service
+	// Admin is the admin listener (<Listener className="org.gomcat.AdminListener">);
+	// nil: none (see admin.go).
+	Admin *Admin
 }
 
 // Service groups the connectors in front of one Engine.

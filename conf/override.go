@@ -31,6 +31,7 @@ type Overrides struct {
 	Domain          *string // Membership domain
 	ClusterKey      []byte  // cluster key (see ParseKey); nil leaves it
 	FarmWatch       *bool   // Deployer watchEnabled
+	Admin           *string // admin listener "HOST:PORT" or "off" (see ParseAdmin)
 
 	origin map[string]string // field → environment variable
 }
@@ -50,6 +51,7 @@ var envVars = []struct{ name, field string }{
 	{"GOMCAT_DOMAIN", "Domain"},
 	{"GOMCAT_CLUSTER_KEY", "ClusterKey"},
 	{"GOMCAT_FARM_WATCH", "FarmWatch"},
+	{"GOMCAT_ADMIN", "Admin"},
 }
 
 // EnvVars lists the environment variables OverridesFromEnv reads.
@@ -146,6 +148,12 @@ func OverridesFromEnv(getenv func(string) string) (Overrides, error) {
 				continue
 			}
 			o.FarmWatch = &b
+		case "Admin":
+			if _, _, err := ParseAdmin(v); err != nil {
+				bad(e.name, "%v", err)
+				continue
+			}
+			o.Admin = &v
 		}
 	}
 	return o, errors.Join(errs...)
@@ -183,6 +191,9 @@ func (s *Server) Apply(o Overrides) []Warning {
 	}
 
 	setInt(&s.Node, "port", "ShutdownPort", &s.Port, o.ShutdownPort)
+	if o.Admin != nil {
+		s.applyAdmin(*o.Admin, src("Admin"))
+	}
 	if e := s.Engine(); e != nil {
 		setStr(&e.Node, "jvmRoute", "JvmRoute", &e.JvmRoute, o.JvmRoute)
 	} else if o.JvmRoute != nil {

@@ -49,6 +49,10 @@ func (p *parser) server(e *elem) *Server {
 		switch k.name {
 		case "Service":
 			s.Services = append(s.Services, p.service(k))
+		case "Listener":
+			if a := p.adminListener(k); a != nil {
+				s.Admin = a
+			}
 		default:
 			p.ignore(k)
 		}

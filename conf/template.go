@@ -30,6 +30,12 @@ type TemplateParams struct {
 	// the EncryptInterceptor with it. Default: "" (commented example).
 	ClusterKey string
 	FarmWatch  bool // Deployer watchEnabled. Default: false.
+	// AdminAddress and AdminPort place the admin listener (metrics,
+	// health, status page, sessions). AdminPort -1 leaves it out; 0 with
+	// the defaults means HTTPPort+1000 (8080 → 9080, 8091 → 9091).
+	// Default: "127.0.0.1", 0.
+	AdminAddress string
+	AdminPort    int
 	// Home makes the farm and appBase directories absolute under it.
 	// Default: "" (relative to the home at run time).
 	Home string
@@ -51,6 +57,7 @@ func DefaultTemplateParams() TemplateParams {
 		McastPort:    DefaultMcastPort,
 		McastBind:    "127.0.0.1",
 		McastTTL:     0,
+		AdminAddress: "127.0.0.1",
 	}
 }
 
@@ -60,6 +67,8 @@ type templateView struct {
 	HTTPPort, ShutdownPort, ReceiverPort, McastPort       int
 	McastTTL                                              int
 	FarmWatch, Standalone                                 bool
+	AdminAddress                                          string
+	AdminPort                                             int
 	home                                                  string
 }
 
@@ -88,6 +97,16 @@ func Template(p TemplateParams) ([]byte, error) {
 		McastBind: escapeAttr(p.McastBind), Domain: escapeAttr(p.Domain), ClusterKey: escapeAttr(p.ClusterKey),
 		HTTPPort: p.HTTPPort, ShutdownPort: p.ShutdownPort, ReceiverPort: p.ReceiverPort,
 		McastPort: p.McastPort, McastTTL: p.McastTTL, FarmWatch: p.FarmWatch, Standalone: p.Standalone, home: p.Home,
+		AdminAddress: escapeAttr(p.AdminAddress), AdminPort: p.AdminPort,
+	}
+	if v.AdminAddress == "" {
+		v.AdminAddress = "127.0.0.1"
+	}
+	if v.AdminPort == 0 {
+		v.AdminPort = p.HTTPPort + 1000
+		if p.HTTPPort == 0 || v.AdminPort > 65535 {
+			v.AdminPort = 0 // a free port; the bound one is in logs/gomcat.json
+		}
 	}
 	var b bytes.Buffer
 	if err := serverTemplate.Execute(&b, v); err != nil {

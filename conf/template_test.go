@@ -33,6 +33,10 @@ func TestTemplateRoundTrip(t *testing.T) {
 			JvmRoute: s.Engine().JvmRoute, HTTPPort: s.Connector().Port, ShutdownPort: s.Port,
 			ReceiverPort: c.Receiver.Port, McastAddress: m.Address, McastPort: m.Port, McastBind: m.Bind,
 			McastTTL: m.TTL, Domain: m.Domain, FarmWatch: c.Deployer.WatchEnabled, Home: p.Home,
+			AdminAddress: p.AdminAddress, AdminPort: p.AdminPort,
+		}
+		if wantPort := p.HTTPPort + 1000; s.Admin == nil || s.Admin.Port != wantPort || s.Admin.Address != "127.0.0.1" {
+			t.Errorf("admin listener = %+v, want 127.0.0.1:%d", s.Admin, wantPort)
 		}
 		if c.Key != nil {
 			got.ClusterKey = strings.ToLower(strings.TrimSpace(p.ClusterKey))

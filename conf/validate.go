@@ -94,6 +94,7 @@ func (s *Server) Validate() error {
 		v.service(svc)
 	}
 	v.oneCluster(s)
+	v.admin(s.Admin)
 	v.ports(s)
 	return errors.Join(v.errs...)
 }
@@ -361,6 +362,9 @@ func (v *validator) ports(s *Server) {
 		seen[port] = use{n, what}
 	}
 	claim(s.Port, &s.Node, "shutdown port")
+	if s.Admin != nil {
+		claim(s.Admin.Port, &s.Admin.Node, "admin <Listener>")
+	}
 	for _, svc := range s.Services {
 		for _, c := range svc.Connectors {
 			claim(c.Port, &c.Node, "<Connector>")

@@ -42,6 +42,8 @@ type clusterPart struct {
 	farmHost    *host.Host // the Installer of the farm deployer; set by New
 	farmAppBase string     // its appBase (absolute)
 
+	ack ackObserver // times waited-for session sends; nil without admin (admin.go)
+
 	mu   sync.Mutex // guards cl
 	cl   *cluster.Cluster
 	farm atomic.Pointer[farmdeploy.Deployer]
@@ -160,7 +162,7 @@ func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route s
 	}
 	name := managerName(hostName, spec.Path)
 	cfg := deltaConfig(c.conf, name, route, mi, spec.MaxActiveSessions, c.log.With().Str("context", spec.Path).Logger())
-	m, err := deltamgr.New(cfg, cl.Port(transport.ChannelSessions))
+	m, err := deltamgr.New(cfg, c.timed(cl.Port(transport.ChannelSessions)))
 	if err != nil {
 		return nil, err
 	}

@@ -5,8 +5,9 @@
 // transport.Config, cluster.Config, deltamgr.Config, farmdeploy.Config).
 //
 // Main type: Node. New maps the model and opens nothing. Start runs, in
-// order: home directories; the pid file (logs/gomcat.pid); with a
-// <Cluster>, the SimpleTcpCluster ("Cluster is about to start", receiver
+// order: home directories; the pid file (logs/gomcat.pid); with an admin
+// <Listener>, the runtime/admin listener (admin.go: /metrics, /readyz, …);
+// with a <Cluster>, the SimpleTcpCluster ("Cluster is about to start", receiver
 // bound, membership, "Sleeping for N milliseconds to establish cluster
 // membership"); the hosts, whose distributable contexts get a
 // deltamgr.Manager named "<host>#<path>" (ROOT "localhost#") whose Start

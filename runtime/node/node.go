@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -30,6 +31,7 @@ type Node struct {
 	ajps   []*host.AJPConnector
 	sd     *shutdownPort // nil when the port is -1
 	clus   *clusterPart  // nil without a <Cluster>
+	admin  *adminPart    // nil without an admin <Listener> (admin.go)
 	pid    *pidFile
 
 	mu       sync.Mutex
@@ -83,6 +85,14 @@ func New(cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.engine = e
+	n.admin = n.newAdminPart()
+	if n.admin != nil && n.clus != nil {
+		n.clus.ack = n.admin.ack
+	}
+	var handler http.Handler = e
+	if n.admin != nil {
+		handler = n.admin.http.Wrap(e)
+	}
 	for _, cc := range s.Service().Connectors {
 		c, err := host.NewConnector(host.ConnectorConfig{
 			Address: cc.Address, Port: cc.Port,
@@ -91,7 +101,7 @@ func New(cfg Config) (*Node, error) {
 			MaxConnections: cc.MaxConnections, MaxHeaderCount: cc.MaxHeaderCount,
 			UploadTimeout: uploadTimeout(cc), MinUploadRate: minUploadRate(cc),
 			CertFile: n.abs(cc.CertificateFile), KeyFile: n.abs(cc.CertificateKeyFile),
-			ShutdownGrace: cfg.ShutdownGrace, Handler: e, Logger: n.log,
+			ShutdownGrace: cfg.ShutdownGrace, Handler: handler, Logger: n.log,
 		})
 		if err != nil {
 			return nil, err
@@ -137,6 +147,9 @@ func (n *Node) buildGroup() *lifecycle.Group {
 		{Name: "directories", Component: lifecycle.Funcs{OnStart: n.makeDirs}},
 		{Name: "pid file", Component: lifecycle.Funcs{OnStart: n.pid.write, OnStop: n.pid.remove}},
 	}
+	if n.admin != nil {
+		steps = append(steps, n.adminStep())
+	}
 	if n.clus != nil {
 		steps = append(steps, lifecycle.Step{Name: "cluster", Component: n.clus})
 	}
@@ -162,6 +175,9 @@ func (n *Node) buildGroup() *lifecycle.Group {
 			OnStart: n.sd.start,
 			OnStop:  func(context.Context) error { n.sd.stop(); return nil },
 		}})
+	}
+	if n.admin != nil {
+		steps = append(steps, n.readyStep())
 	}
 	return lifecycle.NewGroup(steps...)
 }

@@ -31,6 +31,10 @@ type RunInfo struct {
 	Membership *RunMembership `json:"membership,omitempty"`
 	// Farm is the farm deployer's directories; nil without a <Deployer>.
 	Farm *RunFarm `json:"farm,omitempty"`
+	// Admin is the admin listener's URL ("http://127.0.0.1:9080"), ""
+	// without one; AdminTokenFile the file holding its token, if any.
+	Admin          string `json:"admin,omitempty"`
+	AdminTokenFile string `json:"adminTokenFile,omitempty"`
 }
 
 // RunMembership is the group a node heartbeats on.
@@ -65,6 +69,9 @@ func ReadRunInfo(home string) (RunInfo, error) {
 func (n *Node) runInfo() RunInfo {
 	s := n.cfg.Server
 	ri := RunInfo{PID: os.Getpid(), Home: n.cfg.Home, JvmRoute: s.Engine().JvmRoute, URLs: n.URLs(), Started: time.Now()}
+	if ri.Admin = n.AdminURL(); ri.Admin != "" && s.Admin.TokenFile != "" {
+		ri.AdminTokenFile = n.abs(s.Admin.TokenFile)
+	}
 	if cl := s.Cluster(); cl != nil {
 		if cl.Membership.ClassName == conf.McastService {
 			m := cl.Membership

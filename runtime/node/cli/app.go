@@ -47,6 +47,7 @@ func commands() []*ucli.Command {
 		lbconfigCommand(),
 		demoCommand(),
 		benchCommand(),
+		sessionsCommand(),
 		versionCommand(),
 	}
 }

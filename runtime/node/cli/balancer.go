@@ -29,7 +29,7 @@ func balancerCommand() *ucli.Command {
 			"Nodes: --backend name=http://host:port (repeatable; health-checked with GET --health-path),\n" +
 			"or else the cluster's heartbeats, heard by a silent observer: the group comes from --home's\n" +
 			"server.xml (GOMCAT_* and the flags applied), else from what gomcat init writes\n" +
-			"(228.0.0.4:45564 on 127.0.0.1). --admin serves /livez, /readyz, /status and /members\n" +
+			"(228.0.0.4:45564 on 127.0.0.1). --admin serves /livez, /readyz, /metrics, /status and /members\n" +
 			"(--admin '' turns it off). SIGINT/SIGTERM stop it gracefully.",
 		Flags: append([]ucli.Flag{
 			&ucli.StringFlag{Name: "listen", Value: def.Listen, Usage: "client-facing address"},

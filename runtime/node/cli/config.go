@@ -34,6 +34,7 @@ func overrideFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "domain", Usage: "membership domain: members of other domains are ignored"},
 		&ucli.StringFlag{Name: "cluster-key", Usage: "hex AES key (32, 48 or 64 hex digits) sealing all cluster traffic"},
 		&ucli.BoolFlag{Name: "farm-watch", Usage: "push bundles dropped in the farm watch directory to every member"},
+		adminFlag(),
 	}
 }
 
@@ -58,6 +59,13 @@ func flagOverrides(c *ucli.Context) (conf.Overrides, error) {
 	o.ShutdownPort, o.ReceiverPort = num("shutdown-port"), num("receiver-port")
 	o.McastAddress, o.McastPort, o.McastBind, o.McastTTL = str("mcast-address"), num("mcast-port"), str("mcast-bind"), num("mcast-ttl")
 	o.Domain = str("domain")
+	if c.IsSet("admin") {
+		v := c.String("admin")
+		if _, _, err := conf.ParseAdmin(v); err != nil {
+			return o, fmt.Errorf("--admin: %w", err)
+		}
+		o.Admin = &v
+	}
 	if c.IsSet("farm-watch") {
 		v := c.Bool("farm-watch")
 		o.FarmWatch = &v

@@ -75,6 +75,11 @@ func templateParams(c *ucli.Context) (conf.TemplateParams, error) {
 	if c.IsSet("farm-watch") {
 		p.FarmWatch = c.Bool("farm-watch")
 	}
+	if c.IsSet("admin") {
+		if err := setAdminParams(&p, c.String("admin")); err != nil {
+			return p, fmt.Errorf("--admin: %w", err)
+		}
+	}
 	if c.IsSet("http-address") {
 		return p, errors.New("--http-address is not a template setting; edit the Connector's address in conf/server.xml or pass it to gomcat start")
 	}
@@ -143,6 +148,9 @@ func applyEnvParams(p *conf.TemplateParams, o conf.Overrides) {
 		}
 	}
 	setS(&p.JvmRoute, o.JvmRoute)
+	if o.Admin != nil {
+		_ = setAdminParams(p, *o.Admin) // checked by OverridesFromEnv
+	}
 	setI(&p.HTTPPort, o.HTTPPort)
 	setI(&p.ShutdownPort, o.ShutdownPort)
 	setI(&p.ReceiverPort, o.ReceiverPort)

@@ -1,0 +1,74 @@
+package admin
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gomcat/gomcat/deltamgr"
+	"github.com/gomcat/gomcat/runtime/session"
+)
+
+// The statistics a session manager may offer.
+type (
+	deltaStats interface{ Stats() deltamgr.Stats }
+	localStats interface{ Stats() session.Stats }
+)
+
+// SessionsCollector exports, per context, session counts and (for a
+// DeltaManager) replication and state-transfer counters.
+func SessionsCollector(contexts func() []Context) prometheus.Collector {
+	m := &metricSet{}
+	l := []string{"host", "context"}
+	active := m.desc(ns+"_sessions_active", "Sessions held now (replicas included).", l...)
+	created := m.desc(ns+"_sessions_created_total", "Sessions created on this node.", l...)
+	expired := m.desc(ns+"_sessions_expired_total", "Sessions removed: invalidated, timed out, expired by a member.", l...)
+	rejected := m.desc(ns+"_sessions_rejected_total", "Session creations refused by maxActiveSessions.", l...)
+	sent := m.desc(ns+"_replication_messages_sent_total", "Session replication messages sent, by kind (session_delta, session_expired, …).", "host", "context", "kind")
+	recv := m.desc(ns+"_replication_messages_received_total", "Session replication messages received, by kind.", "host", "context", "kind")
+	recvBytes := m.desc(ns+"_replication_received_bytes_total", "Bytes of session replication messages received.", l...)
+	failures := m.desc(ns+"_replication_failures_total", "Replication sends or broadcasts that failed.", l...)
+	applied := m.desc(ns+"_replication_deltas_applied_total", "Session deltas applied from members.", l...)
+	xfers := m.desc(ns+"_state_transfers_total", "State transfers this node asked for, by result.", "host", "context", "result")
+	xferDur := m.desc(ns+"_state_transfer_duration_seconds", "Duration of the last completed state transfer.", l...)
+	xferSess := m.desc(ns+"_state_transfer_sessions", "Sessions in the last completed state transfer.", l...)
+	xferRecv := m.desc(ns+"_state_transfer_sessions_received_total", "Sessions installed by state transfers.", l...)
+	xferChunks := m.desc(ns+"_state_transfer_chunks_received_total", "State-transfer chunks (ALL-SESSION-DATA) received.", l...)
+	served := m.desc(ns+"_state_transfers_served_total", "State transfers answered for joining members.", l...)
+	m.collect = func(e emitter) {
+		for _, c := range contexts() {
+			lv := []string{c.Host, c.Path}
+			switch mg := c.Manager.(type) {
+			case deltaStats:
+				st := mg.Stats()
+				e.gauge(active, float64(st.Sessions), lv...)
+				e.counter(created, st.Created, lv...)
+				e.counter(expired, st.Expired, lv...)
+				e.counter(rejected, st.Rejected, lv...)
+				for k, n := range st.Sent {
+					e.counter(sent, n, c.Host, c.Path, kindLabel(k.String()))
+				}
+				for k, n := range st.Received {
+					e.counter(recv, n, c.Host, c.Path, kindLabel(k.String()))
+				}
+				e.counter(recvBytes, st.ReceivedBytes, lv...)
+				e.counter(failures, st.SendFailures, lv...)
+				e.counter(applied, st.DeltasApplied, lv...)
+				e.counter(xfers, st.TransfersCompleted, c.Host, c.Path, "completed")
+				e.counter(xfers, st.TransfersFailed, c.Host, c.Path, "failed")
+				e.gauge(xferDur, st.TransferDuration.Seconds(), lv...)
+				e.gauge(xferSess, float64(st.TransferSessions), lv...)
+				e.counter(xferRecv, st.SessionsReceived, lv...)
+				e.counter(xferChunks, st.Received[deltamgr.KindAllSessionData], lv...)
+				e.counter(served, st.TransfersServed, lv...)
+			case localStats:
+				st := mg.Stats()
+				e.gauge(active, float64(st.Active), lv...)
+				e.counter(created, uint64(st.Created), lv...)
+				e.counter(expired, uint64(st.Expired), lv...)
+				e.counter(rejected, uint64(st.Rejected), lv...)
+			case session.Manager:
+				e.gauge(active, float64(mg.Count()), lv...)
+			}
+		}
+	}
+	return m
+}

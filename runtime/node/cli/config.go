@@ -59,7 +59,8 @@ func flagOverrides(c *ucli.Context) (conf.Overrides, error) {
 	o.ShutdownPort, o.ReceiverPort = num("shutdown-port"), num("receiver-port")
 	o.McastAddress, o.McastPort, o.McastBind, o.McastTTL = str("mcast-address"), num("mcast-port"), str("mcast-bind"), num("mcast-ttl")
 	o.Domain = str("domain")
-	if c.IsSet("admin") {
+	// The balancer's own --admin is its admin address, not the node's.
+	if c.IsSet("admin") && c.Command.Name != "balancer" {
 		v := c.String("admin")
 		if _, _, err := conf.ParseAdmin(v); err != nil {
 			return o, fmt.Errorf("--admin: %w", err)

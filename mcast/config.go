@@ -1,6 +1,7 @@
 package mcast
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -67,8 +68,21 @@ type Config struct {
 	Logger zerolog.Logger
 	// Now is the clock (LastHeard, expiry, alive). Default: time.Now.
 	Now func() time.Time
+	// MaxMembers bounds the Gomcat members kept and, separately, the
+	// foreign ones: heartbeats of new members beyond it are ignored,
+	// counted (Stats.Capped) and logged once per burst. Default: 256.
+	MaxMembers int
+	// TakeoverProbeTimeout bounds the TCP connect that decides a name
+	// takeover: a heartbeat claiming a live member's name from another
+	// receiver address (a newer start time) replaces that member only once
+	// a connect to the old member's receiver fails; while it answers the
+	// claimant is ignored (Stats.TakeoversRefused) and asked again after
+	// DropTime. Default: 1000ms (Tomcat's TcpFailureDetector
+	// connectTimeout).
+	TakeoverProbeTimeout time.Duration
 
-	listen func(Config) (packetConn, error) // tests swap the socket
+	listen func(Config) (packetConn, error)                                              // tests swap the socket
+	probe  func(ctx context.Context, host string, port int, timeout time.Duration) error // tests swap the takeover probe
 }
 
 // LocalMember is what a Service advertises about its node.
@@ -97,6 +111,9 @@ func DefaultConfig() Config {
 		EventBuffer:     256,
 		Logger:          zerolog.Nop(),
 		Now:             time.Now,
+
+		MaxMembers:           256,
+		TakeoverProbeTimeout: time.Second,
 	}
 }
 
@@ -149,6 +166,12 @@ func (c Config) Validate() error {
 	}
 	if c.EstablishWait < 0 {
 		bad("EstablishWait %v must be >= 0", c.EstablishWait)
+	}
+	if c.MaxMembers < 0 {
+		bad("MaxMembers %d must be >= 0", c.MaxMembers)
+	}
+	if c.TakeoverProbeTimeout < 0 {
+		bad("TakeoverProbeTimeout %v must be >= 0", c.TakeoverProbeTimeout)
 	}
 	if c.EventBuffer < 0 {
 		bad("EventBuffer %d must be >= 0", c.EventBuffer)
@@ -222,6 +245,15 @@ func (c Config) withDefaults() Config {
 	}
 	if c.listen == nil {
 		c.listen = listenGroup
+	}
+	if c.MaxMembers == 0 {
+		c.MaxMembers = 256
+	}
+	if c.TakeoverProbeTimeout == 0 {
+		c.TakeoverProbeTimeout = time.Second
+	}
+	if c.probe == nil {
+		c.probe = Probe
 	}
 	return c
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/internal/burst"
 	"github.com/gomcat/gomcat/internal/seal"
 )
 
@@ -82,6 +83,9 @@ type Service struct {
 	start  time.Time
 	state  int
 	cancel context.CancelFunc
+	runCtx context.Context // ends at Stop; bounds takeover probes
+
+	cappedLog, takeoverLog *burst.Limiter // once per burst
 }
 
 // New validates cfg (including cfg.Local) and allocates a Service with a
@@ -118,6 +122,9 @@ func newService(cfg Config, silent bool) (*Service, error) {
 		silent: silent,
 		ev:     newEmitter(cfg.EventBuffer),
 		kick:   make(chan struct{}, 1),
+
+		cappedLog:   burst.New(0),
+		takeoverLog: burst.New(0),
 	}
 	if ring, err := cfg.ring(); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrConfig, err)
@@ -153,7 +160,7 @@ func (s *Service) Start(ctx context.Context) error {
 	s.local.StartedAt = s.start.UnixMilli()
 	s.state = stateStarted
 	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
+	s.cancel, s.runCtx = cancel, runCtx
 	s.mu.Unlock()
 
 	s.wg.Go(func() { s.receiveLoop(runCtx) })
@@ -527,7 +534,52 @@ func (s *Service) apply(h Heartbeat) {
 		if s.tab.firstLog(m.UniqueID) {
 			s.log.Warn().Str("peer", m.String()).Msg("member conflicts with this node or a newer incarnation; ignored")
 		}
+	case oCapped:
+		s.st.capped.Add(1)
+		if ok, n := s.cappedLog.Allow(s.cfg.Now()); ok {
+			s.log.Warn().Str("peer", m.String()).Int("max", s.cfg.MaxMembers).Uint64("suppressed", n).
+				Msg("member not added: membership table full (maxMembers)")
+		}
+	case oChallenge:
+		s.st.conflicts.Add(1)
+	case oProbe:
+		s.st.conflicts.Add(1)
+		if old, ok := s.tab.claimed(m.identity()); ok {
+			s.probeTakeover(old, m.identity())
+		}
 	}
+	s.emit(evs)
+}
+
+// probeTakeover probes old's receiver on its own goroutine and settles the
+// claim on its name (table.settle). s.mu is held.
+func (s *Service) probeTakeover(old Member, claimant identity) {
+	ctx := s.runCtx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	host, port, timeout := old.Host.String(), old.Port, s.cfg.TakeoverProbeTimeout
+	s.wg.Go(func() {
+		err := s.cfg.probe(ctx, host, port, timeout)
+		if ctx.Err() != nil {
+			return
+		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		m, refused, evs := s.tab.settle(claimant, err, s.cfg.Now())
+		if refused {
+			s.st.takeoversRefused.Add(1)
+			if ok, n := s.takeoverLog.Allow(s.cfg.Now()); ok {
+				s.log.Warn().Str("peer", m.String()).Str("old", old.String()).Uint64("suppressed", n).
+					Msg("member not added: claims the name of a live member whose receiver still answers")
+			}
+		}
+		s.emit(evs)
+	})
+}
+
+// emit logs and delivers evs. s.mu is held.
+func (s *Service) emit(evs []Event) {
 	for _, ev := range evs {
 		l := s.log.Debug().Str("peer", ev.Member.String())
 		if ev.Kind == Replaced {

@@ -22,12 +22,17 @@ type Stats struct {
 	ForeignMembers int    // live foreign members
 	Probes         uint64 // Static only: TCP probes made
 	ProbeFailures  uint64 // Static only: probes that failed
+	Capped         uint64 // heartbeats of new members ignored: MaxMembers reached
+	// TakeoversRefused counts probes that found alive the member whose
+	// name a newer incarnation at another address claimed.
+	TakeoversRefused uint64
 }
 
 type counters struct {
 	sent, received, decodeErrors, rejected, foreign, otherDomain, misdirected,
 	conflicts, sendErrors, receiveErrors, recoveries, probes, probeFailures, oldFormat atomic.Uint64
-	gaveUp atomic.Bool
+	capped, takeoversRefused atomic.Uint64
+	gaveUp                   atomic.Bool
 }
 
 func (c *counters) snapshot() Stats {
@@ -37,5 +42,6 @@ func (c *counters) snapshot() Stats {
 		Misdirected: c.misdirected.Load(), Conflicts: c.conflicts.Load(), SendErrors: c.sendErrors.Load(),
 		ReceiveErrors: c.receiveErrors.Load(), Recoveries: c.recoveries.Load(),
 		Probes: c.probes.Load(), ProbeFailures: c.probeFailures.Load(), GaveUp: c.gaveUp.Load(),
+		Capped: c.capped.Load(), TakeoversRefused: c.takeoversRefused.Load(),
 	}
 }

@@ -21,6 +21,19 @@ type table struct {
 	members map[identity]*Member
 	foreign map[identity]*Member
 	logged  map[[16]byte]struct{} // foreign or conflicting ids already logged; bounded
+
+	maxMembers int                     // bound of members and of foreign
+	challenges map[identity]*challenge // name takeovers waiting for a probe; bounded by maxMembers
+}
+
+// challenge is a heartbeat that claims a live member's name from another
+// receiver address: it replaces the member only once a probe of the old
+// one's receiver fails.
+type challenge struct {
+	old     identity // the member whose name is claimed
+	m       Member   // the claimant, as last heard
+	probing bool
+	until   time.Time // the old one answered: ignore the claimant until then
 }
 
 // outcome says what one heartbeat did, for stats and logs.
@@ -37,6 +50,9 @@ const (
 	oForeignNew                 // foreign member seen first (log once)
 	oConflict                   // our name/address, or an older incarnation than the one we have
 	oUnknownLeft                // shutdown of a member we do not have
+	oCapped                     // a new member (or foreign one) over MaxMembers: ignored
+	oChallenge                  // claims a live member's name: waiting for (or refused by) a probe
+	oProbe                      // claims a live member's name: probe the claimed member now (table.claimed)
 )
 
 const maxLogged = 1024
@@ -49,6 +65,9 @@ func newTable(c Config, self *Member) *table {
 		members:   make(map[identity]*Member),
 		foreign:   make(map[identity]*Member),
 		logged:    make(map[[16]byte]struct{}),
+
+		maxMembers: c.MaxMembers,
+		challenges: make(map[identity]*challenge),
 	}
 	if self != nil {
 		t.hasSelf, t.self, t.selfName, t.selfAddr = true, self.identity(), self.Name, self.addrKey()
@@ -128,16 +147,98 @@ func (t *table) receive(h Heartbeat, now time.Time) (o outcome, m Member, evs []
 		return oKnown, m, nil, nil
 	}
 	var rivals []*Member
+	var named *Member // a live member of m's name at another address
 	for _, c := range t.members {
 		if c.Name == m.Name || c.addrKey() == m.addrKey() {
 			if compareAge(m, *c) < 0 {
 				return oConflict, m, nil, nil // an older incarnation than the one we keep
 			}
 			rivals = append(rivals, c)
+			if c.Name == m.Name && c.addrKey() != m.addrKey() {
+				named = c
+			}
 		}
 	}
+	if named != nil {
+		// A restart at another address, or someone taking the name over:
+		// only a probe of the old receiver can tell.
+		return t.challenge(m, named, now)
+	}
+	if len(rivals) == 0 && t.maxMembers > 0 && len(t.members) >= t.maxMembers {
+		return oCapped, m, nil, nil
+	}
+	return t.admit(m, rivals)
+}
+
+// challenge records m's claim on old's name; oProbe asks the caller to
+// probe old's receiver (claimed) and report with settle.
+func (t *table) challenge(m Member, old *Member, now time.Time) (outcome, Member, []Event, error) {
+	id := m.identity()
+	ch := t.challenges[id]
+	if ch == nil {
+		if len(t.challenges) >= max(t.maxMembers, 1) {
+			return oCapped, m, nil, nil
+		}
+		ch = &challenge{}
+		t.challenges[id] = ch
+	}
+	ch.old, ch.m = old.identity(), m
+	if ch.probing || now.Before(ch.until) {
+		return oChallenge, m, nil, nil
+	}
+	ch.probing = true
+	return oProbe, m, nil, nil
+}
+
+// claimed returns the member whose name claimant claims.
+func (t *table) claimed(claimant identity) (Member, bool) {
+	if ch := t.challenges[claimant]; ch != nil {
+		if old, ok := t.members[ch.old]; ok {
+			return old.clone(), true
+		}
+	}
+	return Member{}, false
+}
+
+// settle applies the probe of the member whose name claimant (an identity
+// returned with oProbe's challenge) claims: a failed probe (probeErr !=
+// nil) lets the claimant replace it; an answer refuses the claimant until
+// DropTime from now. It returns the claimant and whether it was refused.
+func (t *table) settle(claimant identity, probeErr error, now time.Time) (m Member, refused bool, evs []Event) {
+	ch := t.challenges[claimant]
+	if ch == nil {
+		return m, false, nil
+	}
+	ch.probing = false
+	if probeErr == nil {
+		if _, alive := t.members[ch.old]; alive {
+			ch.until = now.Add(t.dropTime)
+			return ch.m, true, nil
+		}
+	}
+	delete(t.challenges, claimant)
+	m = ch.m
+	if _, known := t.members[claimant]; known {
+		return m, false, nil
+	}
+	var rivals []*Member
+	for _, c := range t.members {
+		if c.Name == m.Name || c.addrKey() == m.addrKey() {
+			if compareAge(m, *c) < 0 {
+				return m, true, nil // meanwhile a newer one than the claimant
+			}
+			rivals = append(rivals, c)
+		}
+	}
+	_, _, evs, _ = t.admit(m, rivals)
+	return m, false, evs
+}
+
+// admit stores m, replacing rivals (the same name first).
+func (t *table) admit(m Member, rivals []*Member) (outcome, Member, []Event, error) {
+	var evs []Event
 	stored := m
-	t.members[id] = &stored
+	t.members[m.identity()] = &stored
 	if len(rivals) == 0 {
 		return oNew, m, []Event{{Kind: Added, Member: m.clone()}}, nil
 	}
@@ -169,6 +270,9 @@ func (t *table) foreignHeartbeat(m Member, now time.Time) (outcome, Member, []Ev
 		*old = m
 		return oForeign, m, nil, nil
 	}
+	if t.maxMembers > 0 && len(t.foreign) >= t.maxMembers {
+		return oCapped, m, nil, nil
+	}
 	m.StartedAt = now.UnixMilli() - m.Alive.Milliseconds()
 	for oid, c := range t.foreign { // a restarted Tomcat on the same address
 		if c.addrKey() == m.addrKey() {
@@ -195,6 +299,11 @@ func (t *table) expire(now time.Time) []Event {
 	for id, m := range t.foreign {
 		if now.Sub(m.LastHeard) > t.dropTime {
 			delete(t.foreign, id)
+		}
+	}
+	for id, ch := range t.challenges {
+		if !ch.probing && now.Sub(ch.m.LastHeard) > t.dropTime {
+			delete(t.challenges, id)
 		}
 	}
 	return evs

@@ -1,6 +1,8 @@
 package mcast
 
 import (
+	"errors"
+	"fmt"
 	"net"
 	"testing"
 	"time"
@@ -99,7 +101,15 @@ func TestTableReplace(t *testing.T) {
 	t.Run("same name, new address", func(t *testing.T) {
 		tab := testTable()
 		tab.receive(hb(t, "n1", 4001, 1, 0, d), t0)
-		_, _, evs, _ := tab.receive(hb(t, "n1", 4009, 2, 50, d), t0)
+		o, m, evs, _ := tab.receive(hb(t, "n1", 4009, 2, 50, d), t0)
+		old, _ := tab.claimed(m.identity())
+		if o != oProbe || old.Port != 4001 || len(evs) != 0 {
+			t.Fatalf("takeover claim: %v, probe %v, events %v; want a probe of 4001 first", o, old.Port, kinds(evs))
+		}
+		_, refused, evs := tab.settle(claimantID(4009, 2), errRefused, t0)
+		if refused {
+			t.Fatal("claimant refused although the old receiver is gone")
+		}
 		expectKinds(t, evs, Replaced)
 		if evs[0].Old.UniqueID[0] != 1 || evs[0].Member.UniqueID[0] != 2 || len(tab.members) != 1 {
 			t.Fatalf("replace: %+v, %d members", evs[0], len(tab.members))
@@ -119,7 +129,10 @@ func TestTableReplace(t *testing.T) {
 		tab := testTable()
 		tab.receive(hb(t, "n1", 4001, 1, 0, d), t0)
 		tab.receive(hb(t, "n2", 4002, 2, 0, d), t0)
-		_, _, evs, _ := tab.receive(hb(t, "n1", 4002, 3, 50, d), t0)
+		if o, _, _, _ := tab.receive(hb(t, "n1", 4002, 3, 50, d), t0); o != oProbe {
+			t.Fatalf("takeover claim: %v, want oProbe", o)
+		}
+		_, _, evs := tab.settle(claimantID(4002, 3), errRefused, t0)
 		expectKinds(t, evs, Replaced, Disappeared)
 		if evs[0].Old.Name != "n1" || evs[1].Member.Name != "n2" {
 			t.Fatalf("replace %+v, then %+v", evs[0].Old, evs[1].Member)
@@ -234,5 +247,83 @@ func TestEmitterDropsOldest(t *testing.T) {
 	e.emit(Event{}) // after close: ignored, no panic
 	if _, ok := <-e.ch; ok {
 		t.Fatal("channel not closed")
+	}
+}
+
+var errRefused = errors.New("connection refused")
+
+// claimantID is the identity hb gives a heartbeat from port with id.
+func claimantID(port int, id byte) identity {
+	return Member{Host: net.IPv4(127, 0, 0, 1).To4(), Port: port, UniqueID: [16]byte{id}}.identity()
+}
+
+// A heartbeat that claims a live member's name from another address (a
+// newer start time) is a name takeover until the old member's receiver
+// stops answering: it is ignored, probed again only after DropTime.
+func TestTableTakeoverNeedsAFailedProbe(t *testing.T) {
+	d := withDomain("prod")
+	tab := testTable()
+	tab.receive(hb(t, "n1", 4001, 1, 0, d), t0)
+	claim := hb(t, "n1", 4666, 66, 50, d)
+	o, m, _, _ := tab.receive(claim, t0)
+	if old, _ := tab.claimed(m.identity()); o != oProbe || old.UniqueID[0] != 1 {
+		t.Fatalf("claim: %v %+v, want a probe of the old n1", o, old)
+	}
+	if o, _, _, _ := tab.receive(claim, t0.Add(50*time.Millisecond)); o != oChallenge {
+		t.Fatalf("claim while probing: %v, want oChallenge", o)
+	}
+	if _, refused, evs := tab.settle(claimantID(4666, 66), nil, t0.Add(100*time.Millisecond)); !refused || len(evs) != 0 {
+		t.Fatalf("old n1 answers: refused %v, events %v", refused, kinds(evs))
+	}
+	tab.receive(hb(t, "n1", 4001, 1, 0, d), t0.Add(200*time.Millisecond)) // the real n1 goes on
+	if o, _, _, _ := tab.receive(claim, t0.Add(300*time.Millisecond)); o != oChallenge {
+		t.Fatalf("claim within DropTime of a refusal: %v, want oChallenge", o)
+	}
+	if ms := tab.list(false); len(ms) != 1 || ms[0].UniqueID[0] != 1 {
+		t.Fatalf("members %+v, want only the real n1", ms)
+	}
+	if o, _, _, _ := tab.receive(claim, t0.Add(401*time.Millisecond)); o != oProbe {
+		t.Fatalf("claim after DropTime: %v, want a new probe", o)
+	}
+	// Claims are bounded like members.
+	tab.maxMembers = 2
+	for i := range 5 {
+		tab.receive(hb(t, "n1", 5000+i, byte(100+i), 50, d), t0.Add(time.Second))
+	}
+	if len(tab.challenges) > 2 {
+		t.Fatalf("%d challenges kept, cap 2", len(tab.challenges))
+	}
+}
+
+func TestTableCaps(t *testing.T) {
+	d := withDomain("prod")
+	tab := testTable()
+	tab.maxMembers = 3
+	for i := range 10 {
+		o, _, _, _ := tab.receive(hb(t, fmt.Sprintf("f%d", i), 5000+i, byte(10+i), 0, d), t0)
+		if want := oNew; i >= 3 {
+			if o != oCapped {
+				t.Fatalf("member %d: %v, want oCapped", i, o)
+			}
+		} else if o != want {
+			t.Fatalf("member %d: %v", i, o)
+		}
+	}
+	if len(tab.members) != 3 {
+		t.Fatalf("%d members, cap 3", len(tab.members))
+	}
+	// Known members still refresh; after one leaves a new one fits.
+	if o, _, _, _ := tab.receive(hb(t, "f0", 5000, 10, 0, d), t0.Add(time.Second)); o != oKnown {
+		t.Fatalf("known member at the cap: %v", o)
+	}
+	tab.receive(hb(t, "f1", 5001, 11, 0, d, shutdown()), t0.Add(time.Second))
+	if o, _, _, _ := tab.receive(hb(t, "f9", 5009, 19, 0, d), t0.Add(time.Second)); o != oNew {
+		t.Fatalf("new member below the cap: %v", o)
+	}
+	for i := range 10 { // foreign (Tomcat) members: the same cap
+		tab.receive(hb(t, "", 6000+i, byte(50+i), 0, d), t0)
+	}
+	if len(tab.foreign) != 3 {
+		t.Fatalf("%d foreign members, cap 3", len(tab.foreign))
 	}
 }

@@ -1,6 +1,7 @@
 package burst
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -41,5 +42,21 @@ func TestLimiterDefaultInterval(t *testing.T) {
 	}
 	if ok, n := l.Allow(t0.Add(DefaultInterval)); !ok || n != 1 {
 		t.Fatalf("after the interval: %v, %d; want true, 1", ok, n)
+	}
+}
+
+func TestLimiterN(t *testing.T) {
+	l := NewN(time.Second, 3)
+	t0 := time.Unix(1000, 0)
+	var got []bool
+	for i := range 5 {
+		ok, _ := l.Allow(t0.Add(time.Duration(i) * time.Millisecond))
+		got = append(got, ok)
+	}
+	if want := []bool{true, true, true, false, false}; fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("got %v, want %v", got, want)
+	}
+	if ok, n := l.Allow(t0.Add(time.Second)); !ok || n != 2 {
+		t.Fatalf("next interval: %v, %d; want true, 2", ok, n)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"net/netip"
 	"time"
 
-	"github.com/gomcat/gomcat/internal/burst"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/transport"
 )
@@ -115,6 +114,3 @@ func (c Config) idleTimeout() time.Duration {
 	}
 	return time.Duration(c.IdleHeartbeats) * every
 }
-
-// newRefusedLog is the limiter of "message refused" lines.
-func newRefusedLog() *burst.Limiter { return burst.New(0) }

@@ -144,3 +144,65 @@ func TestAdmitWaitsForMembership(t *testing.T) {
 		t.Fatalf("refused %d, inbox %v", c.Stats().RefusedMessages, in.list())
 	}
 }
+
+// Two live processes under one name: the second (newer, another address)
+// does not take the name over while the first one's receiver answers.
+func TestTakeoverRefused(t *testing.T) {
+	group, port := testGroup()
+	a, b1 := mcastNode(t, group, port, "a", nil), mcastNode(t, group, port, "b", nil)
+	startAll(t, a, b1)
+	testkit.WaitFor(t, "a sees b", sees(a, "b"))
+	real := a.c.Members()[0]
+	b2 := mcastNode(t, group, port, "b", nil)
+	startAll(t, b2)
+	testkit.WaitFor(t, "the claim refused", func() bool {
+		return a.log.Count("member not added: claims the name of a live member") > 0
+	})
+	if ms := a.c.Members(); len(ms) != 1 || ms[0].UniqueID != real.UniqueID {
+		t.Fatalf("a's members %+v, want the first b only", ms)
+	}
+	if err := a.c.Port(1).Send(t.Context(), "b", []byte("to the real b"), 6); err != nil {
+		t.Fatal(err)
+	}
+	if !b1.in.has("a:to the real b") || b2.in.has("a:to the real b") {
+		t.Fatalf("b1 got %v, b2 got %v", b1.in.list(), b2.in.list())
+	}
+	// Once the first one is gone for good, the name is free.
+	if err := b1.c.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	testkit.WaitFor(t, "the second b takes over", func() bool {
+		ms := a.c.Members()
+		return len(ms) == 1 && ms[0].UniqueID != real.UniqueID
+	})
+}
+
+// An unsealed goodbye is applied only once the member's receiver stops
+// answering: a forged one (the member goes on heartbeating) changes
+// nothing, a real one removes the member with reason "left".
+func TestGoodbyeVerified(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	b := newPeer(t, "b", true)
+	f.emit(mcast.Added, b.m)
+	testkit.WaitFor(t, "b is a member", func() bool { return state(c, "b") == "live" })
+	f.emit(mcast.Left, b.m)  // forged: b's receiver answers
+	f.emit(mcast.Added, b.m) // and its next heartbeat comes
+	testkit.WaitFor(t, "forged goodbye counted", func() bool { return c.Stats().GoodbyesIgnored == 1 })
+	if state(c, "b") != "live" || lb.Count("Replication member disappeared") != 0 {
+		t.Fatalf("forged goodbye removed b: state %q", state(c, "b"))
+	}
+	// The real one: goodbye, then the receiver closes.
+	f.emit(mcast.Left, b.m)
+	b.close()
+	testkit.WaitFor(t, "b left", func() bool { return state(c, "b") == "" })
+	if _, ok := lb.Find("Replication member disappeared", "reason", "left"); !ok {
+		t.Fatalf("no reason=left line:\n%v", lb.Lines())
+	}
+	// With a cluster key a goodbye is sealed: applied at once.
+	k, fk, _ := startFake(t, "a", func(cfg *cluster.Config) { cfg.Key = make([]byte, 32) })
+	d := newPeer(t, "d", true)
+	fk.emit(mcast.Added, d.m)
+	testkit.WaitFor(t, "d is a member", func() bool { return state(k, "d") == "live" })
+	fk.emit(mcast.Left, d.m)
+	testkit.WaitFor(t, "d left at once", func() bool { return state(k, "d") == "" })
+}

@@ -31,6 +31,10 @@ const (
 
 var errAnnounce = errors.New("cluster: malformed announce")
 
+// maxAnnouncedIDs bounds the announced ids kept (one per static peer
+// address; a static membership lists its peers, so more is an attack).
+const maxAnnouncedIDs = 1024
+
 type announcement struct {
 	kind      byte
 	startedAt int64
@@ -134,7 +138,9 @@ func (c *Cluster) onAnnounce(from transport.Peer, b []byte) error {
 	}
 	addr := net.JoinHostPort(a.host, strconv.Itoa(a.port))
 	c.idMu.Lock()
-	c.ids[addr] = a.id
+	if _, known := c.ids[addr]; known || len(c.ids) < maxAnnouncedIDs {
+		c.ids[addr] = a.id
+	}
 	c.idMu.Unlock()
 	c.learn.Learn(a.host, a.port, a.name, a.url, a.startedAt)
 	if a.kind == announceAsk {

@@ -37,7 +37,8 @@ type Cluster struct {
 	st       counters
 	state    atomic.Int32 // stateNew, stateStarted, stateStopped
 
-	refusedLog *burst.Limiter // "message refused" lines, once per burst
+	// Log lines of events that come in bursts, once per burst.
+	refusedLog, notAddedLog, goodbyeLog *burst.Limiter
 
 	mu       sync.Mutex // serialises Start and Stop; guards the fields below
 	receiver *transport.Receiver
@@ -80,7 +81,7 @@ func New(cfg Config) (*Cluster, error) {
 		c.probe = mcast.Probe
 	}
 	c.view.Store(newView())
-	c.refusedLog = newRefusedLog()
+	c.refusedLog, c.notAddedLog, c.goodbyeLog = burst.New(0), burst.NewN(0, 8), burst.New(0)
 	c.url.Store(&cfg.HTTPURL)
 	c.ids = map[string][16]byte{}
 	c.stopped = make(chan struct{})

@@ -359,14 +359,19 @@ var (
 	_ cluster.DeliverFunc = (*farmdeploy.Deployer)(nil).Deliver
 )
 
-// A member restarted under the same name (the old process never said
-// goodbye) replaces the old entry at once.
+// A member restarted under the same name, at another receiver address,
+// replaces the old entry once the old receiver is gone. (While it answers,
+// the newcomer is a name takeover: TestTakeoverRefused. A restart at the
+// same address replaces at once: tests/TestMembershipRestartSameName.)
 func TestRestartReplaces(t *testing.T) {
 	group, port := testGroup()
 	a, b1 := mcastNode(t, group, port, "a", nil), mcastNode(t, group, port, "b", nil)
 	startAll(t, a, b1)
 	testkit.WaitFor(t, "a sees b", sees(a, "b"))
 	old := a.c.Members()[0]
+	if err := b1.c.Stop(t.Context()); err != nil {
+		t.Fatal(err)
+	}
 	b2 := mcastNode(t, group, port, "b", nil)
 	startAll(t, b2)
 	testkit.WaitFor(t, "a sees the new b", func() bool {

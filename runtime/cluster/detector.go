@@ -17,6 +17,7 @@ const (
 	stateLive                   // a member
 	stateVerifying              // the membership lost it; probing its receiver
 	stateSuspect                // the membership lost it; its receiver answers
+	stateLeaving                // said goodbye unsealed: removed once its receiver stops answering
 )
 
 // entry is the event loop's record of one member name.
@@ -135,7 +136,7 @@ func (c *Cluster) onEvent(ctx context.Context, ev mcast.Event) {
 		c.st.left.Add(1)
 		if e := c.find(m); e != nil {
 			e.heard(m)
-			c.remove(e, "left")
+			c.left(ctx, e)
 		}
 	case mcast.Replaced:
 		c.st.replaced.Add(1)
@@ -165,7 +166,14 @@ func (c *Cluster) added(ctx context.Context, m mcast.Member) {
 	if e := c.tab.entries[m.Name]; e != nil {
 		if e.m.UniqueID == m.UniqueID {
 			e.m = m
-			if e.st == stateVerifying || e.st == stateSuspect {
+			if e.st == stateLeaving {
+				c.st.goodbyesIgnored.Add(1)
+				if ok, n := c.goodbyeLog.Allow(time.Now()); ok {
+					c.log.Warn().Str("member", m.Name).Uint64("suppressed", n).
+						Msg("goodbye not applied: the member's receiver answers and its heartbeats go on")
+				}
+			}
+			if e.st == stateVerifying || e.st == stateSuspect || e.st == stateLeaving {
 				e.st = stateLive
 				c.log.Debug().Str("member", m.Name).Msg("member heartbeats resumed")
 				c.publish()
@@ -184,6 +192,23 @@ func (c *Cluster) added(ctx context.Context, m mcast.Member) {
 		return
 	}
 	c.startProbe(ctx, e)
+}
+
+// left handles a goodbye. A sealed one (a cluster key) is a fact: the
+// member leaves at once. An unsealed one could come from anybody (its
+// fields are all in the member's heartbeats), so it is applied only once
+// the member's receiver stops answering; a member that goes on
+// heartbeating stays. A stopping node says goodbye before it closes its
+// receiver, so the first refused probe (every RecheckInterval) ends it.
+func (c *Cluster) left(ctx context.Context, e *entry) {
+	if len(c.cfg.Key) > 0 || !c.cfg.FailureDetector.Enabled || e.st == statePending {
+		c.remove(e, "left")
+		return
+	}
+	e.st, e.since = stateLeaving, time.Now()
+	if !e.probing {
+		c.startProbe(ctx, e)
+	}
 }
 
 // disappeared handles a member whose heartbeats stopped: verify first.
@@ -346,8 +371,10 @@ func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
 		c.st.notAdded.Add(1)
 		if !e.warned {
 			e.warned = true
-			c.log.Warn().Err(r.err).Str("member", e.m.Name).
-				Msg("member sends heartbeats but its receiver does not answer; not added until it does: " + e.m.String())
+			if ok, n := c.notAddedLog.Allow(time.Now()); ok {
+				c.log.Warn().Err(r.err).Str("member", e.m.Name).Uint64("suppressed", n).
+					Msg("member sends heartbeats but its receiver does not answer; not added until it does: " + e.m.String())
+			}
 		}
 	case stateLive: // probed after a failed send
 		if r.err != nil {
@@ -370,6 +397,10 @@ func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
 	case stateSuspect:
 		if r.err != nil {
 			c.remove(e, "expired")
+		}
+	case stateLeaving:
+		if r.err != nil {
+			c.remove(e, "left")
 		}
 	}
 }
@@ -395,6 +426,10 @@ func (c *Cluster) onTick(ctx context.Context) {
 				Msg("suspect's heartbeats never resumed")
 			c.remove(e, "suspect timeout")
 		case e.st == stateSuspect:
+			c.startProbe(ctx, e)
+		case e.st == stateLeaving && now.Sub(e.since) > c.cfg.FailureDetector.SuspectTimeout:
+			c.remove(e, "left")
+		case e.st == stateLeaving:
 			c.startProbe(ctx, e)
 		}
 	}

@@ -62,6 +62,9 @@ type Stats struct {
 	// matched no member within AdmitWait; RefusedMessages session and farm
 	// messages refused because their sender was no longer a member.
 	Unadmitted, RefusedMessages uint64
+	// GoodbyesIgnored counts unsealed goodbyes of members whose receiver
+	// kept answering and whose heartbeats went on (forged goodbyes).
+	GoodbyesIgnored uint64
 	// Channels lists per-channel counters, for channels with any traffic.
 	Channels []ChannelStats
 	// Peers are the transport sender's per-peer counters; Receiver its
@@ -88,7 +91,7 @@ type counters struct {
 	added, disappeared, left, replaced, updated        atomic.Uint64
 	probes, probeFailures, notAdded, suspects, removed atomic.Uint64
 	unknownChannel, badAnnounces                       atomic.Uint64
-	unadmitted, refusedMessages                        atomic.Uint64
+	unadmitted, refusedMessages, goodbyesIgnored       atomic.Uint64
 	channels                                           [256]channelCounters
 }
 
@@ -101,6 +104,7 @@ func (c *Cluster) Stats() Stats {
 		Suspected: c.st.suspects.Load(), Removed: c.st.removed.Load(),
 		UnknownChannel: c.st.unknownChannel.Load(), BadAnnounces: c.st.badAnnounces.Load(),
 		Unadmitted: c.st.unadmitted.Load(), RefusedMessages: c.st.refusedMessages.Load(),
+		GoodbyesIgnored: c.st.goodbyesIgnored.Load(),
 	}
 	v := c.view.Load()
 	s.Members = len(v.members)

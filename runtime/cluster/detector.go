@@ -201,7 +201,7 @@ func (c *Cluster) added(ctx context.Context, m mcast.Member) {
 // heartbeating stays. A stopping node says goodbye before it closes its
 // receiver, so the first refused probe (every RecheckInterval) ends it.
 func (c *Cluster) left(ctx context.Context, e *entry) {
-	if len(c.cfg.Key) > 0 || !c.cfg.FailureDetector.Enabled || e.st == statePending {
+	if len(c.cfg.Key) > 0 || c.cfg.Keys != nil || !c.cfg.FailureDetector.Enabled || e.st == statePending {
 		c.remove(e, "left")
 		return
 	}

@@ -291,6 +291,11 @@ func TestDemoTwoNodes(t *testing.T) {
 	go func() {
 		done <- Run(ctx, []string{"gomcat", "demo", "--http-port", strconv.Itoa(taken), "--log-format", "json"}, &sout, &serr)
 	}()
+	defer func() {
+		if t.Failed() {
+			t.Log("DEBUG stderr:", serr.String())
+		}
+	}()
 	waitLog(t, &sout, `Stop: Ctrl-C`, done)
 	out := sout.String()
 	if !strings.Contains(out, fmt.Sprintf("node1: HTTP port %d is taken; using", taken)) {

@@ -71,6 +71,7 @@ func demoCommand() *ucli.Command {
 				p.HTTPPort = pickPort(w, p.JvmRoute, "HTTP", want.http)
 				p.ReceiverPort = pickPort(w, p.JvmRoute, "receiver", want.receiver)
 				p.ShutdownPort = pickPort(w, p.JvmRoute, "shutdown", want.shutdown)
+				p.AdminPort = pickPort(w, p.JvmRoute, "admin", want.http+1000)
 				p.McastPort, p.McastBind, p.McastTTL = mport, "127.0.0.1", 0
 				p.FarmWatch = i == 0
 				homes[i] = filepath.Join(dir, p.JvmRoute)

@@ -31,6 +31,21 @@ type Config struct {
 	MaxBundleSize int64
 	// SendTimeout bounds one push to one member. Default: 10m.
 	SendTimeout time.Duration
+	// Senders are the members allowed to deploy, undeploy and send
+	// manifests here (the watching ones). Empty: any member; in both cases
+	// a bundle installed from one member is replaced or undeployed only by
+	// that member. Refusals are counted (Stats.Refused) and logged once
+	// per burst. Default: empty.
+	Senders []string
+	// MaxTransfers bounds the incoming transfers in flight, all senders
+	// together; each sender has at most one per bundle (a new one replaces
+	// it). Default: 8.
+	MaxTransfers int
+	// DiskBudget bounds the announced sizes of the incoming transfers in
+	// flight, in bytes: a FILE-START that would exceed it is refused.
+	// Temporary files are created at the first chunk, not at FILE-START.
+	// Default: 2 × MaxBundleSize.
+	DiskBudget int64
 	// Logger receives the deployer's logs. Default: zerolog.Nop().
 	Logger zerolog.Logger
 	// Now is the clock. Default: time.Now.
@@ -45,6 +60,8 @@ func DefaultConfig() Config {
 		ChunkSize:     1 << 20,
 		MaxBundleSize: 1 << 30,
 		SendTimeout:   10 * time.Minute,
+		MaxTransfers:  8,
+		DiskBudget:    2 << 30,
 		Logger:        zerolog.Nop(),
 		Now:           time.Now,
 	}
@@ -71,6 +88,12 @@ func (c Config) Validate() error {
 	if c.MaxBundleSize <= 0 {
 		errs = append(errs, fmt.Errorf("farmdeploy: max bundle size %d must be positive", c.MaxBundleSize))
 	}
+	if c.MaxTransfers < 1 {
+		errs = append(errs, fmt.Errorf("farmdeploy: max transfers %d must be positive", c.MaxTransfers))
+	}
+	if c.DiskBudget < c.MaxBundleSize {
+		errs = append(errs, fmt.Errorf("farmdeploy: disk budget %d below max bundle size %d", c.DiskBudget, c.MaxBundleSize))
+	}
 	if c.SendTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("farmdeploy: send timeout %v must be positive", c.SendTimeout))
 	}
@@ -93,6 +116,12 @@ func (c Config) withDefaults() Config {
 	}
 	if c.SendTimeout == 0 {
 		c.SendTimeout = d.SendTimeout
+	}
+	if c.MaxTransfers == 0 {
+		c.MaxTransfers = d.MaxTransfers
+	}
+	if c.DiskBudget == 0 {
+		c.DiskBudget = 2 * c.MaxBundleSize
 	}
 	if c.Now == nil {
 		c.Now = d.Now

@@ -8,12 +8,15 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/internal/burst"
 )
 
 // Deployer is a FarmWarDeployer. Create it with New, then Start it; wire
@@ -31,13 +34,16 @@ type Deployer struct {
 	cancel    context.CancelFunc
 	runCtx    context.Context // ends at Stop
 	transfers map[transferKey]*incoming
-	watched   map[string]fileState    // watch dir observations, by name
-	complete  map[string]bool         // watch dir files known complete (closed or renamed in)
-	askedAt   time.Time               // when this node last asked for manifests
-	askEvery  time.Duration           // the pause before asking again (doubles)
-	answered  map[string]bool         // members that answered a manifest request since Start
-	bundles   map[string]entry        // what this node farms out, by name
-	installed map[string]installation // farm-installed bundles on this node
+	byBundle  map[bundleKey]transferKey // the one transfer in flight per (sender, bundle)
+	inflight  int64                     // announced bytes of the transfers in flight
+	refuseLog *burst.Limiter            // refusals, logged once per burst
+	watched   map[string]fileState      // watch dir observations, by name
+	complete  map[string]bool           // watch dir files known complete (closed or renamed in)
+	askedAt   time.Time                 // when this node last asked for manifests
+	askEvery  time.Duration             // the pause before asking again (doubles)
+	answered  map[string]bool           // members that answered a manifest request since Start
+	bundles   map[string]entry          // what this node farms out, by name
+	installed map[string]installation   // farm-installed bundles on this node
 	status    map[string]*BundleStatus
 	members   map[string]bool
 	pushes    map[pushKey]pushRun
@@ -58,7 +64,14 @@ type Stats struct {
 	Duplicates  uint64 // duplicate chunks ignored
 	Undeployed  uint64 // bundles undeployed
 	BadMessages uint64 // undecodable messages
+	// Refused counts messages refused by the sender rules and bounds:
+	// a sender not in Senders, a bundle owned by another member, over
+	// MaxTransfers or DiskBudget (also counted in Rejected).
+	Refused uint64
 }
+
+// bundleKey is one sender's bundle.
+type bundleKey struct{ from, name string }
 
 type transferKey struct {
 	from string
@@ -75,6 +88,8 @@ type pushRun struct {
 
 // incoming is a transfer being assembled in TempDir.
 type incoming struct {
+	from    string
+	id      uint64
 	name    string
 	size    int64
 	sum     []byte
@@ -119,6 +134,8 @@ func New(cfg Config, cl Cluster, inst Installer) (*Deployer, error) {
 		log:       cfg.Logger.With().Str("component", "farmdeploy").Logger(),
 		ops:       make(chan op, 64),
 		transfers: map[transferKey]*incoming{},
+		byBundle:  map[bundleKey]transferKey{},
+		refuseLog: burst.NewN(0, 4),
 		watched:   map[string]fileState{},
 		complete:  map[string]bool{},
 		answered:  map[string]bool{},
@@ -208,8 +225,7 @@ func (d *Deployer) Stop(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for k, in := range d.transfers {
-		in.abort()
-		delete(d.transfers, k)
+		d.dropLocked(k, in)
 	}
 	return nil
 }
@@ -317,8 +333,7 @@ func (d *Deployer) checkMembers(ctx context.Context) {
 		for k, in := range d.transfers {
 			if k.from == m {
 				d.log.Warn().Str("member", m).Str("bundle", in.name).Msg("sender left mid-transfer; discarding partial bundle")
-				in.abort()
-				delete(d.transfers, k)
+				d.dropLocked(k, in)
 			}
 		}
 	}
@@ -413,8 +428,14 @@ func (d *Deployer) Deliver(ctx context.Context, from string, b []byte) error {
 	case kindEnd:
 		return d.onEnd(ctx, from, m)
 	case kindUndeploy:
+		if err := d.mayChange(from, m.Name); err != nil {
+			return d.refuse(from, m.Name, err)
+		}
 		return d.enqueue(ctx, op{uninstall: true, name: m.Name, from: from})
 	case kindManifest:
+		if m.State != stateNotWatching && !d.allowed(from) {
+			return d.refuse(from, "", fmt.Errorf("%w: manifest from %s", ErrNotSender, from))
+		}
 		d.onManifest(from, m)
 	case kindManifestReq:
 		if d.cfg.WatchEnabled {
@@ -468,8 +489,47 @@ func (d *Deployer) reject(from, name string, err error) error {
 	d.mu.Lock()
 	d.stats.Rejected++
 	d.mu.Unlock()
-	d.log.Error().Err(err).Str("member", from).Str("bundle", name).Msg("rejected farmed bundle")
+	if ok, n := d.refuseLog.Allow(d.cfg.Now()); ok {
+		d.log.Error().Err(err).Str("member", from).Str("bundle", name).Uint64("suppressed", n).Msg("rejected farmed bundle")
+	}
 	return err
+}
+
+// refuse is reject for the sender rules and bounds (also Stats.Refused).
+func (d *Deployer) refuse(from, name string, err error) error {
+	d.mu.Lock()
+	d.stats.Refused++
+	d.mu.Unlock()
+	return d.reject(from, name, err)
+}
+
+// allowed reports whether from may deploy, undeploy and send manifests.
+func (d *Deployer) allowed(from string) bool {
+	return len(d.cfg.Senders) == 0 || slices.Contains(d.cfg.Senders, from)
+}
+
+// mayChange reports why from may not install or remove bundle name: it is
+// not an allowed sender, or the bundle here came from another member.
+func (d *Deployer) mayChange(from, name string) error {
+	if !d.allowed(from) {
+		return fmt.Errorf("%w: %s", ErrNotSender, from)
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if in, ok := d.installed[name]; ok && in.source != "" && in.source != from {
+		return fmt.Errorf("%w: %s was deployed from %s", ErrNotOwner, name, in.source)
+	}
+	return nil
+}
+
+// dropLocked abandons transfer k, removing its temporary file. d.mu is held.
+func (d *Deployer) dropLocked(k transferKey, in *incoming) {
+	in.abort()
+	delete(d.transfers, k)
+	if bk := (bundleKey{k.from, in.name}); d.byBundle[bk] == k {
+		delete(d.byBundle, bk)
+	}
+	d.inflight -= in.size
 }
 
 func (in *incoming) abort() {

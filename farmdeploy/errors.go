@@ -15,4 +15,12 @@ var (
 	ErrNotMember = errors.New("farmdeploy: sender is not a cluster member")
 	// ErrUnknownTransfer is returned for a chunk or end of a transfer that was never started or has expired.
 	ErrUnknownTransfer = errors.New("farmdeploy: unknown transfer")
+	// ErrNotSender refuses a deploy, undeploy or manifest from a member
+	// not in Config.Senders.
+	ErrNotSender = errors.New("farmdeploy: member may not deploy here")
+	// ErrNotOwner refuses a bundle (or its undeploy) installed here from
+	// another member.
+	ErrNotOwner = errors.New("farmdeploy: bundle belongs to another member")
+	// ErrBusy refuses a transfer over Config.MaxTransfers or DiskBudget.
+	ErrBusy = errors.New("farmdeploy: too many transfers in flight")
 )

@@ -21,23 +21,50 @@ func (d *Deployer) onStart(from string, m message) error {
 	if len(m.SHA256) != sha256.Size {
 		return d.reject(from, m.Name, fmt.Errorf("%w: start without a sha256", ErrChecksum))
 	}
-	f, err := os.CreateTemp(d.cfg.TempDir, ".farm-"+strconv.FormatUint(m.Transfer, 10)+"-"+m.Name+".*.part")
-	if err != nil {
-		return d.reject(from, m.Name, fmt.Errorf("farmdeploy: temp file: %w", err))
+	if err := d.mayChange(from, m.Name); err != nil {
+		return d.refuse(from, m.Name, err)
 	}
 	d.mu.Lock()
-	defer d.mu.Unlock()
+	k := transferKey{from, m.Transfer}
 	// A new transfer of the same bundle from the same sender replaces an older one.
-	for k, in := range d.transfers {
-		if k.from == from && in.name == m.Name {
-			in.abort()
-			delete(d.transfers, k)
-		}
+	if old, ok := d.byBundle[bundleKey{from, m.Name}]; ok {
+		d.dropLocked(old, d.transfers[old])
 	}
-	d.transfers[transferKey{from, m.Transfer}] = &incoming{
-		name: m.Name, size: m.Size, sum: m.SHA256, f: f, last: d.cfg.Now(),
+	if old := d.transfers[k]; old != nil {
+		d.dropLocked(k, old)
 	}
+	var busy error
+	switch {
+	case len(d.transfers) >= d.cfg.MaxTransfers:
+		busy = fmt.Errorf("%w: %d (maxTransfers)", ErrBusy, len(d.transfers))
+	case d.inflight+m.Size > d.cfg.DiskBudget:
+		busy = fmt.Errorf("%w: %d bytes announced, %d in flight (diskBudget %d)", ErrBusy, m.Size, d.inflight, d.cfg.DiskBudget)
+	}
+	if busy != nil {
+		d.mu.Unlock()
+		return d.refuse(from, m.Name, busy)
+	}
+	// The temporary file is created at the first chunk: a FILE-START
+	// costs no file descriptor.
+	d.transfers[k] = &incoming{from: from, id: m.Transfer, name: m.Name, size: m.Size, sum: m.SHA256, last: d.cfg.Now()}
+	d.byBundle[bundleKey{from, m.Name}] = k
+	d.inflight += m.Size
+	d.mu.Unlock()
 	d.log.Debug().Str("member", from).Str("bundle", m.Name).Int64("bytes", m.Size).Msg("receiving bundle")
+	return nil
+}
+
+// open creates in's temporary file (at its first chunk, or at its end for
+// an empty bundle).
+func (d *Deployer) open(in *incoming) error {
+	if in.f != nil {
+		return nil
+	}
+	f, err := os.CreateTemp(d.cfg.TempDir, ".farm-"+strconv.FormatUint(in.id, 10)+"-"+in.name+".*.part")
+	if err != nil {
+		return fmt.Errorf("farmdeploy: temp file: %w", err)
+	}
+	in.f = f
 	return nil
 }
 
@@ -56,24 +83,25 @@ func (d *Deployer) onChunk(from string, m message) error {
 		d.stats.Duplicates++
 		return nil
 	case m.Index > in.next:
-		in.abort()
-		delete(d.transfers, k)
+		d.dropLocked(k, in)
 		d.stats.Rejected++
 		err := fmt.Errorf("farmdeploy: bundle %s: chunk %d arrived, expected %d", in.name, m.Index, in.next)
 		d.log.Error().Err(err).Str("member", from).Msg("rejected farmed bundle")
 		return err
 	}
 	if in.written+int64(len(m.Data)) > in.size {
-		in.abort()
-		delete(d.transfers, k)
+		d.dropLocked(k, in)
 		d.stats.Rejected++
 		err := fmt.Errorf("%w: bundle %s is larger than announced (%d bytes)", ErrChecksum, in.name, in.size)
 		d.log.Error().Err(err).Str("member", from).Msg("rejected farmed bundle")
 		return err
 	}
-	if _, err := in.f.Write(m.Data); err != nil {
-		in.abort()
-		delete(d.transfers, k)
+	err := d.open(in)
+	if err == nil {
+		_, err = in.f.Write(m.Data)
+	}
+	if err != nil {
+		d.dropLocked(k, in)
 		d.stats.Rejected++
 		d.log.Error().Err(err).Str("member", from).Str("bundle", in.name).Msg("cannot write farmed bundle")
 		return fmt.Errorf("farmdeploy: write %s: %w", in.name, err)
@@ -89,10 +117,20 @@ func (d *Deployer) onEnd(ctx context.Context, from string, m message) error {
 	d.mu.Lock()
 	k := transferKey{from, m.Transfer}
 	in := d.transfers[k]
-	delete(d.transfers, k)
+	var err error
+	if in != nil {
+		err = d.open(in) // an empty bundle had no chunk
+		f := in.f
+		in.f = nil // the file is ours now: dropLocked must not remove it
+		d.dropLocked(k, in)
+		in.f = f
+	}
 	d.mu.Unlock()
 	if in == nil {
 		return fmt.Errorf("%w: %d from %s", ErrUnknownTransfer, m.Transfer, from)
+	}
+	if err != nil {
+		return d.reject(from, in.name, err)
 	}
 	name := in.f.Name()
 	if err := in.f.Close(); err != nil {
@@ -309,8 +347,7 @@ func (d *Deployer) expireTransfers() {
 		if now.Sub(in.last) > d.cfg.MaxValidTime {
 			d.log.Warn().Str("member", k.from).Str("bundle", in.name).Int64("bytes", in.written).
 				Dur("max_valid_time", d.cfg.MaxValidTime).Msg("farm transfer stalled; removing partial bundle")
-			in.abort()
-			delete(d.transfers, k)
+			d.dropLocked(k, in)
 			d.stats.Expired++
 		}
 	}

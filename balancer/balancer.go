@@ -41,7 +41,11 @@ type Balancer struct {
 	wg        sync.WaitGroup
 	stopping  bool // readyz answers 503
 
+	applyMu    sync.Mutex // serialises apply
+	pinsByConn sync.Map   // client net.Conn → *pins
+
 	slowBodies atomic.Uint64 // client bodies refused: too slow (408)
+	movesHeld  atomic.Uint64 // unverified claims that a live node moved
 	busyNote   burst         // "node busy" warnings
 	desyncNote burst         // "node sent bytes outside a response" warnings
 	slowNote   burst         // "client body too slow" warnings
@@ -125,6 +129,8 @@ func (b *Balancer) Start(ctx context.Context) error {
 			IdleTimeout:       b.cfg.ClientIdleTimeout,
 			MaxHeaderBytes:    b.cfg.MaxHeaderBytes,
 			BaseContext:       func(net.Listener) context.Context { return reqCtx },
+			ConnContext:       b.connContext,
+			ConnState:         b.connState,
 			ErrorLog:          log.New(debugWriter{b.log}, "", 0),
 		}
 		srv, ln := b.srv, b.ln
@@ -250,6 +256,13 @@ func (b *Balancer) Ready() bool {
 
 // apply is the discovery callback: it updates the routing table.
 func (b *Balancer) apply(ev Event) {
+	b.applyMu.Lock() // discovery, and checkers applying a move
+	defer b.applyMu.Unlock()
+	if n := b.pool.get(ev.Name); n != nil {
+		n.mu.Lock()
+		n.moveTo = nil // a newer event supersedes a pending move claim
+		n.mu.Unlock()
+	}
 	switch ev.Kind {
 	case NodeUp:
 		b.nodeUp(ev)
@@ -287,7 +300,21 @@ func (b *Balancer) nodeUp(ev Event) {
 		b.log.Warn().Str("node", ev.Name).Err(err).Msg("node ignored: no usable HTTP URL")
 		return
 	}
-	if n := b.pool.get(ev.Name); n != nil && n.url.String() == u.String() && n.checked == ev.Checked {
+	unverified := !ev.Checked && !b.cfg.TrustDiscovery
+	old := b.pool.get(ev.Name)
+	if old != nil && unverified && old.url.String() != u.String() && old.live.Load() {
+		// Anyone on the cluster network can claim to be this node at
+		// another address; while the node still answers where it is, the
+		// claim waits (its checker probes; Fall failures apply it).
+		old.mu.Lock()
+		old.moveTo = &ev
+		old.mu.Unlock()
+		b.movesHeld.Add(1)
+		b.log.Warn().Str("node", ev.Name).Str("url", old.url.String()).Str("claimed_url", u.String()).
+			Msg("node move not applied: unverified heartbeat, and the node still answers at its URL")
+		return
+	}
+	if n := old; n != nil && n.url.String() == u.String() && n.checked == ev.Checked {
 		n.mu.Lock()
 		n.present, n.leaving = true, false // passiveDown stays: probes clear it
 		was, now := n.update()
@@ -297,7 +324,7 @@ func (b *Balancer) nodeUp(ev Event) {
 		}
 		return
 	}
-	n := newNode(ev.Name, u, ev.Checked, &b.cfg, b.desyncLog)
+	n := newNode(ev.Name, u, ev.Checked, unverified, &b.cfg, b.desyncLog)
 	n.mu.Lock()
 	n.update()
 	n.mu.Unlock()
@@ -310,6 +337,8 @@ func (b *Balancer) nodeUp(ev Event) {
 	}
 	if n.live.Load() {
 		b.log.Info().Str("node", n.name).Str("url", u.String()).Msg("node live")
+	} else if unverified {
+		b.log.Info().Str("node", n.name).Str("url", u.String()).Msg("node added: unverified, waiting for a health check of its advertised URL")
 	} else {
 		b.log.Info().Str("node", n.name).Str("url", u.String()).Msg("node added: waiting for a health check")
 	}

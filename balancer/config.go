@@ -49,6 +49,12 @@ type Config struct {
 	Discovery Discovery
 	// Health configures health checks and recovery probes.
 	Health HealthConfig
+	// TrustDiscovery routes to a node as soon as Discovery reports it: set it
+	// when the heartbeats are sealed with the cluster key. Default false: a
+	// discovered node is routed only after a health check of its advertised
+	// URL passes, and a live node's move to another URL waits until the old
+	// URL fails Health.Fall checks (a heartbeat is only a claim).
+	TrustDiscovery bool
 
 	// CookieName is the session cookie that carries "<id>.<route>". Default: "JSESSIONID".
 	CookieName string

@@ -19,7 +19,7 @@ type checkState struct {
 func (b *Balancer) runChecker(ctx context.Context, n *node) {
 	t := time.NewTicker(b.cfg.Health.Interval)
 	defer t.Stop()
-	if n.checked {
+	if n.checked || n.unverified {
 		b.record(n, b.probe(ctx, n))
 	}
 	for {
@@ -29,7 +29,7 @@ func (b *Balancer) runChecker(ctx context.Context, n *node) {
 		case <-t.C:
 		}
 		n.mu.Lock()
-		need := (n.checked || n.passiveDown) && n.present && !n.leaving
+		need := (n.checked || n.passiveDown || n.unverified || n.moveTo != nil) && n.present && !n.leaving
 		n.mu.Unlock()
 		if need {
 			b.record(n, b.probe(ctx, n))
@@ -69,9 +69,14 @@ func (b *Balancer) record(n *node, err error) {
 	h := b.cfg.Health
 	n.mu.Lock()
 	cs := &n.check
+	verified := false
+	var move *Event
 	if err == nil {
 		cs.okRun++
 		cs.failRun = 0
+		if n.unverified {
+			n.unverified, n.healthy, verified = false, true, true
+		}
 		if n.checked && !n.healthy && (cs.okRun >= h.Rise || !cs.checkedOnce) {
 			n.healthy = true
 		}
@@ -84,10 +89,22 @@ func (b *Balancer) record(n *node, err error) {
 		if n.checked && n.healthy && cs.failRun >= h.Fall {
 			n.healthy = false
 		}
+		if n.moveTo != nil && cs.failRun >= h.Fall {
+			move, n.moveTo = n.moveTo, nil
+			n.passiveDown = true // not live, so the move is no longer held
+		}
 	}
 	cs.checkedOnce = true
 	was, now := n.update()
 	n.mu.Unlock()
+	if verified {
+		b.log.Info().Str("node", n.name).Str("url", n.url.String()).Msg("node verified: its advertised URL answers")
+	}
+	if move != nil {
+		b.log.Warn().Str("node", n.name).Str("old_url", n.url.String()).Str("url", move.URL).
+			Msg("node moved: the old URL fails its checks, trying the one its heartbeat advertises")
+		b.apply(*move) // replaces this node (and ends this checker)
+	}
 	switch {
 	case !was && now:
 		b.log.Info().Str("node", n.name).Str("url", n.url.String()).Msg("node live")

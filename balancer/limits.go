@@ -66,3 +66,7 @@ func (b *Balancer) slowBody(w http.ResponseWriter, r *http.Request, err error) {
 
 // SlowBodies is the number of client request bodies refused for being too slow.
 func (b *Balancer) SlowBodies() uint64 { return b.slowBodies.Load() }
+
+// MovesHeld is the number of unverified claims that a live node moved to
+// another URL, held while the node still answered.
+func (b *Balancer) MovesHeld() uint64 { return b.movesHeld.Load() }

@@ -26,7 +26,8 @@ const (
 type node struct {
 	name      string
 	url       *url.URL
-	transport *http.Transport // every request; its connections are guardConns
+	transport *http.Transport // the pool: upgrades, requests without pins; guardConns
+	pinned    *http.Transport // makes pinned connections (see pins): MaxConnsPerHost 0
 	slots     chan struct{}   // MaxConnsPerNode requests in flight (nil: no cap)
 	checked   bool            // active health checks decide "healthy" (static backends)
 
@@ -43,19 +44,22 @@ type node struct {
 	leaving     bool       // discovery says it said goodbye
 	healthy     bool       // active checks pass (always true for unchecked nodes)
 	passiveDown bool       // a connection failed; a recovery probe must pass Rise times
+	unverified  bool       // heard from untrusted discovery: routed after its first good check
+	moveTo      *Event     // an unverified claim that the node moved: applied once this URL fails Fall checks
 	check       checkState
 	live        atomic.Bool // present && !leaving && healthy && !passiveDown; written under mu
 
 	cancel context.CancelFunc // stops this node's checker; set before the node is published
 }
 
-func newNode(name string, u *url.URL, checked bool, c *Config, onDesync func(*node, error)) *node {
+func newNode(name string, u *url.URL, checked, unverified bool, c *Config, onDesync func(*node, error)) *node {
 	n := &node{
-		name:    name,
-		url:     u,
-		checked: checked,
-		present: true,
-		healthy: !checked,
+		name:       name,
+		url:        u,
+		checked:    checked,
+		present:    true,
+		healthy:    !checked && !unverified,
+		unverified: unverified,
 	}
 	if c.MaxConnsPerNode > 0 {
 		n.slots = make(chan struct{}, c.MaxConnsPerNode)
@@ -88,6 +92,11 @@ func newNode(name string, u *url.URL, checked bool, c *Config, onDesync func(*no
 		WriteBufferSize:        8 << 10,
 		ReadBufferSize:         8 << 10,
 	}
+	// Closing a Transport.NewClientConn connection decrements the
+	// MaxConnsPerHost count it never incremented (go1.26: "connCount
+	// underflow" panic), so pinned connections come from a clone without it.
+	n.pinned = n.transport.Clone()
+	n.pinned.MaxConnsPerHost = 0
 	return n
 }
 
@@ -153,6 +162,8 @@ func (n *node) reason() string {
 		return "gone from membership"
 	case n.leaving:
 		return "left the cluster"
+	case n.unverified:
+		return "not verified yet: waiting for a health check of its advertised URL"
 	case !n.healthy:
 		return "failing health checks"
 	case n.passiveDown:

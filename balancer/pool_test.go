@@ -11,7 +11,7 @@ func testPool(t *testing.T, names ...string) (*pool, map[string]*node) {
 	p := newPool()
 	m := map[string]*node{}
 	for _, name := range names {
-		n := newNode(name, &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, false, &c, nil)
+		n := newNode(name, &url.URL{Scheme: "http", Host: "127.0.0.1:1"}, false, false, &c, nil)
 		n.mu.Lock()
 		n.update()
 		n.mu.Unlock()

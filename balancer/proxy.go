@@ -97,7 +97,7 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 			req.Body = &attemptBody{s: body, id: int32(attempt)}
 		}
 		start := time.Now()
-		resp, err := n.transport.RoundTrip(req)
+		resp, err := b.send(n, req, body)
 		if err == nil {
 			n.st.observe(resp.StatusCode, time.Since(start))
 			resp.Body = doneBody(resp.Body, n)

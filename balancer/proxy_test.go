@@ -19,13 +19,14 @@ import (
 	"github.com/gomcat/gomcat/internal/testkit"
 )
 
-// memberBalancer starts a balancer fed by a fake heartbeat observer (nodes
-// unchecked: live as soon as announced).
+// memberBalancer starts a balancer fed by a fake heartbeat observer that is
+// trusted (as sealed heartbeats are): nodes are live as soon as announced.
 func memberBalancer(t *testing.T, mutate func(*Config)) (*Balancer, *fakeMembers) {
 	t.Helper()
 	fm := newFakeMembers()
 	c := testConfig(t)
 	c.Discovery = Membership(fm)
+	c.TrustDiscovery = true
 	if mutate != nil {
 		mutate(&c)
 	}

@@ -190,7 +190,7 @@ func launchCmd(name, url, exe string, args ...string) (*node, error) {
 	cmd := exec.Command(exe, args...)
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.Env = childEnv()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	dieWithParent(cmd)
 	n := &node{name: name, url: url, cmd: cmd, log: newNodeLog(), exited: make(chan struct{})}
 	n.began = time.Now()
 	if err := cmd.Start(); err != nil {

@@ -9,12 +9,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gomcat/gomcat/farmdeploy"
+	"github.com/gomcat/gomcat/internal/proc"
 	"github.com/gomcat/gomcat/runtime/host"
 	"github.com/gomcat/gomcat/runtime/node"
 )
@@ -73,7 +73,7 @@ func watchingFarm(dir string) (*node.RunFarm, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "logs", node.RunInfoFile), err)
 	}
-	if !processAlive(ri.PID) {
+	if !proc.Alive(ri.PID) {
 		return nil, fmt.Errorf("the node of %s is not running (process %d is gone; it did not stop cleanly); start it with: gomcat start --home %s --farm-watch", dir, ri.PID, dir)
 	}
 	if ri.Farm == nil {
@@ -83,15 +83,6 @@ func watchingFarm(dir string) (*node.RunFarm, error) {
 		return nil, fmt.Errorf("the node of %s does not watch its farm directory, so it would not farm the bundle out: restart it with --farm-watch (gomcat start --home %s --farm-watch; or gomcat init --farm-watch, or watchEnabled=\"true\" on its <Deployer>)", dir, dir)
 	}
 	return ri.Farm, nil
-}
-
-// processAlive reports whether a process with id pid exists.
-func processAlive(pid int) bool {
-	if pid <= 0 {
-		return false
-	}
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // copyIn copies src into dir under a dot-prefixed temporary name (which

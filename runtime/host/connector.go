@@ -71,9 +71,10 @@ func (c ConnectorConfig) Validate() error {
 	return nil
 }
 
-// Connector is an http.Server bound to one port. Start listens and serves
-// on one goroutine; Stop (idempotent) shuts the server down gracefully and
-// waits for that goroutine.
+// Connector is an http.Server bound to one port. Listen binds it (optional,
+// for bind-before-announce); Start binds if needed and serves on one
+// goroutine; Stop (idempotent) shuts the server down gracefully and waits
+// for that goroutine.
 type Connector struct {
 	cfg  ConnectorConfig
 	log  zerolog.Logger
@@ -82,7 +83,8 @@ type Connector struct {
 	lim  *limits
 
 	mu      sync.Mutex
-	ln      net.Listener
+	ln      net.Listener // bound by Listen or Start
+	serving bool         // Start ran: srv.Serve owns ln
 	stopped bool
 	wg      sync.WaitGroup
 }
@@ -117,11 +119,18 @@ func NewConnector(cfg ConnectorConfig) (*Connector, error) {
 	return c, nil
 }
 
-// Start binds the port and starts serving. A port in use fails with a
-// *ListenError: "Connector port 8091: address already in use".
-func (c *Connector) Start(ctx context.Context) error {
+// Listen binds the port without serving yet, so a node can fail fast on a
+// port in use before it announces itself to the cluster; connections
+// queue in the backlog until Start. A port in use fails with a
+// *ListenError: "Connector port 8091 on 127.0.0.1: address already in use".
+// Idempotent.
+func (c *Connector) Listen(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.listenLocked(ctx)
+}
+
+func (c *Connector) listenLocked(ctx context.Context) error {
 	if c.stopped {
 		return ErrClosed
 	}
@@ -148,6 +157,22 @@ func (c *Connector) Start(ctx context.Context) error {
 	if c.cfg.Port == 0 {
 		c.name = "http-" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
+	c.log.Info().Str("addr", ln.Addr().String()).Msgf("Initializing ProtocolHandler [\"%s\"]", c.name)
+	return nil
+}
+
+// Start binds the port (unless Listen did) and starts serving.
+func (c *Connector) Start(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.listenLocked(ctx); err != nil {
+		return err
+	}
+	if c.serving {
+		return nil
+	}
+	c.serving = true
+	ln := c.ln
 	c.log.Info().Str("addr", ln.Addr().String()).Msgf("Starting ProtocolHandler [\"%s\"]", c.name)
 	c.wg.Go(func() {
 		if err := c.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -199,10 +224,13 @@ func (c *Connector) Stop(ctx context.Context) error {
 		return nil
 	}
 	c.stopped = true
-	started := c.ln != nil
+	ln, serving := c.ln, c.serving
 	c.mu.Unlock()
-	if !started {
+	if ln == nil {
 		return nil
+	}
+	if !serving { // bound by Listen only
+		return ln.Close()
 	}
 	c.log.Info().Msgf("Pausing ProtocolHandler [\"%s\"]", c.name)
 	sctx, cancel := context.WithTimeout(ctx, c.cfg.ShutdownGrace)

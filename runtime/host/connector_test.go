@@ -25,7 +25,7 @@ func TestConnectorPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = c.Start(context.Background())
-	want := fmt.Sprintf("Connector port %d: address already in use", port)
+	want := fmt.Sprintf("Connector port %d on 127.0.0.1: address already in use", port)
 	if err == nil || err.Error() != want || !errors.Is(err, ErrPortInUse) {
 		t.Fatalf("err = %v, want %q", err, want)
 	}

@@ -3,6 +3,7 @@ package host
 import (
 	"errors"
 	"fmt"
+	"net"
 	"strconv"
 	"syscall"
 )
@@ -50,9 +51,10 @@ func (e *BundleError) Error() string {
 
 func (e *BundleError) Unwrap() error { return e.Err }
 
-// ListenError is a connector (or the shutdown port) failing to listen. Its
-// message names the element and port: "Connector port 8091: address already
-// in use".
+// ListenError is a connector (or the shutdown port, or an admin listener)
+// failing to listen. Its message names the element, port and address:
+// "Connector port 8091 on 127.0.0.1: address already in use" ("on all
+// interfaces" for an empty or unspecified address).
 type ListenError struct {
 	Element string // "Connector", "Server" (shutdown port)
 	Addr    string // host:port tried
@@ -61,10 +63,16 @@ type ListenError struct {
 }
 
 func (e *ListenError) Error() string {
-	if errors.Is(e.Err, syscall.EADDRINUSE) {
-		return fmt.Sprintf("%s port %d: address already in use", e.Element, e.Port)
+	where := "all interfaces"
+	if h, _, err := net.SplitHostPort(e.Addr); err == nil {
+		if ip := net.ParseIP(h); h != "" && (ip == nil || !ip.IsUnspecified()) {
+			where = h
+		}
 	}
-	return fmt.Sprintf("%s port %d: %v", e.Element, e.Port, e.Err)
+	if errors.Is(e.Err, syscall.EADDRINUSE) {
+		return fmt.Sprintf("%s port %d on %s: address already in use", e.Element, e.Port, where)
+	}
+	return fmt.Sprintf("%s port %d on %s: %v", e.Element, e.Port, where, e.Err)
 }
 
 // Unwrap returns the cause and, for a port in use, ErrPortInUse.

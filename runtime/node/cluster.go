@@ -76,6 +76,10 @@ func (c *clusterPart) Start(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	// The first heartbeats carry no HTTP URL: a balancer routes to a member
+	// only once it advertises one, which advertiseConnector does when the
+	// connector serves (after the state transfer).
+	cfg.HTTPURL = ""
 	cl, err := cluster.New(cfg)
 	if err != nil {
 		return err
@@ -173,9 +177,9 @@ func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route s
 }
 
 // advertiseConnector tells the cluster the primary connector's address once
-// it is bound, so balancers learn the real one: a connector on port 0, or
-// on a wildcard address before the receiver's address was resolved, was
-// advertised as "" (or not at all) when the cluster started.
+// it serves: until then the node advertises no URL, so balancers do not
+// route to it while it receives the session state (and a connector on port
+// 0 is advertised with the port it bound).
 func (c *clusterPart) advertiseConnector(conn *host.Connector) error {
 	cl := c.cluster()
 	cc := c.srv.Connector()
@@ -190,6 +194,6 @@ func (c *clusterPart) advertiseConnector(conn *host.Connector) error {
 	if err := cl.SetHTTPURL(u); err != nil {
 		return fmt.Errorf("node: advertise %s: %w", u, err)
 	}
-	c.log.Info().Str("url", u).Msg("cluster advertises the connector's bound address")
+	c.log.Info().Str("url", u).Msg("connector open: advertising it to the cluster")
 	return nil
 }

@@ -23,6 +23,12 @@ type Config struct {
 	// ShutdownReadTimeout bounds reading the command on the shutdown port.
 	// Default: 10s.
 	ShutdownReadTimeout time.Duration
+	// OwnsProcess says the process exits when Run returns (gomcat run): a
+	// `gomcat stop` waiting on the shutdown port is then released by the
+	// process exit rather than by the end of Stop, so it returns once the
+	// process is gone. Default: false (the node is embedded; Stop's end
+	// answers "stopped").
+	OwnsProcess bool
 	// Logger. Default: zerolog.Nop().
 	Logger zerolog.Logger
 }

@@ -5,17 +5,21 @@
 // transport.Config, cluster.Config, deltamgr.Config, farmdeploy.Config).
 //
 // Main type: Node. New maps the model and opens nothing. Start runs, in
-// order: home directories; the pid file (logs/gomcat.pid); with an admin
-// <Listener>, the runtime/admin listener (admin.go: /metrics, /readyz, …);
-// with a <Cluster>, the SimpleTcpCluster ("Cluster is about to start", receiver
-// bound, membership, "Sleeping for N milliseconds to establish cluster
+// order: home directories; the pid file (logs/gomcat.pid; a live holder
+// refuses the start: HomeInUseError); with an admin <Listener>, the
+// runtime/admin listener (admin.go: /metrics, /readyz, …); the connectors'
+// and shutdown port's sockets bound, not yet served (a port in use fails
+// before the node announces itself); with a <Cluster>, the
+// SimpleTcpCluster ("Cluster is about to start", receiver bound,
+// membership, "Sleeping for N milliseconds to establish cluster
 // membership"); the hosts, whose distributable contexts get a
 // deltamgr.Manager named "<host>#<path>" (ROOT "localhost#") whose Start
 // runs the state transfer; with a <Deployer>, the farm deployer ("Cluster
 // FarmWarDeployer started."; after the hosts, unlike Tomcat, because it
-// installs the bundles it missed at start); the connectors (HTTP, then
-// AJP/1.3); the shutdown
-// port; then "Server startup in N ms". Stop runs the reverse (connectors
+// installs the bundles it missed at start); the connectors serving (HTTP,
+// then AJP/1.3), then the HTTP URL advertised in the heartbeat (balancers
+// route only to a member with a URL); the shutdown port accepting;
+// "Server startup in N ms". Stop runs the reverse (connectors
 // drain for Config.ShutdownGrace; the cluster stops last, so peers get the
 // goodbye) and is idempotent. Run = Start, wait for ctx or the shutdown
 // command, Stop; signals are the caller's.

@@ -42,6 +42,7 @@ type Node struct {
 	stopDone chan struct{}
 	shutdown chan struct{} // closed by a valid shutdown command
 	shutOnce sync.Once
+	waiters  []net.Conn // shutdown-port connections told "stopped" at the end of Stop
 }
 
 // New builds every part from cfg.Server. It validates and allocates only:
@@ -117,9 +118,9 @@ func New(cfg Config) (*Node, error) {
 			return nil, err
 		}
 		n.sd = &shutdownPort{addr: addr, port: s.Port, command: s.Shutdown, timeout: cfg.ShutdownReadTimeout,
-			log: n.log.With().Str("component", "server").Logger(), fire: n.requestShutdown}
+			log: n.log.With().Str("component", "server").Logger(), fire: n.shutdownCommand}
 	}
-	n.pid = &pidFile{path: filepath.Join(cfg.Home, "logs", PIDFile), log: n.log}
+	n.pid = &pidFile{path: filepath.Join(cfg.Home, "logs", PIDFile), home: cfg.Home, log: n.log, ports: n.heldPorts}
 	n.group = n.buildGroup()
 	return n, nil
 }
@@ -132,12 +133,16 @@ func (n *Node) abs(p string) string {
 	return filepath.Join(n.cfg.Home, p)
 }
 
-// buildGroup lists the parts in start order: work dirs, the pid file, the
-// cluster (membership established), the hosts (contexts and session
-// managers: a DeltaManager's state transfer blocks here), the farm
-// deployer, the connectors, the first connector's bound address handed to
-// the cluster (SetHTTPURL: a port 0 is known only now), then the shutdown
-// port. Stop runs it backwards.
+// buildGroup lists the parts in start order: work dirs, the pid file
+// (refusing a home a live process holds), every listening socket bound
+// but not yet serving (connectors, shutdown port), the cluster (receiver
+// bound, then membership: the node announces itself only now, so a port
+// in use fails before any peer or balancer sees it), the hosts (contexts
+// and session managers: a DeltaManager's state transfer blocks here), the
+// farm deployer, the connectors serving, the first connector's address
+// handed to the cluster (SetHTTPURL: balancers route to a member only once
+// it advertises a URL, i.e. once its connector is open), then the shutdown
+// port accepting. Stop runs it backwards.
 //
 // The farm deployer starts after the hosts, not before them as in Tomcat:
 // unlike Tomcat's, it installs at start (bundles members pushed while this
@@ -149,6 +154,15 @@ func (n *Node) buildGroup() *lifecycle.Group {
 	}
 	if n.admin != nil {
 		steps = append(steps, n.adminStep())
+	}
+	for i, c := range n.conns {
+		steps = append(steps, lifecycle.Step{Name: fmt.Sprintf("bind Connector %d", i), Component: lifecycle.Funcs{OnStart: c.Listen, OnStop: c.Stop}})
+	}
+	if n.sd != nil {
+		steps = append(steps, lifecycle.Step{Name: "bind shutdown port", Component: lifecycle.Funcs{
+			OnStart: n.sd.listen,
+			OnStop:  func(context.Context) error { n.sd.stop(); return nil },
+		}})
 	}
 	if n.clus != nil {
 		steps = append(steps, lifecycle.Step{Name: "cluster", Component: n.clus})
@@ -172,7 +186,7 @@ func (n *Node) buildGroup() *lifecycle.Group {
 	}
 	if n.sd != nil {
 		steps = append(steps, lifecycle.Step{Name: "shutdown port", Component: lifecycle.Funcs{
-			OnStart: n.sd.start,
+			OnStart: n.sd.serve,
 			OnStop:  func(context.Context) error { n.sd.stop(); return nil },
 		}})
 	}
@@ -204,7 +218,7 @@ func (n *Node) makeDirs(context.Context) error {
 
 // Start starts every part in order and logs "Server startup in N ms". On
 // failure the parts already started are stopped and the error names the
-// part ("Connector port 8091: address already in use").
+// part ("Connector port 8091 on 127.0.0.1: address already in use").
 func (n *Node) Start(ctx context.Context) error {
 	n.mu.Lock()
 	if n.stopped {
@@ -229,11 +243,15 @@ func (n *Node) Start(ctx context.Context) error {
 }
 
 // unwrapStep drops the lifecycle "start X: " prefix when the cause already
-// names its element (a *host.ListenError).
+// names its element (a *host.ListenError, a *HomeInUseError).
 func unwrapStep(err error) error {
 	var le *host.ListenError
 	if errors.As(err, &le) {
 		return le
+	}
+	var he *HomeInUseError
+	if errors.As(err, &he) {
+		return he
 	}
 	return err
 }
@@ -258,7 +276,60 @@ func (n *Node) Stop(ctx context.Context) error {
 	n.stopErr = err
 	n.log.Info().Msgf("Server stopped in %d ms", time.Since(began).Milliseconds())
 	close(n.stopDone)
+	n.releaseWaiters()
 	return err
+}
+
+// shutdownCommand is the shutdown port's fire: c sent the valid command and
+// waits to hear that the node stopped.
+func (n *Node) shutdownCommand(c net.Conn) {
+	n.mu.Lock()
+	done := n.isStopDone()
+	if !done {
+		n.waiters = append(n.waiters, c)
+	}
+	n.mu.Unlock()
+	if done {
+		tellStopped(c)
+	}
+	n.requestShutdown()
+}
+
+func (n *Node) isStopDone() bool {
+	select {
+	case <-n.stopDone:
+		return true
+	default:
+		return false
+	}
+}
+
+// releaseWaiters answers the `gomcat stop` clients waiting on the shutdown
+// port: "stopped", then close. With Config.OwnsProcess the connections are
+// left to the process exit, which closes them: the client then knows the
+// process is gone, not only the node.
+func (n *Node) releaseWaiters() {
+	n.mu.Lock()
+	ws := n.waiters
+	n.waiters = nil
+	n.mu.Unlock()
+	if n.cfg.OwnsProcess {
+		return
+	}
+	for _, c := range ws {
+		tellStopped(c)
+	}
+}
+
+// StoppedReply is what the shutdown port answers, once the node has
+// stopped, on the connection that sent the valid command (unless the node
+// owns its process: then the exit closes the connection).
+const StoppedReply = "stopped"
+
+func tellStopped(c net.Conn) {
+	_ = c.SetWriteDeadline(time.Now().Add(time.Second))
+	_, _ = c.Write([]byte(StoppedReply + "\n"))
+	_ = c.Close()
 }
 
 // Run starts the node, waits until ctx ends or a valid command arrives on

@@ -122,11 +122,11 @@ func TestNodePortInUse(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	n := newNode(t, port)
 	err = n.Start(context.Background())
-	want := fmt.Sprintf("Connector port %d: address already in use", port)
+	want := fmt.Sprintf("Connector port %d on 127.0.0.1: address already in use", port)
 	if err == nil || err.Error() != want || !errors.Is(err, host.ErrPortInUse) {
 		t.Fatalf("err = %v, want %q", err, want)
 	}
-	// The contexts started before the connector were stopped again.
+	// The connector binds before the hosts start: no context was deployed.
 	if len(n.Hosts()[0].Contexts()) != 0 {
 		t.Fatal("contexts still deployed after a failed start")
 	}

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"time"
 
 	"github.com/gomcat/gomcat/conf"
@@ -21,11 +23,15 @@ const RunInfoFile = "gomcat.json"
 
 // RunInfo is the content of RunInfoFile.
 type RunInfo struct {
-	PID      int       `json:"pid"`
-	Home     string    `json:"home"`
-	JvmRoute string    `json:"jvmRoute"`
-	URLs     []string  `json:"urls"`
-	Started  time.Time `json:"started"`
+	PID      int      `json:"pid"`
+	Home     string   `json:"home"`
+	JvmRoute string   `json:"jvmRoute"`
+	URLs     []string `json:"urls"`
+	// Ports are the sockets the node listens on, "Element host:port"
+	// ("Connector 127.0.0.1:8091", "Server 127.0.0.1:8005" for the
+	// shutdown port, "Receiver 127.0.0.1:4001").
+	Ports   []string  `json:"ports,omitempty"`
+	Started time.Time `json:"started"`
 	// Membership is the multicast group; nil without a cluster or with a
 	// static membership.
 	Membership *RunMembership `json:"membership,omitempty"`
@@ -68,7 +74,7 @@ func ReadRunInfo(home string) (RunInfo, error) {
 // runInfo describes this node.
 func (n *Node) runInfo() RunInfo {
 	s := n.cfg.Server
-	ri := RunInfo{PID: os.Getpid(), Home: n.cfg.Home, JvmRoute: s.Engine().JvmRoute, URLs: n.URLs(), Started: time.Now()}
+	ri := RunInfo{PID: os.Getpid(), Home: n.cfg.Home, JvmRoute: s.Engine().JvmRoute, URLs: n.URLs(), Ports: n.boundPorts(), Started: time.Now()}
 	if ri.Admin = n.AdminURL(); ri.Admin != "" && s.Admin.TokenFile != "" {
 		ri.AdminTokenFile = n.abs(s.Admin.TokenFile)
 	}
@@ -108,4 +114,46 @@ func (n *Node) removeRunInfo() {
 		return
 	}
 	_ = os.Remove(n.runInfoPath())
+}
+
+// boundPorts lists the sockets this node listens on (RunInfo.Ports).
+func (n *Node) boundPorts() []string {
+	var out []string
+	for _, c := range n.conns {
+		if a := c.Addr(); a != nil {
+			out = append(out, "Connector "+a.String())
+		}
+	}
+	if a := n.ShutdownAddr(); a != nil {
+		out = append(out, "Server "+a.String())
+	}
+	if cl := n.Cluster(); cl != nil {
+		if l := cl.Local(); l.Port > 0 {
+			out = append(out, "Receiver "+l.Addr())
+		}
+	}
+	return out
+}
+
+// heldPorts is what the node of pid, which holds this home, listens on:
+// its run info when it has published it, else this home's configuration.
+func (n *Node) heldPorts(pid int) []string {
+	if ri, err := ReadRunInfo(n.cfg.Home); err == nil && ri.PID == pid && len(ri.Ports) > 0 {
+		return ri.Ports
+	}
+	s := n.cfg.Server
+	var out []string
+	for _, c := range s.Service().Connectors {
+		out = append(out, "Connector "+net.JoinHostPort(c.Address, strconv.Itoa(c.Port)))
+	}
+	if s.Port != -1 {
+		out = append(out, "Server "+net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)))
+	}
+	if cl := s.Cluster(); cl != nil {
+		out = append(out, "Receiver "+net.JoinHostPort(cl.Receiver.Address, strconv.Itoa(cl.Receiver.Port)))
+	}
+	for i := range out {
+		out[i] += " (configured)"
+	}
+	return out
 }

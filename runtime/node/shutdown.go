@@ -21,14 +21,17 @@ const maxCommand = 1024
 // shutdownPort is Tomcat's Server port: a TCP listener on loopback that
 // stops the node when a connection sends the configured command. Anything
 // else is logged and ignored. One connection is handled at a time, each
-// with a read deadline. Its accept goroutine runs from start until stop.
+// with a read deadline. The connection of a valid command stays open until
+// the node has stopped ("stopped\n", then close; or the process exit
+// closes it), so the sender can wait for the stop. Bound by listen (before
+// the node announces itself), accepting from serve until stop.
 type shutdownPort struct {
 	addr    string
 	port    int
 	command string
 	timeout time.Duration
 	log     zerolog.Logger
-	fire    func()
+	fire    func(net.Conn) // a valid command arrived on this connection (now the node's)
 
 	mu   sync.Mutex // guards ln
 	ln   net.Listener
@@ -50,15 +53,31 @@ func loopbackAddr(a string) (string, error) {
 	return ip.String(), nil
 }
 
-func (s *shutdownPort) start(ctx context.Context) error {
+// listen binds the port (before the node announces itself); connections
+// wait in the backlog until serve.
+func (s *shutdownPort) listen(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ln != nil {
+		return nil
+	}
 	var lc net.ListenConfig
 	addr := net.JoinHostPort(s.addr, strconv.Itoa(s.port))
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return &host.ListenError{Element: "Server", Addr: addr, Port: s.port, Err: err}
 	}
-	s.mu.Lock()
 	s.ln = ln
+	return nil
+}
+
+// serve binds the port unless listen did, and starts accepting commands.
+func (s *shutdownPort) serve(ctx context.Context) error {
+	if err := s.listen(ctx); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	ln := s.ln
 	s.mu.Unlock()
 	s.log.Info().Str("addr", ln.Addr().String()).Msg("shutdown port listening")
 	s.wg.Go(func() { s.accept(ln) })
@@ -76,15 +95,18 @@ func (s *shutdownPort) accept(ln net.Listener) {
 		}
 		if s.handle(c) {
 			s.log.Info().Msg("A valid shutdown command was received via the shutdown port. Stopping the Server instance.")
-			s.fire()
+			s.fire(c)
+		} else {
+			c.Close()
 		}
 	}
 }
 
 // handle reads one command: up to maxCommand bytes, ending at EOF, a
-// control character (newline) or the deadline.
+// control character (newline) or the deadline. The caller closes c, or
+// keeps it after a valid command: `gomcat stop` reads it until the node
+// has stopped (see Node.Stop).
 func (s *shutdownPort) handle(c net.Conn) bool {
-	defer c.Close()
 	_ = c.SetReadDeadline(time.Now().Add(s.timeout))
 	buf := make([]byte, 0, 64)
 	chunk := make([]byte, 256)
@@ -111,6 +133,7 @@ func (s *shutdownPort) handle(c net.Conn) bool {
 		}
 	}
 	if string(buf) == s.command {
+		_ = c.SetReadDeadline(time.Time{})
 		return true
 	}
 	shown := string(buf)

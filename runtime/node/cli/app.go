@@ -26,8 +26,16 @@ func App(stdout, stderr io.Writer) *ucli.App {
 		ErrWriter: stderr,
 		// Errors are printed and mapped to exit codes by Run, never by
 		// urfave's os.Exit.
-		ExitErrHandler:       func(*ucli.Context, error) {},
-		HideVersion:          true,
+		ExitErrHandler: func(*ucli.Context, error) {},
+		HideVersion:    true, // our own --version prints what `gomcat version` does
+		Flags:          []ucli.Flag{&ucli.BoolFlag{Name: "version", Usage: "print the version (as gomcat version does)"}},
+		Action: func(c *ucli.Context) error {
+			if c.Bool("version") {
+				printVersion(c.App.Writer)
+				return nil
+			}
+			return ucli.ShowAppHelp(c)
+		},
 		EnableBashCompletion: true,
 		Commands:             commands(),
 	}
@@ -38,6 +46,7 @@ func commands() []*ucli.Command {
 	return []*ucli.Command{
 		initCommand(),
 		configtestCommand(),
+		runCommand(),
 		startCommand(),
 		stopCommand(),
 		membersCommand(),
@@ -113,5 +122,15 @@ func Main(args []string) int {
 		case <-done:
 		}
 	}()
-	return Run(ctx, args, os.Stdout, os.Stderr)
+	return Run(context.WithValue(ctx, ownsProcessKey{}, true), args, os.Stdout, os.Stderr)
+}
+
+// ownsProcessKey marks the context of Main: the command is the process,
+// which exits when it returns (node.Config.OwnsProcess). Run alone (tests,
+// embedding programs) does not set it.
+type ownsProcessKey struct{}
+
+func ownsProcess(ctx context.Context) bool {
+	v, _ := ctx.Value(ownsProcessKey{}).(bool)
+	return v
 }

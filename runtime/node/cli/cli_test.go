@@ -223,7 +223,7 @@ func TestStartPortInUse(t *testing.T) {
 	port := ln.Addr().(*net.TCPAddr).Port
 	home := initHomeT(t, port, -1)
 	code, _, errs := run(t, "start", "--home", home, "--http-address", "127.0.0.1")
-	want := fmt.Sprintf("gomcat: Connector port %d: address already in use\n", port)
+	want := fmt.Sprintf("gomcat: Connector port %d on 127.0.0.1: address already in use\n", port)
 	if code != 1 || !strings.HasSuffix(errs, want) {
 		t.Fatalf("exit %d, stderr %q, want suffix %q", code, errs, want)
 	}

@@ -6,12 +6,14 @@
 // Main installs the signal handling (SIGINT/SIGTERM stop the node
 // gracefully; a second one exits at once with code 130) and runs App.
 // Run is Main without signals, for tests. Commands: init, configtest,
-// start, stop, members (a silent multicast observer's table), bundle
+// run (the node in the foreground; start is the same, kept for
+// compatibility), stop (waits for the node to stop; --force kills it
+// after --wait), members (a silent multicast observer's table), bundle
 // create|inspect, deploy (copy a bundle into a running watching node's
 // watchDir and follow the rollout in its farm status file), demo (two
 // nodes of one cluster in one process), balancer (the sticky front end),
 // lbconfig (HAProxy, nginx, httpd and keepalived configs for the nodes),
-// bench (replication and balancer figures), version.
+// bench (replication and balancer figures), version (also --version).
 //
 // Precedence everywhere: defaults < conf/server.xml < GOMCAT_* environment
 // < flags; init writes the environment's and the flags' values into the
@@ -19,7 +21,7 @@
 // logs/gomcat.json (node.RunInfo) over the files.
 //
 // The package starts no goroutines of its own beyond Main's signal watcher
-// (which ends when Main returns); start and demo run node.Nodes until the
+// (which ends when Main returns); run/start and demo run node.Nodes until the
 // context ends or a shutdown port receives the command; members runs an
 // mcast.Observer until the context ends (or once, after --wait).
 //

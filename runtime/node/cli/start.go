@@ -10,12 +10,25 @@ import (
 	"github.com/gomcat/gomcat/runtime/node"
 )
 
+// runCommand is `gomcat run`: the node in the foreground (Tomcat's
+// `catalina.sh run`, Caddy's `caddy run`).
+func runCommand() *ucli.Command {
+	return nodeCommand("run", "run the node in the foreground until SIGINT/SIGTERM or gomcat stop")
+}
+
+// startCommand is `gomcat start`, kept for compatibility: the same
+// foreground run as `gomcat run` (a service manager such as systemd, or
+// the shell's `&`, puts it in the background; see contrib/systemd).
 func startCommand() *ucli.Command {
+	return nodeCommand("start", "the same as run: the node in the foreground (kept for compatibility)")
+}
+
+func nodeCommand(name, usage string) *ucli.Command {
 	return &ucli.Command{
-		Name:  "start",
-		Usage: "run the node in the foreground until SIGINT/SIGTERM or gomcat stop",
+		Name:  name,
+		Usage: usage,
 		Description: "Precedence: built-in defaults < conf/server.xml < GOMCAT_* environment < flags.\n" +
-			"A second SIGINT/SIGTERM exits at once.",
+			"Refuses a home another live process runs (its logs/gomcat.pid). A second SIGINT/SIGTERM exits at once.",
 		Flags: append(append([]ucli.Flag{
 			homeFlag(),
 			&ucli.DurationFlag{Name: "shutdown-grace", Value: node.DefaultConfig().ShutdownGrace, Usage: "how long in-flight requests may run after a stop"},
@@ -37,6 +50,7 @@ func startCommand() *ucli.Command {
 			cfg := node.DefaultConfig()
 			cfg.Server, cfg.Home, cfg.Logger = s, dir, log
 			cfg.ShutdownGrace = c.Duration("shutdown-grace")
+			cfg.OwnsProcess = ownsProcess(c.Context)
 			n, err := node.New(cfg)
 			if err != nil {
 				return err

@@ -51,11 +51,12 @@ type AJPConnector struct {
 		open                                                   atomic.Int64
 	}
 
-	mu      sync.Mutex
-	ln      net.Listener
-	stopped bool
-	conns   map[*ajpConn]bool // value: a request is in flight
-	wg      sync.WaitGroup
+	mu        sync.Mutex
+	ln        net.Listener // bound by Listen or Start
+	accepting bool         // Start ran: the accept goroutine owns ln
+	stopped   bool
+	conns     map[*ajpConn]bool // value: a request is in flight
+	wg        sync.WaitGroup
 }
 
 // NewAJPConnector fills defaults and validates cfg; it opens nothing.
@@ -74,11 +75,16 @@ func NewAJPConnector(cfg AJPConfig) (*AJPConnector, error) {
 	return c, nil
 }
 
-// Start binds the port and starts accepting. A port in use fails with a
-// *ListenError.
-func (c *AJPConnector) Start(ctx context.Context) error {
+// Listen binds the port without accepting yet (bind before the node
+// announces itself; connections wait in the backlog until Start). A port
+// in use fails with a *ListenError. Idempotent.
+func (c *AJPConnector) Listen(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.listenLocked(ctx)
+}
+
+func (c *AJPConnector) listenLocked(ctx context.Context) error {
 	if c.stopped {
 		return ErrClosed
 	}
@@ -95,6 +101,22 @@ func (c *AJPConnector) Start(ctx context.Context) error {
 	if c.cfg.Port == 0 {
 		c.name = "ajp-" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	}
+	return nil
+}
+
+// Start binds the port (unless Listen did) and starts accepting. A port
+// in use fails with a *ListenError.
+func (c *AJPConnector) Start(ctx context.Context) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err := c.listenLocked(ctx); err != nil {
+		return err
+	}
+	if c.accepting {
+		return nil
+	}
+	c.accepting = true
+	ln := c.ln
 	ev := c.log.Info().Str("addr", ln.Addr().String()).Bool("secret", c.cfg.Secret != "")
 	ev.Msgf("Starting ProtocolHandler [\"%s\"]", c.name)
 	if c.cfg.Secret == "" {

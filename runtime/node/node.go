@@ -158,6 +158,9 @@ func (n *Node) buildGroup() *lifecycle.Group {
 	for i, c := range n.conns {
 		steps = append(steps, lifecycle.Step{Name: fmt.Sprintf("bind Connector %d", i), Component: lifecycle.Funcs{OnStart: c.Listen, OnStop: c.Stop}})
 	}
+	for i, c := range n.ajps {
+		steps = append(steps, lifecycle.Step{Name: fmt.Sprintf("bind AJP Connector %d", i), Component: lifecycle.Funcs{OnStart: c.Listen, OnStop: c.Stop}})
+	}
 	if n.sd != nil {
 		steps = append(steps, lifecycle.Step{Name: "bind shutdown port", Component: lifecycle.Funcs{
 			OnStart: n.sd.listen,

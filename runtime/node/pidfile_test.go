@@ -16,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // nodeAt is newNode with a given home.
@@ -126,7 +127,7 @@ func TestShutdownCommandWaitsForStop(t *testing.T) {
 	n := newNode(t, 0)
 	done := make(chan error, 1)
 	go func() { done <- n.Run(context.Background()) }()
-	waitFor(t, func() bool { return n.ShutdownAddr() != nil })
+	testkit.WaitFor(t, "shutdown port bound", func() bool { return n.ShutdownAddr() != nil })
 	c, err := net.Dial("tcp", n.ShutdownAddr().String())
 	if err != nil {
 		t.Fatal(err)

@@ -124,6 +124,11 @@ func (n *Node) boundPorts() []string {
 			out = append(out, "Connector "+a.String())
 		}
 	}
+	for _, c := range n.ajps {
+		if a := c.Addr(); a != nil {
+			out = append(out, "Connector (AJP) "+a.String())
+		}
+	}
 	if a := n.ShutdownAddr(); a != nil {
 		out = append(out, "Server "+a.String())
 	}

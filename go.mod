@@ -1,6 +1,6 @@
 module github.com/gomcat/gomcat
 
-go 1.26
+go 1.26.0
 
 require (
 	github.com/fxamacker/cbor/v2 v2.9.0

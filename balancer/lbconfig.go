@@ -50,6 +50,11 @@ type GenOptions struct {
 	// Persistence is keepalived's persistence_timeout (client IP stickiness).
 	// Default: 30m, Tomcat's session timeout.
 	Persistence time.Duration
+	// WorkersFile is where mod_jk's workers.properties goes (modjk).
+	// Default: TmpDir/workers.properties.
+	WorkersFile string
+	// JkLogFile is mod_jk's log (modjk). Default: gomcat-modjk-jk.log beside ErrorLog.
+	JkLogFile string
 }
 
 // Kinds lists what Generate writes.

@@ -16,35 +16,7 @@ func genHTTPD(nodes []genNode, o GenOptions) string {
 	w.f("# another member, whose JvmRouteBinderValve rebinds the session to its own route.")
 	w.f("# Active checks: mod_proxy_hcheck. httpd never edits the session cookie.")
 	w.f("")
-	w.f("ServerRoot %q", o.TmpDir)
-	w.f("ServerName %s", o.listenHost())
-	w.f("Listen %s", o.Listen)
-	if o.AdminPort > 0 {
-		w.f("Listen %s", o.adminAddr())
-	}
-	w.f("PidFile %q", o.PidFile)
-	w.f("ErrorLog %q", o.ErrorLog)
-	w.f("LogLevel warn")
-	w.f("DefaultRuntimeDir %q", o.TmpDir)
-	w.f("Mutex file:%s default", o.TmpDir)
-	if o.User != "" {
-		w.f("User %s", o.User)
-		group := o.Group
-		if group == "" {
-			group = o.User
-		}
-		w.f("Group %s", group)
-	}
-	w.f("")
-	mod := func(name, file string) {
-		w.f("<IfModule !%s>", name)
-		w.f("    LoadModule %s %q", name, o.ModulesDir+"/"+file)
-		w.f("</IfModule>")
-	}
-	w.f("# Built into Debian's apache2; loaded here only where they are modules.")
-	mod("unixd_module", "mod_unixd.so")
-	mod("watchdog_module", "mod_watchdog.so")
-	mod("log_config_module", "mod_log_config.so")
+	httpdHead(&w, o) // lbconfig_ajp.go
 	for _, m := range [][2]string{
 		{"mpm_event_module", "mod_mpm_event.so"},
 		{"authz_core_module", "mod_authz_core.so"},

@@ -253,17 +253,21 @@ func (c *AJPConnector) Stop(ctx context.Context) error {
 		<-done
 	}
 	c.cancel()
-	c.log.Info().Msgf("Stopping ProtocolHandler [\"%s\"]", c.name)
+	st := c.Stats()
+	c.log.Info().Uint64("connections", st.Connections).Uint64("requests", st.Requests).Uint64("cpings", st.CPings).
+		Uint64("secret_refused", st.SecretRefused).Uint64("attribute_refused", st.AttributeRefused).
+		Uint64("protocol_errors", st.ProtocolErrors).Msgf("Stopping ProtocolHandler [\"%s\"]", c.name)
 	return err
 }
 
 // ajpConn is one connection from the web server. Only its goroutine reads;
 // writes take wmu (a handler may write from another goroutine).
 type ajpConn struct {
-	c   *AJPConnector
-	nc  net.Conn
-	br  *bufio.Reader
-	buf []byte // one packet, reused for every read
+	c     *AJPConnector
+	nc    net.Conn
+	br    *bufio.Reader
+	buf   []byte // one packet, reused for every read
+	chunk []byte // the response body buffer, reused by every request
 
 	wmu sync.Mutex
 	bw  *bufio.Writer

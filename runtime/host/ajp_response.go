@@ -27,7 +27,10 @@ type ajpResponse struct {
 
 func newAJPResponse(ac *ajpConn, head bool) *ajpResponse {
 	max := ac.c.cfg.PacketSize - ajp.SendBodyChunkOverhead
-	return &ajpResponse{ac: ac, head: head, header: http.Header{}, max: max}
+	if ac.chunk == nil {
+		ac.chunk = make([]byte, 0, max) // one per connection, reused by each request
+	}
+	return &ajpResponse{ac: ac, head: head, header: http.Header{}, max: max, chunk: ac.chunk[:0]}
 }
 
 func (w *ajpResponse) Header() http.Header { return w.header }
@@ -70,9 +73,6 @@ func (w *ajpResponse) Write(p []byte) (int, error) {
 			continue
 		}
 		k := min(room, len(p))
-		if w.chunk == nil {
-			w.chunk = make([]byte, 0, w.max)
-		}
 		w.chunk = append(w.chunk, p[:k]...)
 		p = p[k:]
 		if len(w.chunk) == w.max {

@@ -47,6 +47,8 @@ func New(actx host.AppContext) (http.Handler, error) {
 	mux.HandleFunc("/cart/add", a.cartAdd)
 	mux.HandleFunc("/cart", a.cart)
 	mux.HandleFunc("/node", a.node)
+	mux.HandleFunc("/echo", a.echo)   // echo.go
+	mux.HandleFunc("/bytes", a.bytes) // echo.go
 	return mux, nil
 }
 

@@ -12,6 +12,8 @@
 //	/cart/add?item=X     appends X to the session's Cart; the cart as JSON
 //	/cart                the Cart as JSON (decoded with session.GetAs)
 //	/node                this node's jvmRoute
+//	/echo                the request body's length and SHA-256 ("<n> <hex>")
+//	/bytes?n=N           N bytes of "0123456789abcdef" repeated (a large response)
 //
 // A session that cannot be created because the manager is full answers
 // 503. The package starts no goroutines.

@@ -44,11 +44,13 @@ func lbconfigCommand() *ucli.Command {
 		&ucli.StringFlag{Name: "group", Usage: "group the nginx/httpd workers run as when started by root"},
 		&ucli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the config to `FILE` instead of stdout"},
 	}
+	flags = append(flags, ajpLBFlags...) // lbconfig_ajp.go
 	kinds := []struct{ name, alias, usage, check string }{
 		{"haproxy", "", "HAProxy: use-server on the cookie's route, health checks, redispatch", "haproxy -c -f FILE"},
 		{"nginx", "", "nginx: a map on the cookie's route to per-node upstreams, each with the others as backup", "nginx -t -c FILE"},
 		{"httpd", "apache", "Apache httpd mod_proxy_balancer: route= and stickysession=JSESSIONID|jsessionid", "apache2 -t -f FILE"},
 		{"keepalived", "lvs", "keepalived/LVS virtual_server: layer 4, persistence by client IP (no cookies)", "keepalived -t -f FILE"},
+		{"modjk", "", "Apache httpd mod_jk: workers.properties (lb worker, one ajp13 worker per jvmRoute) and httpd.conf", "apache2 -t -f FILE"},
 	}
 	var subs []*ucli.Command
 	for _, k := range kinds {
@@ -68,8 +70,8 @@ func lbconfigCommand() *ucli.Command {
 	}
 	return &ucli.Command{
 		Name:      "lbconfig",
-		Usage:     "write an HAProxy, nginx, Apache httpd or keepalived config for the cluster's nodes",
-		ArgsUsage: "haproxy|nginx|httpd|keepalived [flags]",
+		Usage:     "write an HAProxy, nginx, Apache httpd (mod_proxy or mod_jk) or keepalived config for the cluster's nodes",
+		ArgsUsage: "haproxy|nginx|httpd|keepalived|modjk [flags]",
 		Description: "gomcat lbconfig KIND [--home DIR ...] [--node name=http://host:port ...] [-o FILE]\n\n" +
 			"Nodes come from the nodes' homes (--home, repeatable: the name is the Engine's jvmRoute, the\n" +
 			"URL the first Connector's address and port; an empty or 0.0.0.0 address becomes the\n" +
@@ -92,6 +94,9 @@ func lbconfigCommand() *ucli.Command {
 func runLBConfig(c *ucli.Context, kind string) error {
 	if c.NArg() > 0 {
 		return fmt.Errorf("lbconfig %s takes no arguments (got %q): nodes are given with --home or --node", kind, c.Args().First())
+	}
+	if kind == "modjk" || c.Bool("ajp") {
+		return runLBConfigAJP(c, kind)
 	}
 	homes, specs := c.StringSlice("home"), c.StringSlice("node")
 	var nodes []balancer.NodeInfo
@@ -123,25 +128,9 @@ func runLBConfig(c *ucli.Context, kind string) error {
 			nodes = append(nodes, balancer.NodeInfo{Name: be.Name, HTTPURL: be.URL})
 		}
 	}
-	opts := balancer.GenOptions{
-		Listen:     c.String("listen"),
-		AdminPort:  c.Int("admin-port"),
-		HealthPath: c.String("health-path"),
-		PidFile:    c.String("pid-file"),
-		ErrorLog:   c.String("error-log"),
-		AccessLog:  c.String("access-log"),
-		TmpDir:     c.String("tmp-dir"),
-		User:       c.String("user"),
-		Group:      c.String("group"),
-	}
-	for _, p := range []*string{&opts.PidFile, &opts.ErrorLog, &opts.AccessLog, &opts.TmpDir} {
-		if *p != "" {
-			abs, err := filepath.Abs(*p)
-			if err != nil {
-				return err
-			}
-			*p = abs
-		}
+	opts, err := lbGenOptions(c)
+	if err != nil {
+		return err
 	}
 	out, err := balancer.Generate(kind, nodes, opts)
 	if err != nil {
@@ -161,6 +150,32 @@ func runLBConfig(c *ucli.Context, kind string) error {
 	}
 	fmt.Fprintf(c.App.ErrWriter, "wrote %s (%s) for %s\n", file, kind, strings.Join(list, ", "))
 	return nil
+}
+
+// lbGenOptions reads the front end's settings from the flags (paths made
+// absolute).
+func lbGenOptions(c *ucli.Context) (balancer.GenOptions, error) {
+	opts := balancer.GenOptions{
+		Listen:     c.String("listen"),
+		AdminPort:  c.Int("admin-port"),
+		HealthPath: c.String("health-path"),
+		PidFile:    c.String("pid-file"),
+		ErrorLog:   c.String("error-log"),
+		AccessLog:  c.String("access-log"),
+		TmpDir:     c.String("tmp-dir"),
+		User:       c.String("user"),
+		Group:      c.String("group"),
+	}
+	for _, p := range []*string{&opts.PidFile, &opts.ErrorLog, &opts.AccessLog, &opts.TmpDir} {
+		if *p != "" {
+			abs, err := filepath.Abs(*p)
+			if err != nil {
+				return opts, err
+			}
+			*p = abs
+		}
+	}
+	return opts, nil
 }
 
 // homeNode reads a node's name and HTTP address from its home's files.

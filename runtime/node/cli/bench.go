@@ -14,10 +14,11 @@ import (
 func benchCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "bench",
-		Usage: "measure replication and the balancer (figures, not pass/fail: exits 0 unless the bench itself fails)",
+		Usage: "measure replication, the balancer and AJP (figures, not pass/fail: exits 0 unless the bench itself fails)",
 		Subcommands: []*ucli.Command{
 			benchReplicationCommand(),
 			benchBalancerCommand(),
+			benchAJPCommand(), // bench_ajp.go
 		},
 	}
 }

@@ -64,6 +64,8 @@ type Receiver struct {
 
 	wg sync.WaitGroup
 
+	listen func(ctx context.Context, addr string) (net.Listener, error) // nil: TCP; tests swap it
+
 	accepted, messages, duplicates, handlerErrs, protoErrs, sealErrs atomic.Uint64
 	refused, unadmitted, idleClosed, frameTimeouts                   atomic.Uint64
 
@@ -174,7 +176,11 @@ func (r *Receiver) Start(ctx context.Context) error {
 	var err error
 	for i := 0; i < tries; i++ {
 		addr := net.JoinHostPort(r.cfg.Address, strconv.Itoa(r.cfg.Port+i))
-		r.ln, err = lc.Listen(ctx, "tcp", addr)
+		if r.listen != nil {
+			r.ln, err = r.listen(ctx, addr)
+		} else {
+			r.ln, err = lc.Listen(ctx, "tcp", addr)
+		}
 		if err == nil || !errors.Is(err, syscall.EADDRINUSE) {
 			break
 		}

@@ -5,24 +5,15 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/rs/zerolog"
 )
 
-const (
-	ackReadSize = 4 << 10 // per-connection ack read buffer
-	backoffMin  = 10 * time.Millisecond
-	backoffMax  = time.Second
-	// refusedGrace is how many dials in a row a peer may refuse before the
-	// messages waited for are failed (ErrUnreachable) instead of retried
-	// until Timeout: the re-dial right after a lost connection and one
-	// more backoffMin later, a short grace for a restarting peer.
-	refusedGrace = 2
-)
+const ackReadSize = 4 << 10 // per-connection ack read buffer
 
 // PeerStats are the counters of one destination of a Sender.
 type PeerStats struct {
@@ -58,6 +49,8 @@ type Sender struct {
 	closed bool
 
 	wg sync.WaitGroup
+
+	dial func(ctx context.Context, addr string) (net.Conn, error) // nil: TCP; tests swap it
 }
 
 // NewSender validates cfg and returns a Sender. It opens no connection.
@@ -219,6 +212,7 @@ func (s *Sender) peer(addr string) (*peer, error) {
 		ctx:    ctx,
 		cancel: cancel,
 		wake:   make(chan struct{}, 1),
+		dial:   dialPolicy{timeout: s.cfg.Timeout},
 	}
 	s.peers[addr] = p
 	s.publishLocked()
@@ -234,20 +228,6 @@ func (s *Sender) publishLocked() {
 		m[a] = p
 	}
 	s.view.Store(&m)
-}
-
-// item is one message on its way to a peer.
-type item struct {
-	id        uint64
-	typ       frameType
-	ch        Channel
-	opts      int
-	buf       []byte     // the frame, or the envelope when sealing
-	ck        *chunk     // the arena chunk buf was cut from; nil if its own
-	off       int        // offset of buf in ck.data
-	done      chan error // nil for async items
-	finished  bool       // result decided (guarded by peer.mu)
-	cancelled bool       // the waiter gave up (guarded by peer.mu)
 }
 
 // encode encodes a message into a buffer from the peer's arena (the one
@@ -295,13 +275,4 @@ func (s *Sender) message(it *item) *Message {
 func (s *Sender) putItem(it *item) {
 	*it = item{done: it.done} // done was drained by the waiter
 	s.waitItems.Put(it)
-}
-
-// backoff is the wait before the next dial: none after the first
-// failure (Tomcat's one immediate retry), then doubling from backoffMin.
-func backoff(failures int) time.Duration {
-	if failures <= 1 {
-		return 0
-	}
-	return min(backoffMin<<min(failures-2, 10), backoffMax)
 }

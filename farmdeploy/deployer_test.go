@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gomcat/gomcat/internal/testkit"
@@ -263,7 +264,11 @@ func TestDuplicateAndGapChunks(t *testing.T) {
 	assertNoPartials(t, cfg)
 }
 
-func TestStalledTransferExpires(t *testing.T) {
+// Under testing/synctest: the deployer's ticker runs on the bubble's
+// clock, so "four intervals pass and nothing expires" takes no real time.
+func TestStalledTransferExpires(t *testing.T) { synctest.Test(t, testStalledTransferExpires) }
+
+func testStalledTransferExpires(t *testing.T) {
 	cfg := testConfig(t, false)
 	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 	cfg.Now = clk.Now
@@ -281,7 +286,8 @@ func TestStalledTransferExpires(t *testing.T) {
 		t.Fatalf("%d partial files during the transfer, want 1", n)
 	}
 	clk.Add(59 * time.Second)
-	time.Sleep(4 * cfg.Interval)
+	time.Sleep(4 * cfg.Interval) // four sweeps, on the bubble's clock
+	synctest.Wait()
 	if d.Stats().Expired != 0 {
 		t.Fatal("transfer expired before maxValidTime")
 	}
@@ -360,7 +366,12 @@ func assertNoPartials(t *testing.T, cfg Config) {
 	testkit.WaitFor(t, "no partial files", func() bool { return countPartials(t, cfg) == 0 })
 }
 
+// Under testing/synctest, like TestStalledTransferExpires.
 func TestManifestRequestsStopOnceAnswered(t *testing.T) {
+	synctest.Test(t, testManifestRequestsStopOnceAnswered)
+}
+
+func testManifestRequestsStopOnceAnswered(t *testing.T) {
 	cfg := testConfig(t, false)
 	clk := testkit.NewClock(time.Unix(1_700_000_000, 0))
 	cfg.Now = clk.Now
@@ -384,7 +395,8 @@ func TestManifestRequestsStopOnceAnswered(t *testing.T) {
 	}
 	clk.Add(minManifestRetry)
 	testkit.WaitFor(t, "a second request to the silent member only", func() bool { return requests() == 3 })
-	time.Sleep(5 * cfg.Interval)
+	time.Sleep(5 * cfg.Interval) // five polls, on the bubble's clock
+	synctest.Wait()
 	if n := requests(); n != 3 {
 		t.Fatalf("%d requests before the retry pause doubled, want 3", n)
 	}
@@ -393,6 +405,7 @@ func TestManifestRequestsStopOnceAnswered(t *testing.T) {
 	}
 	clk.Add(maxManifestRetry)
 	time.Sleep(5 * cfg.Interval)
+	synctest.Wait()
 	if n := requests(); n != 3 {
 		t.Fatalf("%d requests after every member answered, want 3", n)
 	}

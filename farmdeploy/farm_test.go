@@ -53,10 +53,18 @@ func joinFarmWith(t *testing.T, h *transporttest.Hub, name string, cfg Config) *
 
 // drop writes a bundle into the watch dir the way `gomcat deploy` does:
 // a temporary name, then a rename.
+var dropSeq atomic.Int64
+
 func drop(t *testing.T, n *farmNode, name string, content []byte) {
 	t.Helper()
 	tmp := filepath.Join(n.cfg.WatchDir, ".incoming.tmp")
 	if err := os.WriteFile(tmp, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Every drop gets its own modification time, so a replaced bundle
+	// is seen as changed without waiting for the clock to move.
+	mt := time.Unix(1_700_000_000+dropSeq.Add(1), 0)
+	if err := os.Chtimes(tmp, mt, mt); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.Rename(tmp, filepath.Join(n.cfg.WatchDir, name)); err != nil {
@@ -113,7 +121,6 @@ func TestFarmDeployChangeRemove(t *testing.T) {
 	}
 
 	v2 := bytes.Repeat([]byte("v2"), 4096) // 8,192 bytes: exactly 8 chunks of 1024
-	time.Sleep(10 * time.Millisecond)      // a new mtime
 	drop(t, master, "shop.gar", v2)
 	testkit.WaitFor(t, "v2 everywhere", allHave(nodes, "shop.gar", v2))
 	for _, n := range nodes {

@@ -48,7 +48,9 @@ func seqMsg(i uint64, opts int, size int) Message {
 	return Message{Channel: ChannelSessions, Options: opts, Payload: p}
 }
 
-func TestOrderAsyncSlowReceiver(t *testing.T) {
+func TestOrderAsyncSlowReceiver(t *testing.T) { inBubble(t, testOrderAsyncSlowReceiver) }
+
+func testOrderAsyncSlowReceiver(t *testing.T, pn *pipeNet) {
 	c := testConfig(t)
 	c.MaxFrameSize = 64 << 10
 	c.MaxQueueBytes = 1 << 20 // back-pressure on the sender, not unbounded buffering
@@ -58,8 +60,8 @@ func TestOrderAsyncSlowReceiver(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}}
-	r := startReceiver(t, c, h)
-	s := newSender(t, c)
+	r := startPipeReceiver(t, pn, c, h)
+	s := newPipeSender(t, pn, c)
 	addr := r.Addr().String()
 	ctx := ctxT(t)
 	const n = 100_000
@@ -88,12 +90,14 @@ func TestOrderAsyncSlowReceiver(t *testing.T) {
 	}
 }
 
-func TestSyncTimeout(t *testing.T) {
+func TestSyncTimeout(t *testing.T) { inBubble(t, testSyncTimeout) }
+
+func testSyncTimeout(t *testing.T, pn *pipeNet) {
 	c := testConfig(t)
-	c.Timeout = 250 * time.Millisecond // "next" must be acked within it, on a loaded machine too
+	c.Timeout = 250 * time.Millisecond
 	release := make(chan struct{})
 	var handled atomic.Int64
-	r := startReceiver(t, c, HandlerFunc(func(ctx context.Context, _ Peer, m *Message) error {
+	r := startPipeReceiver(t, pn, c, HandlerFunc(func(ctx context.Context, _ Peer, m *Message) error {
 		handled.Add(1)
 		if string(m.Payload) == "slow" {
 			select {
@@ -103,10 +107,14 @@ func TestSyncTimeout(t *testing.T) {
 		}
 		return nil
 	}))
-	s := newSender(t, c)
+	s := newPipeSender(t, pn, c)
 	addr := r.Addr().String()
 	ctx := context.Background()
+	start := time.Now()
 	err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("slow")})
+	if waited := time.Since(start); waited != c.Timeout {
+		t.Fatalf("waited %v for the ack, want the timeout (%v)", waited, c.Timeout)
+	}
 	if !errors.Is(err, ErrTimeout) {
 		t.Fatalf("got %v, want ErrTimeout", err)
 	}
@@ -125,13 +133,15 @@ func TestSyncTimeout(t *testing.T) {
 	}
 }
 
-func TestQueueFullBackPressure(t *testing.T) {
+func TestQueueFullBackPressure(t *testing.T) { inBubble(t, testQueueFullBackPressure) }
+
+func testQueueFullBackPressure(t *testing.T, pn *pipeNet) {
 	c := testConfig(t)
 	c.Timeout = 150 * time.Millisecond
 	c.MaxFrameSize = 1024
 	c.MaxQueueBytes = 8 << 10
 	release := make(chan struct{})
-	r := startReceiver(t, c, HandlerFunc(func(ctx context.Context, _ Peer, _ *Message) error {
+	r := startPipeReceiver(t, pn, c, HandlerFunc(func(ctx context.Context, _ Peer, _ *Message) error {
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -141,7 +151,7 @@ func TestQueueFullBackPressure(t *testing.T) {
 	defer close(release)
 	var failed atomic.Int64
 	c.OnError = func(string, *Message, error) { failed.Add(1) }
-	s := newSender(t, c)
+	s := newPipeSender(t, pn, c)
 	addr := r.Addr().String()
 	var err error
 	sent := 0
@@ -176,18 +186,21 @@ func TestTooLarge(t *testing.T) {
 	}
 }
 
-func TestReconnectAfterRestart(t *testing.T) {
+func TestReconnectAfterRestart(t *testing.T) { inBubble(t, testReconnectAfterRestart) }
+
+func testReconnectAfterRestart(t *testing.T, pn *pipeNet) {
 	c := testConfig(t)
 	h := &seqChecker{}
 	r1, err := NewReceiver(c, h)
 	if err != nil {
 		t.Fatal(err)
 	}
+	r1.listen = pn.listen
 	if err := r1.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	addr := r1.Addr().String()
-	s := newSender(t, c)
+	s := newPipeSender(t, pn, c)
 	ctx := ctxT(t)
 	for i := uint64(0); i < 10; i++ {
 		if err := s.Send(ctx, addr, seqMsg(i, 6, 8)); err != nil {
@@ -199,7 +212,7 @@ func TestReconnectAfterRestart(t *testing.T) {
 	}
 	rc := c
 	rc.Port = r1.Port()
-	r2 := startReceiver(t, rc, &seqChecker{next: 10})
+	r2 := startPipeReceiver(t, pn, rc, &seqChecker{next: 10})
 	for i := uint64(10); i < 20; i++ {
 		if err := s.Send(ctx, addr, seqMsg(i, 6, 8)); err != nil {
 			t.Fatalf("after restart: %v", err)
@@ -213,7 +226,9 @@ func TestReconnectAfterRestart(t *testing.T) {
 	}
 }
 
-func TestUnreachableAndClosePeer(t *testing.T) {
+func TestUnreachableAndClosePeer(t *testing.T) { inBubble(t, testUnreachableAndClosePeer) }
+
+func testUnreachableAndClosePeer(t *testing.T, pn *pipeNet) {
 	c := testConfig(t)
 	c.Timeout = 200 * time.Millisecond
 	var mu sync.Mutex
@@ -223,10 +238,8 @@ func TestUnreachableAndClosePeer(t *testing.T) {
 		reported = append(reported, err)
 		mu.Unlock()
 	}
-	s := newSender(t, c)
-	ln, _ := net.Listen("tcp", "127.0.0.1:0")
-	dead := ln.Addr().String()
-	ln.Close() // nothing listens there now
+	s := newPipeSender(t, pn, c)
+	dead := "127.0.0.1:9" // nothing listens there on pn
 	if err := s.Send(context.Background(), dead, Message{Options: OptAsync, Payload: []byte("a")}); err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +255,7 @@ func TestUnreachableAndClosePeer(t *testing.T) {
 
 	// ClosePeer fails what the peer had not acknowledged.
 	block := make(chan struct{})
-	r := startReceiver(t, testConfig(t), HandlerFunc(func(ctx context.Context, _ Peer, _ *Message) error {
+	r := startPipeReceiver(t, pn, testConfig(t), HandlerFunc(func(ctx context.Context, _ Peer, _ *Message) error {
 		select {
 		case <-block:
 		case <-ctx.Done():
@@ -363,17 +376,22 @@ func TestResendAfterCutIsExactlyOnce(t *testing.T) {
 // sends with ErrUnreachable long before Timeout; queued async messages
 // wait and reach the peer once it is back.
 func TestRefusedPeerFailsWaitedSendsFast(t *testing.T) {
+	inBubble(t, testRefusedPeerFailsWaitedSendsFast)
+}
+
+func testRefusedPeerFailsWaitedSendsFast(t *testing.T, pn *pipeNet) {
 	c := testConfig(t)
 	c.Timeout = time.Minute // a send that waited for it would hit ctx first
 	r1, err := NewReceiver(c, &seqChecker{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	r1.listen = pn.listen
 	if err := r1.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	addr := r1.Addr().String()
-	s := newSender(t, c)
+	s := newPipeSender(t, pn, c)
 	ctx := ctxT(t)
 	if err := s.Send(ctx, addr, seqMsg(0, 6, 8)); err != nil {
 		t.Fatal(err)
@@ -395,7 +413,7 @@ func TestRefusedPeerFailsWaitedSendsFast(t *testing.T) {
 	}
 	rc := c
 	rc.Port = r1.Port()
-	r2 := startReceiver(t, rc, &seqChecker{next: 1})
+	r2 := startPipeReceiver(t, pn, rc, &seqChecker{next: 1})
 	if err := s.Ping(ctx, addr); err != nil {
 		t.Fatalf("ping after the peer came back: %v", err)
 	}

@@ -403,6 +403,7 @@ func (p *peer) confirm(c *pconn, e envelope, done []*item) []*item {
 		p.log.Info().Msg("connected to peer") // the outage is over
 	}
 	done = p.q.ack(e.id, done)
+	p.acked.Add(uint64(len(done))) // counted before a waiter can look
 	var ck *chunk // chunk references are released in runs
 	refs := int32(0)
 	for _, it := range done {
@@ -427,7 +428,6 @@ func (p *peer) confirm(c *pconn, e envelope, done []*item) []*item {
 		p.freeSpace()
 	}
 	p.mu.Unlock()
-	p.acked.Add(uint64(len(done)))
 	clear(done)
 	return done
 }

@@ -5,8 +5,7 @@
 // peer in every mode, byte-bounded queues with back-pressure, reconnect
 // with back-off, and optional AES-GCM sealing of every frame.
 //
-// Main types: Receiver (calls a Handler like http.Handler) and Sender
-// (Send, Ping, ClosePeer, Stats).
+// Main types: Receiver (calls a Handler) and Sender (Send, Ping, Stats).
 //
 // Wire: a connection starts with a hello (member name, unique id, sender
 // epoch), sealed ones with the receiver's greeting before it (seal.go:

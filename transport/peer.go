@@ -32,10 +32,10 @@ type peer struct {
 	// Scratch of the write token's holder.
 	trimTimer   *time.Timer // idle timer for arena trimming
 	lingerTimer *time.Timer // the writer's batching wait
-	batch     []*item
-	drop      []*item
-	iov       net.Buffers
-	scratch   []byte
+	batch       []*item
+	drop        []*item
+	iov         net.Buffers
+	scratch     []byte
 
 	mu        sync.Mutex // guards the fields below
 	q         queue

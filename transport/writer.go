@@ -404,7 +404,7 @@ func (p *peer) confirm(c *pconn, e envelope, done []*item) []*item {
 	}
 	done = p.q.ack(e.id, done)
 	p.acked.Add(uint64(len(done))) // counted before a waiter can look
-	var ck *chunk // chunk references are released in runs
+	var ck *chunk                  // chunk references are released in runs
 	refs := int32(0)
 	for _, it := range done {
 		if it.ck != ck { // acknowledged, so written in full: reusable

@@ -262,6 +262,7 @@ func TestBalancerForgedHeartbeats(t *testing.T) {
 	if m := regexp.MustCompile(`"domain":"([^"]*)"`).FindStringSubmatch(line); m != nil {
 		domain = m[1]
 	}
+	lb.WaitLog(t, `"message":"balancer started"`, 30*time.Second)
 	balWaitLive(t, client, "http://"+admin, 2)
 	front := "http://" + listen
 

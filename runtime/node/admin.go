@@ -72,6 +72,7 @@ func (n *Node) newAdminPart() *adminPart {
 			return nil
 		}),
 		p.ack.Collector(),
+		n.ajpCollector(), // ajp.go
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gomcat_node_ready", Help: "1 while /readyz answers 200."},
 			func() float64 {
 				if n.Ready() == nil {

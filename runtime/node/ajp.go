@@ -2,6 +2,9 @@ package node
 
 import (
 	"net"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/runtime/host"
@@ -41,3 +44,53 @@ func (n *Node) AJPAddrs() []net.Addr {
 
 // AJPConnectors returns the node's AJP connectors (for stats).
 func (n *Node) AJPConnectors() []*host.AJPConnector { return n.ajps }
+
+// ajpCollector exports the AJP connectors' counters on the admin
+// listener's /metrics, one series per connector (label port).
+type ajpCollector struct {
+	n                                                      *Node
+	conns, open, reqs, cpings, refused, proto, shutdownRef *prometheus.Desc
+}
+
+func (n *Node) ajpCollector() prometheus.Collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc("gomcat_ajp_"+name, help, append([]string{"port"}, labels...), nil)
+	}
+	return &ajpCollector{n: n,
+		conns:       d("connections_total", "AJP connections accepted."),
+		open:        d("connections_open", "AJP connections open now."),
+		reqs:        d("requests_total", "AJP forward requests served, refused ones included."),
+		cpings:      d("cpings_total", "AJP CPing probes answered with CPong."),
+		refused:     d("refused_total", "AJP requests answered 403, by reason: secret (missing or wrong), attribute (not allowed).", "reason"),
+		proto:       d("protocol_errors_total", "AJP connections closed for bad packets (magic, size, truncated, malformed)."),
+		shutdownRef: d("shutdown_refused_total", "AJP shutdown packets refused."),
+	}
+}
+
+func (a *ajpCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{a.conns, a.open, a.reqs, a.cpings, a.refused, a.proto, a.shutdownRef} {
+		ch <- d
+	}
+}
+
+func (a *ajpCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range a.n.ajps {
+		addr, ok := c.Addr().(*net.TCPAddr)
+		if !ok {
+			continue // not started
+		}
+		port := strconv.Itoa(addr.Port)
+		st := c.Stats()
+		counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+			ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), append([]string{port}, labels...)...)
+		}
+		counter(a.conns, st.Connections)
+		ch <- prometheus.MustNewConstMetric(a.open, prometheus.GaugeValue, float64(st.Open), port)
+		counter(a.reqs, st.Requests)
+		counter(a.cpings, st.CPings)
+		counter(a.refused, st.SecretRefused, "secret")
+		counter(a.refused, st.AttributeRefused, "attribute")
+		counter(a.proto, st.ProtocolErrors)
+		counter(a.shutdownRef, st.ShutdownRefused)
+	}
+}

@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/ajp"
@@ -86,5 +88,16 @@ func TestNodeAJPBesideHTTP(t *testing.T) {
 	}
 	if st := n.AJPConnectors()[0].Stats(); st.Requests != 2 || st.Connections != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+	// The same counters on /metrics.
+	col := n.ajpCollector()
+	if probs, err := testutil.CollectAndLint(col); err != nil || len(probs) > 0 {
+		t.Fatalf("lint: %v %v", probs, err)
+	}
+	port := strings.TrimPrefix(addrs[0].String(), "127.0.0.1:")
+	want := fmt.Sprintf("# HELP gomcat_ajp_requests_total AJP forward requests served, refused ones included.\n"+
+		"# TYPE gomcat_ajp_requests_total counter\ngomcat_ajp_requests_total{port=%q} 2\n", port)
+	if err := testutil.CollectAndCompare(col, strings.NewReader(want), "gomcat_ajp_requests_total"); err != nil {
+		t.Fatal(err)
 	}
 }

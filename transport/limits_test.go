@@ -82,12 +82,24 @@ func TestReceiverHelloLimit(t *testing.T) {
 	testkit.WaitWithin(t, "protocol error counted", time.Second, func() bool { return r.Stats().ProtocolErrors == 1 })
 }
 
-func TestReceiverFrameAndIdleTimeouts(t *testing.T) {
+// Under testing/synctest on pipeNet: the timeouts pass on the bubble's clock.
+func TestReceiverFrameAndIdleTimeouts(t *testing.T) { inBubble(t, testReceiverFrameAndIdleTimeouts) }
+
+func testReceiverFrameAndIdleTimeouts(t *testing.T, pn *pipeNet) {
 	c := testConfig(t)
 	c.Timeout = 200 * time.Millisecond
 	c.IdleTimeout = 200 * time.Millisecond
-	r := startReceiver(t, c, HandlerFunc(func(context.Context, Peer, *Message) error { return nil }))
+	r := startPipeReceiver(t, pn, c, HandlerFunc(func(context.Context, Peer, *Message) error { return nil }))
 	addr := r.Addr().String()
+	dialT := func(t *testing.T, addr string) net.Conn {
+		t.Helper()
+		nc, err := pn.dial(context.Background(), addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { nc.Close() })
+		return nc
+	}
 	// Half a hello, then nothing: cut once the whole frame is late.
 	nc := dialT(t, addr)
 	nc.Write(rawHello()[:10])

@@ -77,19 +77,23 @@ func TestReceiverClosesOnlyBadConnections(t *testing.T) {
 	}
 }
 
-func TestReceiverSealed(t *testing.T) {
+// Under testing/synctest on pipeNet: the sends that cannot get through
+// time out on the bubble's clock.
+func TestReceiverSealed(t *testing.T) { inBubble(t, testReceiverSealed) }
+
+func testReceiverSealed(t *testing.T, pn *pipeNet) {
 	key := bytes.Repeat([]byte{1}, 16)
 	c := testConfig(t)
 	c.Key = key
 	c.Timeout = 300 * time.Millisecond
 	var handled atomic.Int64
-	r := startReceiver(t, c, HandlerFunc(func(context.Context, Peer, *Message) error { handled.Add(1); return nil }))
+	r := startPipeReceiver(t, pn, c, HandlerFunc(func(context.Context, Peer, *Message) error { handled.Add(1); return nil }))
 	addr := r.Addr().String()
-	ctx := ctxT(t)
-	t.Run("wrong key", func(t *testing.T) {
+	ctx := context.Background()
+	{ // wrong key
 		wc := c
 		wc.Key = bytes.Repeat([]byte{2}, 16)
-		s := newSender(t, wc)
+		s := newPipeSender(t, pn, wc)
 		if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("x")}); err == nil {
 			t.Fatal("a sender with the wrong key delivered")
 		}
@@ -97,22 +101,22 @@ func TestReceiverSealed(t *testing.T) {
 			t.Fatal(err) // queued; fails later
 		}
 		testkit.WaitWithin(t, "async failure", 5*time.Second, func() bool { return s.Stats()[0].Failed >= 2 })
-	})
-	t.Run("no key", func(t *testing.T) {
+	}
+	{ // no key
 		nc := c
 		nc.Key = nil
-		s := newSender(t, nc)
+		s := newPipeSender(t, pn, nc)
 		if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("x")}); err == nil {
 			t.Fatal("a sender without the key delivered")
 		}
-	})
-	t.Run("hello bound to another connection", func(t *testing.T) {
+	}
+	{ // hello bound to another connection
 		ring, _ := seal.NewRing(key)
 		sl, _ := newSealers(ring)
 		e := envelope{typ: typeHello, payload: appendHello(nil, hello{peer: Peer{Name: "x"}, epoch: 3})}
 		other := newConnSeal(sl, dirHello, newGreeting([16]byte{1}, 1), [16]byte{}, 0)
 		f := appendFrame(nil, other.seal(nil, appendEnvelope(nil, &e)))
-		conn, err := net.Dial("tcp", addr)
+		conn, err := pn.dial(ctx, addr)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -120,14 +124,14 @@ func TestReceiverSealed(t *testing.T) {
 		conn.Write(f)
 		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
 		if _, err := io.ReadAll(conn); err != nil {
-			t.Fatal(err)
+			t.Fatalf("hello bound to another connection: %v", err)
 		}
-	})
+	}
 	if handled.Load() != 0 {
 		t.Fatalf("%d messages handled without the key", handled.Load())
 	}
 	testkit.WaitWithin(t, "seal errors counted", time.Second, func() bool { return r.Stats().SealErrors >= 3 })
-	s := newSender(t, c)
+	s := newPipeSender(t, pn, c)
 	if err := s.Send(ctx, addr, Message{Options: 6, Payload: []byte("ok")}); err != nil {
 		t.Fatal(err)
 	}

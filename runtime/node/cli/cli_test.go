@@ -338,6 +338,24 @@ func TestDemoTwoNodes(t *testing.T) {
 			t.Fatalf("balancer sent a request of a %s session to %q", route, got)
 		}
 	}
+	// The printed farm deploy and stop lines, as printed (minus the
+	// program name: this test runs the commands in-process).
+	for _, what := range []string{"bundle create", "deploy", "stop"} {
+		m := regexp.MustCompile(`(?m)^  \S.* (` + what + ` [^#\n]*?)\s*(#.*)?$`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("no %q line printed:\n%s", what, out)
+		}
+		if code, o, e := run(t, strings.Fields(m[1])...); code != 0 {
+			t.Fatalf("printed %q: exit %d\n%s%s", m[1], code, o, e)
+		}
+	}
+	if got := body(url1 + "/shop/"); !strings.Contains(got, "Farmed to every node") {
+		t.Fatalf("/shop/ on node1 after the printed deploy: %q", got)
+	}
+	waitLog(t, &sout, `node2 stopped \(shutdown command\)`, done)
+	if _, err := hc.Get(url2 + "/node"); err == nil {
+		t.Fatal("node2 still serves after the printed stop returned")
+	}
 	cancel()
 	if code := <-done; code != 0 {
 		t.Fatalf("demo exited %d: %s", code, serr.String())

@@ -8,9 +8,12 @@ import (
 	"math/rand/v2"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -95,11 +98,81 @@ func demoCommand() *ucli.Command {
 			if err := waitBalanced(c.Context, lb, len(nodes), 30*time.Second); err != nil {
 				return err
 			}
+			site := filepath.Join(dir, "site")
+			if err := writeDemoSite(site); err != nil {
+				return err
+			}
 			printDemo(w, dir, homes, nodes, mport, "http://"+lb.Addr().String(), "http://"+lb.AdminAddr().String())
+			// A node told to stop (gomcat stop --home …) stops; the demo
+			// keeps the other running until Ctrl-C.
+			var wg sync.WaitGroup
+			defer wg.Wait()
+			wctx, wcancel := context.WithCancel(c.Context)
+			defer wcancel()
+			for i, n := range nodes {
+				wg.Go(func() { watchStop(wctx, w, "node"+strconv.Itoa(i+1), n) })
+			}
 			<-c.Context.Done()
 			return nil
 		},
 	}
+}
+
+// watchStop stops n when its shutdown port received the command, until
+// ctx ends.
+func watchStop(ctx context.Context, w io.Writer, name string, n *node.Node) {
+	select {
+	case <-n.Shutdown():
+	case <-ctx.Done():
+		return
+	}
+	if err := n.Stop(context.WithoutCancel(ctx)); err != nil {
+		fmt.Fprintf(w, "%s stopped (shutdown command): %v\n", name, err)
+		return
+	}
+	fmt.Fprintf(w, "%s stopped (shutdown command); Ctrl-C ends the demo\n", name)
+}
+
+// writeDemoSite writes the static site the printed `bundle create` packs.
+func writeDemoSite(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	page := "<!doctype html><title>shop</title><p>Farmed to every node by gomcat deploy.</p>\n"
+	return os.WriteFile(filepath.Join(dir, "index.html"), []byte(page), 0o644)
+}
+
+// selfCommand is how the printed commands invoke gomcat: "go run
+// ./cmd/gomcat" under go run (its binary lives in a go-build temporary
+// directory), "gomcat" when that is this binary on PATH, else this
+// binary's path.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "gomcat"
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/gomcat"
+	}
+	if p, err := exec.LookPath("gomcat"); err == nil {
+		if a, b := evalPath(p), evalPath(exe); a == b {
+			return "gomcat"
+		}
+	}
+	if strings.ContainsAny(exe, " '\"$") {
+		return strconv.Quote(exe)
+	}
+	return exe
+}
+
+func evalPath(p string) string {
+	if r, err := filepath.EvalSymlinks(p); err == nil {
+		p = r
+	}
+	if a, err := filepath.Abs(p); err == nil {
+		p = a
+	}
+	return p
 }
 
 // demoNode writes a home for p and builds its node, HTTP on 127.0.0.1.
@@ -207,6 +280,8 @@ func waitMutual(ctx context.Context, nodes []*node.Node, timeout time.Duration) 
 	}
 }
 
+// printDemo prints the nodes and the commands to try, each runnable as
+// printed (the bundle's site is under dir/site).
 func printDemo(w io.Writer, dir string, homes []string, nodes []*node.Node, mport int, lbURL, adminURL string) {
 	fmt.Fprintf(w, "\nGomcat demo: two nodes of one cluster on 127.0.0.1 (multicast 228.0.0.4:%d, TTL 0), homes under %s\n", mport, dir)
 	urls := make([]string, len(nodes))
@@ -235,14 +310,20 @@ func printDemo(w io.Writer, dir string, homes []string, nodes []*node.Node, mpor
 Try the walkthrough: a session set through node1, read through node2.
   curl -c %[3]s -b %[3]s '%[1]s/set?k=color&v=blue'
   curl -c %[3]s -b %[3]s '%[2]s/get?k=color'      # blue; the cookie now ends in .node2
-  curl '%[1]s/count'; curl '%[2]s/count'                 # the same count on both
+  curl '%[1]s/count'; curl '%[2]s/count'          # sessions on each node: the same on both
+  curl -c %[3]s -b %[3]s '%[1]s/cart/add?item=book'; curl -b %[3]s '%[2]s/cart'   # a typed value, replicated
   curl -c %[3]s.lb -b %[3]s.lb '%[6]s/set?k=color&v=red'   # through the balancer: sticks to one node
-  curl -c %[3]s.lb -b %[3]s.lb '%[6]s/'                      # the page names the node; stop that node and reload
-  gomcat members --mcast-port %[4]d --once             # the heartbeats, as an observer
-  gomcat stop --home %[5]s                       # node2 logs node1 gone at once and keeps the session
-  gomcat deploy app.gar --home %[5]s             # farm a bundle (gomcat bundle create) to both nodes
-Stop: Ctrl-C (both nodes stop and their homes are removed)
-`, urls[0], urls[1], jar, mport, homes[0], lbURL)
+  curl -b %[3]s.lb '%[6]s/node'                            # the node that holds this session
+  %[7]s members --home %[4]s --once     # the live members, as a silent observer sees them
+Farm a bundle out to both nodes (node1 watches its farm directory):
+  %[7]s bundle create -o %[8]s --path /shop %[9]s
+  %[7]s deploy %[8]s --home %[4]s      # exits 0 once both nodes run it
+  curl '%[2]s/shop/'                             # served by node2 too
+Stop one node; the other keeps the sessions:
+  %[7]s stop --home %[5]s      # returns once node2 has stopped; node1 logs it gone at once
+  curl -c %[3]s -b %[3]s '%[1]s/get?k=color'      # still blue, from node1
+Stop: Ctrl-C (the nodes stop and their homes are removed)
+`, urls[0], urls[1], jar, homes[0], homes[1], lbURL, selfCommand(), filepath.Join(dir, "shop.gar"), filepath.Join(dir, "site"))
 }
 
 // freePort returns want if it can be bound on 127.0.0.1, else a free port.

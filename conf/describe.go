@@ -27,6 +27,9 @@ func (s *Server) Describe(w io.Writer) {
 		cmd = "custom (not shown)"
 	}
 	d.kv(1, "shutdown command", cmd)
+	if s.LogFile != "" { // only when configured: no line in older goldens
+		d.kv(1, "log file", s.LogFile)
+	}
 	if a := s.Admin; a != nil { // only when configured: no line in older goldens
 		admin := "disabled"
 		if a.Port != -1 {

@@ -63,6 +63,11 @@ type Server struct {
 	Address string
 	// Shutdown is the command that stops the node. Default: "SHUTDOWN".
 	Shutdown string
+	// LogFile is where the node writes its log instead of stderr
+	// (Gomcat's logFile attribute; Tomcat's logs/catalina.out), relative
+	// to Home; reopened on SIGHUP for logrotate. --log-file and
+	// GOMCAT_LOG_FILE override it. Default: "" (stderr).
+	LogFile string
 	// Services holds the <Service> elements. Gomcat runs exactly one.
 	Services []*Service
 	// Admin is the admin listener (<Listener className="org.gomcat.AdminListener">);

@@ -38,6 +38,7 @@ func (p *parser) server(e *elem) *Server {
 	p.attrs(e, &s.Node, fields{
 		"port":     fInt(&s.Port),
 		"shutdown": fStr(&s.Shutdown),
+		"logFile":  fStr(&s.LogFile),
 		"address":  fStr(&s.Address),
 		"portOffset": {set: func(p *parser, e *elem, a attr) {
 			if strings.TrimSpace(a.value) != "0" {

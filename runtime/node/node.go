@@ -236,7 +236,7 @@ func (n *Node) Start(ctx context.Context) error {
 	n.mu.Unlock()
 	began := time.Now()
 	eng := n.cfg.Server.Engine()
-	n.log.Info().Str("home", n.cfg.Home).Str("jvm_route", eng.JvmRoute).Msgf("Starting service [%s]", n.cfg.Server.Service().Name)
+	n.log.Info().Str("home", n.cfg.Home).Str("jvm_route", eng.JvmRoute).Int("pid", os.Getpid()).Msgf("Starting service [%s]", n.cfg.Server.Service().Name)
 	if err := n.group.Start(ctx); err != nil {
 		return unwrapStep(err)
 	}

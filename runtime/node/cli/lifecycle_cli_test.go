@@ -14,12 +14,19 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/node"
 )
 
 // startT runs `gomcat run --home home` in this process until the test
 // ends; it returns the exit-code channel once the node has started.
 func startT(t *testing.T, home string, args ...string) (chan int, *syncBuf) {
+	t.Helper()
+	return startLogT(t, home, nil, args...)
+}
+
+// startLogT is startT waiting for the startup line in log() (nil: stderr).
+func startLogT(t *testing.T, home string, log func() string, args ...string) (chan int, *syncBuf) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var sout, serr syncBuf
@@ -35,7 +42,11 @@ func startT(t *testing.T, home string, args ...string) (chan int, *syncBuf) {
 			t.Error("node did not stop")
 		}
 	})
-	waitLog(t, &serr, `Server startup in`, done)
+	if log == nil {
+		waitLog(t, &serr, `Server startup in`, done)
+	} else {
+		testkit.WaitFor(t, "Server startup in the log", func() bool { return strings.Contains(log(), "Server startup in") })
+	}
 	return done, &serr
 }
 

@@ -32,12 +32,8 @@ func nodeCommand(name, usage string) *ucli.Command {
 		Flags: append(append([]ucli.Flag{
 			homeFlag(),
 			&ucli.DurationFlag{Name: "shutdown-grace", Value: node.DefaultConfig().ShutdownGrace, Usage: "how long in-flight requests may run after a stop"},
-		}, overrideFlags()...), logFlags()...),
+		}, overrideFlags()...), append(logFlags(), logFileFlag())...),
 		Action: func(c *ucli.Context) error {
-			log, err := newLogger(c, c.App.ErrWriter)
-			if err != nil {
-				return err
-			}
 			dir, err := home(c)
 			if err != nil {
 				return err
@@ -45,6 +41,23 @@ func nodeCommand(name, usage string) *ucli.Command {
 			s, warns, err := loadServer(c, dir)
 			if err != nil {
 				return configError(c, warns, err)
+			}
+			out := c.App.ErrWriter
+			lf, err := openLogFile(c, s, dir)
+			if err != nil {
+				return err
+			}
+			if lf != nil {
+				defer lf.Close()
+				out = lf
+			}
+			log, err := newLogger(c, out)
+			if err != nil {
+				return err
+			}
+			if lf != nil {
+				defer reopenOnHangup(lf, log)()
+				fmt.Fprintf(c.App.ErrWriter, "gomcat: logging to %s\n", lf.Path())
 			}
 			logWarnings(log, warns)
 			cfg := node.DefaultConfig()

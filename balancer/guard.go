@@ -20,9 +20,10 @@ type guardConn struct {
 	net.Conn
 	onDesync func(error) // counts and logs; called at most once
 
-	mu  sync.Mutex
-	fr  framer
-	err error // sticky: every later Read and Write fails
+	mu   sync.Mutex
+	fr   framer
+	err  error // sticky: every later Read and Write fails
+	peek *peeker
 
 	once   sync.Once
 	closed atomic.Bool
@@ -40,7 +41,7 @@ const (
 )
 
 func newGuardConn(nc net.Conn, headLimit int, onDesync func(error)) *guardConn {
-	return &guardConn{Conn: nc, fr: newFramer(headLimit), onDesync: onDesync}
+	return &guardConn{Conn: nc, fr: newFramer(headLimit), onDesync: onDesync, peek: newPeeker(nc)}
 }
 
 func (g *guardConn) fail(err error) error {
@@ -97,7 +98,7 @@ func (g *guardConn) Write(p []byte) (int, error) {
 	if g.fr.idle() {
 		// Bytes the node sent since its last response that the reader has
 		// not met yet are still in the socket: look before writing.
-		switch pending(g.Conn) {
+		switch g.peek.pending() {
 		case pendingData:
 			err := g.fail(errDesync)
 			g.mu.Unlock()

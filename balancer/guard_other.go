@@ -4,6 +4,10 @@ package balancer
 
 import "net"
 
-// pending cannot look into the socket here; the framer still refuses bytes
+// peeker cannot look into the socket here; the framer still refuses bytes
 // outside a response once the reader meets them.
-func pending(net.Conn) pendingState { return pendingNone }
+type peeker struct{}
+
+func newPeeker(net.Conn) *peeker { return nil }
+
+func (p *peeker) pending() pendingState { return pendingNone }

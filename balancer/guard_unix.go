@@ -8,28 +8,49 @@ import (
 	"syscall"
 )
 
-// pending reports whether bytes, or the peer's FIN, wait unread in nc's
-// socket, without reading them and without taking the read lock that a
-// blocked Read holds.
-func pending(nc net.Conn) pendingState {
+// peeker looks into a connection's socket without reading from it. It is
+// built once per connection, so a look costs no allocation.
+type peeker struct {
+	rc syscall.RawConn
+	st pendingState
+	fn func(fd uintptr)
+}
+
+func newPeeker(nc net.Conn) *peeker {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return pendingNone
+		return nil
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return pendingNone
+		return nil
 	}
-	st := pendingNone
-	_ = rc.Control(func(fd uintptr) {
+	p := &peeker{rc: rc}
+	p.fn = func(fd uintptr) {
 		var b [1]byte
 		n, _, err := syscall.Recvfrom(int(fd), b[:], syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
 		switch {
 		case n > 0:
-			st = pendingData
+			p.st = pendingData
 		case err == nil, err != nil && !errors.Is(err, syscall.EAGAIN) && !errors.Is(err, syscall.EINTR):
-			st = pendingEOF
+			p.st = pendingEOF
+		default:
+			p.st = pendingNone
 		}
-	})
-	return st
+	}
+	return p
+}
+
+// pending reports whether bytes, or the peer's FIN, wait unread in the
+// socket, without reading them and without taking the read lock that a
+// blocked Read holds. Callers serialise calls (guardConn.mu).
+func (p *peeker) pending() pendingState {
+	if p == nil {
+		return pendingNone
+	}
+	p.st = pendingNone
+	if p.rc.Control(p.fn) != nil {
+		return pendingNone
+	}
+	return p.st
 }

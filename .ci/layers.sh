@@ -48,10 +48,10 @@ allow internal/testkit # tests-only helpers (imported by _test.go files only)
 allow ajp
 allow internal/burst
 # Consumers of the cluster seam see it only through their own interface.
-allow deltamgr runtime/session 'internal/.*'
+allow deltamgr runtime/session runtime/lifecycle 'internal/.*'
 allow farmdeploy internal/burst
 # Middle layers.
-allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' 'internal/.*'
+allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' runtime/lifecycle 'internal/.*'
 allow runtime/host runtime/session runtime/lifecycle ajp 'internal/.*'
 allow balancer mcast 'mcast/.*' 'internal/.*'
 # The admin listener reads the counters of the parts runtime/node wires.

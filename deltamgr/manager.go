@@ -9,6 +9,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 	"github.com/gomcat/gomcat/runtime/session"
 )
 
@@ -25,17 +26,18 @@ type Manager struct {
 	stats  counters
 	limits [nRules]limiter // refusal log lines, per rule
 
-	runCtx    context.Context // cancelled by Stop; bounds sends outside a request
-	cancelRun context.CancelFunc
-	wg        sync.WaitGroup
+	// run is the lifecycle and owns the goroutines; its Context bounds sends
+	// outside a request. New and Starting (the state transfer): inbound
+	// messages are queued; Running (Ready once the queue drained, under
+	// mu): applied as they come; Stopped (End under mu).
+	run lifecycle.Runner
 
 	mu      sync.Mutex
 	meta    map[*session.Session]*entry
 	aliases map[string]alias     // old id → new id after a rename
 	tombs   map[string]time.Time // recently expired ids → forget after
-	state   state
-	queue   []queued // inbound messages held during state transfer
-	getAlls []queued // GET_ALL_SESSIONS held until our own transfer ended
+	queue   []queued             // inbound messages held during state transfer
+	getAlls []queued             // GET_ALL_SESSIONS held until our own transfer ended
 	// GET_ALL_SESSIONS from names not members yet (holdGetAll)
 	pendingGetAll []queued
 	fetch         *fetch        // the state transfer Start runs (asking side); nil when none
@@ -46,16 +48,6 @@ type Manager struct {
 }
 
 var _ session.Manager = (*Manager)(nil)
-
-// state is the manager's lifecycle.
-type state uint8
-
-const (
-	stateNew          state = iota // built; inbound messages are queued
-	stateTransferring              // Start is fetching the session state
-	stateRunning
-	stateStopped
-)
 
 // entry is the manager's bookkeeping for one session.
 type entry struct {
@@ -100,7 +92,6 @@ func New(cfg Config, cl Cluster) (*Manager, error) {
 		aliases: make(map[string]alias),
 		tombs:   make(map[string]time.Time),
 	}
-	m.runCtx, m.cancelRun = context.WithCancel(context.Background())
 	m.opts = session.Options{
 		Manager:     m,
 		MaxInactive: cfg.MaxInactive,
@@ -143,61 +134,56 @@ func (m *Manager) setRouter(r *Router) {
 // twice is a no-op; after Stop it fails with session.ErrClosed.
 func (m *Manager) Start(ctx context.Context) error {
 	m.mu.Lock()
-	switch m.state {
-	case stateStopped:
-		m.mu.Unlock()
+	life, err := m.run.Begin()
+	m.mu.Unlock()
+	switch {
+	case errors.Is(err, lifecycle.ErrClosed):
 		return session.ErrClosed
-	case stateTransferring, stateRunning:
-		m.mu.Unlock()
+	case err != nil: // started already
 		return nil
 	}
-	m.state = stateTransferring
-	m.wg.Go(m.sweeper)
-	m.mu.Unlock()
+	m.run.Go(m.sweeper)
 	unsub := m.cl.Subscribe(m.onMember)
-	context.AfterFunc(m.runCtx, unsub)
+	context.AfterFunc(life, unsub)
 
-	err := m.transferState(ctx)
+	err = m.transferState(ctx)
 	m.drainQueue()
 	return err
 }
 
 // Stop stops the sweeper and any transfer, unregisters from the Router and
 // expires every session locally (Destroyed listeners fire); the members are
-// told only with ExpireSessionsOnShutdown. Idempotent.
+// told only with ExpireSessionsOnShutdown, within ctx: once ctx ends the
+// remaining sessions are expired locally only and Stop returns ctx's
+// error. Idempotent.
 func (m *Manager) Stop(ctx context.Context) error {
 	m.mu.Lock()
-	if m.state == stateStopped {
+	if m.run.End() == lifecycle.Stopped {
 		m.mu.Unlock()
 		return nil
 	}
-	m.state = stateStopped
-	m.queue, m.getAlls = nil, nil
+	m.queue, m.getAlls, m.pendingGetAll = nil, nil, nil
 	r := m.router
 	m.mu.Unlock()
 	if r != nil {
 		r.removeIf(m)
 	}
 	for _, s := range m.store.Sessions() {
-		m.expire(s, m.cfg.ExpireSessionsOnShutdown, true, "shutdown")
+		tell := m.cfg.ExpireSessionsOnShutdown && ctx.Err() == nil
+		m.expire(ctx, s, tell, true, "shutdown")
 	}
-	m.cancelRun()
-	done := make(chan struct{})
-	go func() { m.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("deltamgr: stop %s: %w", m.cfg.Name, err)
+	}
+	if err := m.run.Wait(ctx); err != nil {
+		return fmt.Errorf("deltamgr: stop %s: %w", m.cfg.Name, err)
 	}
 	m.log.Debug().Msg("session manager stopped")
 	return nil
 }
 
-func (m *Manager) stopped() bool {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.state == stateStopped
-}
+// stopped reports whether Stop was called.
+func (m *Manager) stopped() bool { return m.run.State() == lifecycle.Stopped }
 
 // Create makes, registers and returns a new primary session and fires
 // Created. Nothing is sent yet: the session reaches the members with the
@@ -265,7 +251,7 @@ func (m *Manager) Find(id string) *session.Session {
 	primary := e.primary
 	m.mu.Unlock()
 	if idleExpired(s, primary, now) {
-		m.expire(s, primary, true, "idle")
+		m.expire(m.run.Context(), s, primary, true, "idle")
 		return nil
 	}
 	if !s.Valid() {
@@ -290,12 +276,12 @@ func idleExpired(s *session.Session, primary bool, now time.Time) bool {
 // Expire invalidates s (Destroyed fires once), unregisters it and sends
 // EXPIRED to the members. Idempotent. In sync mode it waits for the members.
 func (m *Manager) Expire(s *session.Session) {
-	m.expire(s, true, true, "invalidated")
+	m.expire(m.run.Context(), s, true, true, "invalidated")
 }
 
 // expire removes s locally, optionally telling the cluster and firing
 // Destroyed; it reports whether this call removed it.
-func (m *Manager) expire(s *session.Session, tell, listeners bool, why string) bool {
+func (m *Manager) expire(ctx context.Context, s *session.Session, tell, listeners bool, why string) bool {
 	m.mu.Lock()
 	e := m.meta[s]
 	m.mu.Unlock()
@@ -318,7 +304,7 @@ func (m *Manager) expire(s *session.Session, tell, listeners bool, why string) b
 	m.store.Remove(s)
 	s.TakeChanges()
 	if tell && announced {
-		err := m.send(m.runCtx, &Message{Kind: KindExpired, SessionID: id})
+		err := m.send(ctx, &Message{Kind: KindExpired, SessionID: id})
 		if err != nil {
 			m.log.Warn().Err(err).Str("session_id", session.LogID(id)).Msg("cannot replicate session expiry")
 		}
@@ -382,7 +368,7 @@ func (m *Manager) ChangeID(s *session.Session, newID string) error {
 	}
 	m.mu.Unlock()
 	if announced {
-		err = m.send(m.runCtx, &Message{Kind: KindChangeSessionID, SessionID: old, NewID: newID})
+		err = m.send(m.run.Context(), &Message{Kind: KindChangeSessionID, SessionID: old, NewID: newID})
 	}
 	e.sendMu.Unlock()
 	m.stats.renamed.Add(1)
@@ -528,12 +514,12 @@ func (m *Manager) sendBytes(ctx context.Context, to string, k Kind, b []byte, op
 }
 
 // sweeper expires idle sessions every SweepInterval until Stop.
-func (m *Manager) sweeper() {
+func (m *Manager) sweeper(ctx context.Context) {
 	t := time.NewTicker(m.cfg.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-m.runCtx.Done():
+		case <-ctx.Done():
 			return
 		case <-t.C:
 			m.Sweep()
@@ -578,7 +564,7 @@ func (m *Manager) Sweep() int {
 		if e == nil || !idleExpired(c.s, primary, now) {
 			continue
 		}
-		if m.expire(c.s, primary, true, "idle") {
+		if m.expire(m.run.Context(), c.s, primary, true, "idle") {
 			n++
 			if !primary {
 				m.stats.expiredBackups.Add(1)
@@ -590,3 +576,7 @@ func (m *Manager) Sweep() int {
 	}
 	return n
 }
+
+// stoppedLocked is stopped for callers holding m.mu (Stop ends the
+// lifecycle under m.mu, so the answer holds while they keep it).
+func (m *Manager) stoppedLocked() bool { return m.run.State() == lifecycle.Stopped }

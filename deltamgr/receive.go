@@ -5,6 +5,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 	"github.com/gomcat/gomcat/runtime/session"
 )
 
@@ -43,8 +44,11 @@ func (m *Manager) receive(_ context.Context, from string, msg *Message, size int
 		return nil
 	}
 	m.mu.Lock()
-	switch m.state {
-	case stateNew, stateTransferring:
+	switch {
+	case m.stoppedLocked():
+		m.mu.Unlock()
+		return nil
+	case m.run.State() != lifecycle.Running:
 		if len(m.queue) >= m.cfg.QueueLimit {
 			m.mu.Unlock()
 			if m.stats.queueDrops.Add(1) == 1 {
@@ -53,9 +57,6 @@ func (m *Manager) receive(_ context.Context, from string, msg *Message, size int
 			return nil
 		}
 		m.queue = append(m.queue, queued{from, msg})
-		m.mu.Unlock()
-		return nil
-	case stateStopped:
 		m.mu.Unlock()
 		return nil
 	}
@@ -69,10 +70,10 @@ func (m *Manager) receive(_ context.Context, from string, msg *Message, size int
 func (m *Manager) acceptGetAll(from string, msg *Message) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	switch m.state {
-	case stateRunning:
+	switch {
+	case m.stoppedLocked():
+	case m.run.State() == lifecycle.Running:
 		m.goRespondLocked(from, msg.Transfer)
-	case stateStopped:
 	default:
 		// Answered as soon as our own transfer ended (Tomcat dropped
 		// them); the bound only guards memory against a flood.
@@ -156,7 +157,7 @@ func (m *Manager) apply(from string, msg *Message) {
 			m.stats.unknownSession.Add(1)
 			return
 		}
-		m.expire(s, false, m.cfg.NotifySessionListenersOnReplication, "expired by "+from)
+		m.expire(m.run.Context(), s, false, m.cfg.NotifySessionListenersOnReplication, "expired by "+from)
 	case KindChangeSessionID:
 		m.applyRename(msg.SessionID, msg.NewID, now)
 	}
@@ -196,7 +197,7 @@ func (m *Manager) applyDelta(from string, msg *Message, now time.Time) {
 		return
 	}
 	m.mu.Lock()
-	if m.state == stateStopped {
+	if m.stoppedLocked() {
 		m.mu.Unlock()
 		return
 	}

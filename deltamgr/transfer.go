@@ -77,8 +77,8 @@ func (m *Manager) transferState(ctx context.Context) error {
 		}
 		if timeout == 0 {
 			m.mu.Lock()
-			if m.state != stateStopped {
-				m.wg.Go(func() { m.awaitInBackground(f, r, done, begin) })
+			if !m.stoppedLocked() {
+				m.run.Go(func(ctx context.Context) { m.awaitInBackground(ctx, f, r, done, begin) })
 			}
 			m.mu.Unlock()
 			return nil
@@ -187,7 +187,7 @@ func (m *Manager) await(ctx context.Context, f *fetch, r *round, done chan struc
 			m.mu.Unlock()
 		case <-ctx.Done():
 			m.endRound(r, resultCancelled)
-		case <-m.runCtx.Done():
+		case <-m.run.Context().Done():
 			m.endRound(r, resultCancelled)
 		}
 		if timer != nil {
@@ -232,8 +232,8 @@ func (m *Manager) completed(r *round, begin time.Time) {
 
 // awaitInBackground logs the outcome of a transfer Start did not wait for
 // (StateTransferTimeout 0).
-func (m *Manager) awaitInBackground(f *fetch, r *round, done chan struct{}, begin time.Time) {
-	res := m.await(m.runCtx, f, r, done)
+func (m *Manager) awaitInBackground(ctx context.Context, f *fetch, r *round, done chan struct{}, begin time.Time) {
+	res := m.await(ctx, f, r, done)
 	m.endFetch(f)
 	if res == resultComplete {
 		m.completed(r, begin)
@@ -246,7 +246,7 @@ func (m *Manager) awaitInBackground(f *fetch, r *round, done chan struct{}, begi
 
 // openLocked returns the round a reply from from belongs to, or nil; m.mu held.
 func (m *Manager) openLocked(from string, id uint64) *round {
-	if m.fetch == nil || m.state == stateStopped {
+	if m.fetch == nil || m.stoppedLocked() {
 		return nil
 	}
 	return m.fetch.open(from, id)
@@ -336,14 +336,14 @@ func (m *Manager) drainQueue() {
 	m.mu.Unlock()
 	for {
 		m.mu.Lock()
-		if m.state == stateStopped {
+		if m.stoppedLocked() {
 			m.mu.Unlock()
 			return
 		}
 		q, g := m.queue, m.getAlls
 		m.queue, m.getAlls = nil, nil
 		if len(q) == 0 && len(g) == 0 {
-			m.state = stateRunning
+			m.run.Ready()
 			m.mu.Unlock()
 			return
 		}
@@ -368,10 +368,10 @@ func (m *Manager) drainQueue() {
 
 // goRespondLocked answers a GET_ALL_SESSIONS on its own goroutine; m.mu held.
 func (m *Manager) goRespondLocked(to string, id uint64) {
-	if m.state == stateStopped {
+	if m.stoppedLocked() {
 		return
 	}
-	m.wg.Go(func() { m.sendAllSessions(to, id) })
+	m.run.Go(func(ctx context.Context) { m.sendAllSessions(ctx, to, id) })
 }
 
 // sendAllSessions streams every session, as of now, to the requester: chunks
@@ -382,11 +382,11 @@ func (m *Manager) goRespondLocked(to string, id uint64) {
 // handled one, instead of waiting a round trip for it; the next chunk is
 // encoded meanwhile. Chunks are encoded into sendWindow+2 reused buffers:
 // that bounds the memory a transfer takes.
-func (m *Manager) sendAllSessions(to string, id uint64) {
+func (m *Manager) sendAllSessions(life context.Context, to string, id uint64) {
 	begin := time.Now()
 	snapT := m.now().UnixMilli()
 	list := m.store.Sessions()
-	ctx, cancel := context.WithCancel(m.runCtx)
+	ctx, cancel := context.WithCancel(life)
 	defer cancel()
 
 	type chunk struct {

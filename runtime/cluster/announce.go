@@ -7,6 +7,7 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 	"github.com/gomcat/gomcat/transport"
 )
 
@@ -133,7 +134,7 @@ func (c *Cluster) onAnnounce(from transport.Peer, b []byte) error {
 		c.st.badAnnounces.Add(1)
 		return err
 	}
-	if c.state.Load() != stateStarted || c.learn == nil || a.name != from.Name {
+	if c.life.State() != lifecycle.Running || c.learn == nil || a.name != from.Name {
 		return nil
 	}
 	addr := net.JoinHostPort(a.host, strconv.Itoa(a.port))

@@ -13,13 +13,8 @@ import (
 
 	"github.com/gomcat/gomcat/internal/burst"
 	"github.com/gomcat/gomcat/mcast"
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 	"github.com/gomcat/gomcat/transport"
-)
-
-const (
-	stateNew = iota
-	stateStarted
-	stateStopped
 )
 
 // Cluster is Tomcat's SimpleTcpCluster: a transport Receiver and Sender, a
@@ -35,7 +30,7 @@ type Cluster struct {
 	view     atomic.Pointer[view]             // published by the event loop
 	url      atomic.Pointer[string]           // advertised HTTP URL (SetHTTPURL)
 	st       counters
-	state    atomic.Int32 // stateNew, stateStarted, stateStopped
+	life     lifecycle.Runner // New, Starting (startLocked, under mu), Running, Stopped; owns the goroutines
 
 	// Log lines of events that come in bursts, once per burst.
 	refusedLog, notAddedLog, goodbyeLog *burst.Limiter
@@ -45,9 +40,6 @@ type Cluster struct {
 	sender   *transport.Sender
 	members  Membership
 	self     mcast.Member
-	cancel   context.CancelFunc
-	wg       sync.WaitGroup // event loop and probes
-	stopped  chan struct{}  // closed by Stop: ends Start's establish wait
 
 	// Written in Start before the event loop starts, then read-only.
 	learn   learner // non-nil for memberships that learn names over the transport
@@ -84,7 +76,6 @@ func New(cfg Config) (*Cluster, error) {
 	c.refusedLog, c.notAddedLog, c.goodbyeLog = burst.New(0), burst.NewN(0, 8), burst.New(0)
 	c.url.Store(&cfg.HTTPURL)
 	c.ids = map[string][16]byte{}
-	c.stopped = make(chan struct{})
 	return c, nil
 }
 
@@ -96,11 +87,12 @@ func New(cfg Config) (*Cluster, error) {
 // it started; the Cluster cannot be started again.
 func (c *Cluster) Start(ctx context.Context) error {
 	c.mu.Lock()
-	switch c.state.Load() {
-	case stateStarted:
+	life, err := c.life.Begin()
+	switch {
+	case errors.Is(err, lifecycle.ErrStarted):
 		c.mu.Unlock()
 		return ErrStarted
-	case stateStopped:
+	case err != nil:
 		c.mu.Unlock()
 		return ErrClosed
 	}
@@ -110,14 +102,13 @@ func (c *Cluster) Start(ctx context.Context) error {
 			"set a cluster key (<Cluster key=\"…\"> or <Interceptor className=\"…EncryptInterceptor\" encryptionKey=\"…\">, " +
 			"--cluster-key or GOMCAT_CLUSTER_KEY: 32 hex digits or more) to authenticate and encrypt heartbeats and messages")
 	}
-	err := c.startLocked(ctx)
-	if err != nil {
-		c.state.Store(stateStopped)
+	if err := c.startLocked(ctx); err != nil {
+		c.life.End()
 		c.stopLocked(context.WithoutCancel(ctx))
 		c.mu.Unlock()
 		return err
 	}
-	c.state.Store(stateStarted)
+	c.life.Ready()
 	c.mu.Unlock()
 
 	if w := c.cfg.EstablishWait; w > 0 {
@@ -127,7 +118,7 @@ func (c *Cluster) Start(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-c.stopped:
+		case <-life.Done(): // stopped meanwhile
 			return ErrClosed
 		case <-t.C:
 		}
@@ -181,9 +172,7 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 		return err
 	}
 	c.self = c.members.Local()
-	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	c.cancel = cancel
-	c.wg.Go(func() { c.run(runCtx) })
+	c.life.Go(c.run) // the event loop; probes too run under the runner
 	return nil
 }
 
@@ -223,10 +212,9 @@ func (c *Cluster) addresses() (listen string, advertise net.IP, err error) {
 func (c *Cluster) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state.Swap(stateStopped) != stateStarted {
+	if c.life.End() != lifecycle.Running {
 		return nil
 	}
-	close(c.stopped)
 	err := c.stopLocked(ctx)
 	c.log.Info().Msg("cluster stopped")
 	return err
@@ -237,15 +225,8 @@ func (c *Cluster) stopLocked(ctx context.Context) error {
 	if c.members != nil {
 		errs = append(errs, c.members.Stop(ctx))
 	}
-	if c.cancel != nil {
-		c.cancel()
-	}
-	done := make(chan struct{})
-	go func() { c.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		errs = append(errs, fmt.Errorf("cluster: stop: %w", ctx.Err()))
+	if err := c.life.Wait(ctx); err != nil { // End cancelled the event loop and probes
+		errs = append(errs, fmt.Errorf("cluster: stop: %w", err))
 	}
 	c.store(newView(), true) // MemberLeft for everyone still a member
 	if c.sender != nil {
@@ -265,7 +246,7 @@ func (c *Cluster) Local() mcast.Member {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	m := c.self
-	if c.state.Load() == stateStarted {
+	if c.life.State() == lifecycle.Running {
 		m.HTTPURL = c.HTTPURL()
 	}
 	return m
@@ -286,10 +267,10 @@ func (c *Cluster) HTTPURL() string { return *c.url.Load() }
 func (c *Cluster) SetHTTPURL(url string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	switch c.state.Load() {
-	case stateStopped:
+	switch c.life.State() {
+	case lifecycle.Stopped:
 		return ErrClosed
-	case stateNew:
+	case lifecycle.New:
 		c.url.Store(&url)
 		return nil
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 	"github.com/gomcat/gomcat/transport"
 )
 
@@ -93,7 +94,7 @@ func (c *Cluster) sendTo(ctx context.Context, ch transport.Channel, to string, m
 	if to == c.cfg.Name {
 		return fmt.Errorf("send to %s: %w", to, ErrSelf)
 	}
-	if c.state.Load() == stateStopped {
+	if c.life.State() == lifecycle.Stopped {
 		return fmt.Errorf("send to %s: %w", to, ErrClosed)
 	}
 	r := c.view.Load().byName[to]

@@ -422,31 +422,12 @@ func (m *Manager) RequestCompleted(ctx context.Context, s *session.Session) erro
 		return nil
 	}
 
-	msg := &Message{SessionID: s.ID()}
 	d := FromChanges(ch)
 	if !m.cfg.ReplicatePrincipal {
 		d.PrincipalSet, d.Principal, d.AuthType = false, "", "" // members refuse it
 	}
-	if !announced {
-		d.New = true
-	}
-	mi := s.MaxInactive()
-	switch {
-	case d.New:
-		// The session and its first changes travel together, with what a
-		// member needs to create it.
-		d.MaxInactive, d.MaxInactiveSet = mi, true
-		msg.Kind = KindDelta
-		if len(d.Attrs) == 0 && !d.PrincipalSet {
-			msg.Kind = KindCreated
-		}
-	case !d.Empty():
-		msg.Kind = KindDelta
-	case !wasPrimary:
-		msg.Kind = KindAccessed // "change primary"
-	case mi > 0 && now.Sub(last) > mi/2:
-		msg.Kind = KindAccessed // keep the replicas from expiring
-	default:
+	msg := &Message{SessionID: s.ID(), Kind: outbound(wasPrimary, announced, last, &d, s.MaxInactive(), now)}
+	if msg.Kind == 0 {
 		return nil
 	}
 	if msg.Kind != KindAccessed {
@@ -467,6 +448,36 @@ func (m *Manager) RequestCompleted(ctx context.Context, s *session.Session) erro
 	m.log.Warn().Err(err).Str("kind", msg.Kind.String()).Str("session_id", session.LogID(msg.SessionID)).
 		Msg("cannot replicate session")
 	return nil
+}
+
+// outbound is RequestCompleted's decision, pure: the kind of the one
+// message a request's end sends (0: nothing), given the session's
+// bookkeeping and the request's changes d (completed in place for a new
+// session): CREATED or DELTA with New for a session the members do not
+// know, DELTA for changes, ACCESSED when the previous request ran on
+// another member ("change primary") or when the replicas would otherwise
+// expire (at most once per MaxInactive/2).
+func outbound(wasPrimary, announced bool, last time.Time, d *Delta, mi time.Duration, now time.Time) Kind {
+	if !announced {
+		d.New = true
+	}
+	switch {
+	case d.New:
+		// The session and its first changes travel together, with what a
+		// member needs to create it.
+		d.MaxInactive, d.MaxInactiveSet = mi, true
+		if len(d.Attrs) == 0 && !d.PrincipalSet {
+			return KindCreated
+		}
+		return KindDelta
+	case !d.Empty():
+		return KindDelta
+	case !wasPrimary:
+		return KindAccessed
+	case mi > 0 && now.Sub(last) > mi/2:
+		return KindAccessed
+	}
+	return 0
 }
 
 // send stamps msg and broadcasts it with the configured send options.

@@ -374,165 +374,110 @@ func (m *Manager) goRespondLocked(to string, id uint64) {
 	m.run.Go(func(ctx context.Context) { m.sendAllSessions(ctx, to, id) })
 }
 
-// sendAllSessions streams every session, as of now, to the requester: chunks
-// of at most SendAllSessionsSize sessions and SendAllSessionsBytes bytes,
-// each sync-acked, no pause, then TRANSFERCOMPLETE with the count once
-// every chunk was acknowledged. Up to sendWindow chunks are in flight, so
-// the requester finds the next chunk in its socket as soon as it has
-// handled one, instead of waiting a round trip for it; the next chunk is
-// encoded meanwhile. Chunks are encoded into sendWindow+2 reused buffers:
-// that bounds the memory a transfer takes.
+// sendAllSessions streams every session, as of now, to the requester: the
+// shell around serve. Chunks of at most SendAllSessionsSize sessions and
+// SendAllSessionsBytes bytes, each sync-acked, no pause, then
+// TRANSFERCOMPLETE with the count once every chunk was acknowledged. Up to
+// sendWindow chunks are in flight (serve decides), so the requester finds
+// the next chunk in its socket as soon as it has handled one; the next
+// chunk is cut and encoded while they travel, into one of sendWindow+1
+// reused buffers: that bounds the memory an answer takes. An ack not back
+// within StateTransferTimeout aborts it.
 func (m *Manager) sendAllSessions(life context.Context, to string, id uint64) {
 	begin := time.Now()
 	snapT := m.now().UnixMilli()
-	list := m.store.Sessions()
 	ctx, cancel := context.WithCancel(life)
 	defer cancel()
-
-	type chunk struct {
+	sv := newServe(sendWindow, m.cfg.StateTransferTimeout)
+	cut := chunker{list: m.store.Sessions(), size: m.cfg.SendAllSessionsSize,
+		maxBytes: m.cfg.SendAllSessionsBytes, principal: m.cfg.ReplicatePrincipal}
+	type ack struct {
+		seq int
 		buf *bytes.Buffer
-		n   int
+		err error
 	}
-	free := make(chan *bytes.Buffer, sendWindow+2)
-	for range cap(free) {
-		free <- new(bytes.Buffer)
+	acks := make(chan ack, sendWindow+1) // never blocks: at most that many in flight
+	var free []*bytes.Buffer
+	for range sendWindow + 1 {
+		free = append(free, new(bytes.Buffer))
 	}
-	out := make(chan chunk, 1)
-	var (
-		wg      sync.WaitGroup
-		prodErr error // set by the producer before it closes out
-	)
-	wg.Go(func() {
-		defer close(out)
-		var (
-			recs   []session.Record
-			nbytes int
-			seq    int
-		)
-		emit := func() bool {
-			var buf *bytes.Buffer
-			select {
-			case buf = <-free:
-			case <-ctx.Done():
-				return false
-			}
-			seq++
-			err := encodeTo(buf, m.stamp(&Message{
-				Kind: KindAllSessionData, SessionID: "SESSION-STATE", Timestamp: snapT,
-				Transfer: id, Seq: seq, Sessions: recs,
-			}))
-			if err != nil {
-				prodErr = err
-				return false
-			}
-			select {
-			case out <- chunk{buf, len(recs)}:
-			case <-ctx.Done():
-				return false
-			}
-			clear(recs) // drop the attribute maps the next chunk does not overwrite
-			recs, nbytes = recs[:0], 0
-			return true
+	var sends sync.WaitGroup
+	defer sends.Wait()
+	send := func(seq int, k Kind, buf *bytes.Buffer) {
+		sends.Go(func() { acks <- ack{seq, buf, m.sendBytes(ctx, to, k, buf.Bytes(), OptionsSync)} })
+	}
+	encode := func(msg *Message) *bytes.Buffer {
+		buf := free[len(free)-1]
+		free = free[:len(free)-1]
+		if err := encodeTo(buf, m.stamp(msg)); err != nil {
+			sv.fail(err) // a broken invariant; never claim a complete state
+			free = append(free, buf)
+			return nil
 		}
-		for _, s := range list {
-			if !s.Valid() {
+		return buf
+	}
+	var timer *time.Timer
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		if sv.err != nil {
+			cancel() // the sends in flight return at once
+		}
+		switch sv.next() {
+		case actSend:
+			recs, ok := cut.next()
+			if !ok {
+				sv.exhausted()
 				continue
 			}
-			r := s.Snapshot()
-			if !m.cfg.ReplicatePrincipal {
-				r.Principal, r.AuthType = "", ""
+			if buf := encode(&Message{Kind: KindAllSessionData, SessionID: "SESSION-STATE", Timestamp: snapT,
+				Transfer: id, Seq: sv.chunks + 1, Sessions: recs}); buf != nil {
+				send(sv.sent(len(recs), time.Now()), KindAllSessionData, buf)
 			}
-			size := recordSize(&r)
-			if len(recs) > 0 && (len(recs) >= m.cfg.SendAllSessionsSize || nbytes+size > m.cfg.SendAllSessionsBytes) {
-				if !emit() {
-					return
-				}
+			continue
+		case actComplete:
+			if buf := encode(&Message{Kind: KindAllSessionTransferComplete, SessionID: "SESSION-STATE-TRANSFERRED",
+				Timestamp: snapT, Transfer: id, Seq: sv.chunks, Count: sv.sessions}); buf != nil {
+				send(sv.completeSent(time.Now()), KindAllSessionTransferComplete, buf)
 			}
-			recs = append(recs, r)
-			nbytes += size
+			continue
+		case actDone:
+			m.stats.transfersServed.Add(1)
+			m.stats.sessionsSent.Add(uint64(sv.sessions))
+			m.log.Info().Str("peer", to).Int("sessions", sv.sessions).Int("chunks", sv.chunks).
+				Int64("ms", time.Since(begin).Milliseconds()).Msg("session state sent")
+			return
+		case actAbort:
+			m.stats.transfersAborted.Add(1)
+			m.log.Warn().Err(sv.err).Str("peer", to).Int("sessions", sv.sessions).Msg("session state transfer aborted")
+			return
 		}
-		if len(recs) > 0 {
-			emit()
+		var fire <-chan time.Time
+		if d := sv.deadline(); !d.IsZero() {
+			if timer == nil {
+				timer = time.NewTimer(time.Until(d))
+			} else {
+				timer.Reset(time.Until(d))
+			}
+			fire = timer.C
 		}
-	})
-
-	send := func(k Kind, b []byte) error {
-		ctx := ctx
-		if t := m.cfg.StateTransferTimeout; t > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, t)
-			defer cancel()
+		stop := ctx.Done()
+		if sv.err != nil {
+			stop = nil // cancelled already: wait for the sends in flight
 		}
-		return m.sendBytes(ctx, to, k, b, OptionsSync)
-	}
-	// Counts are taken as chunks leave; they are reported only if every
-	// chunk was acknowledged.
-	var (
-		sends      sync.WaitGroup
-		errMu      sync.Mutex
-		err        error
-		seq, total int
-	)
-	window := make(chan struct{}, sendWindow)
-	for c := range out {
 		select {
-		case window <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			continue // drain; the producer stops on cancel
-		}
-		seq++
-		total += c.n
-		sends.Go(func() {
-			defer func() { <-window }()
-			if serr := send(KindAllSessionData, c.buf.Bytes()); serr != nil {
-				errMu.Lock()
-				if err == nil {
-					err = serr
-				}
-				errMu.Unlock()
-				cancel()
-				return // the buffer is not reused after a failed send
+		case a := <-acks:
+			sv.ack(a.seq, a.err)
+			if a.err == nil {
+				free = append(free, a.buf) // a failed send's buffer is not reused
 			}
-			free <- c.buf // never blocks: it came from free
-		})
-	}
-	sends.Wait()
-	wg.Wait()
-	switch {
-	case err != nil:
-	case prodErr != nil: // a broken invariant; never claim a complete state
-		err = prodErr
-	case ctx.Err() != nil: // stopped while producing
-		err = ctx.Err()
-	}
-	if err == nil {
-		var b []byte
-		b, err = Encode(m.stamp(&Message{
-			Kind: KindAllSessionTransferComplete, SessionID: "SESSION-STATE-TRANSFERRED", Timestamp: snapT,
-			Transfer: id, Seq: seq, Count: total,
-		}))
-		if err == nil {
-			err = send(KindAllSessionTransferComplete, b)
+		case now := <-fire:
+			sv.tick(now)
+		case <-stop:
+			sv.fail(ctx.Err())
 		}
 	}
-	if err != nil {
-		m.stats.transfersAborted.Add(1)
-		m.log.Warn().Err(err).Str("peer", to).Int("sessions", total).Msg("session state transfer aborted")
-		return
-	}
-	m.stats.transfersServed.Add(1)
-	m.stats.sessionsSent.Add(uint64(total))
-	m.log.Info().Str("peer", to).Int("sessions", total).Int("chunks", seq).Int64("ms", time.Since(begin).Milliseconds()).
-		Msg("session state sent")
-}
-
-// recordSize is an upper bound of r's encoded size, for cutting chunks.
-func recordSize(r *session.Record) int {
-	n := 64 + len(r.ID) + len(r.Principal) + len(r.AuthType)
-	for k, v := range r.Attrs {
-		n += 18 + len(k) + len(v)
-	}
-	return n
 }

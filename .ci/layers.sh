@@ -39,9 +39,9 @@ allow() {
 
 # Leaves.
 allow conf internal/seal
-allow mcast internal/seal internal/burst
+allow mcast internal/seal internal/burst runtime/lifecycle
 allow transport internal/seal internal/burst
-allow runtime/session internal/seal
+allow runtime/session internal/seal runtime/lifecycle
 allow runtime/lifecycle
 allow internal/seal
 allow internal/testkit # tests-only helpers (imported by _test.go files only)
@@ -49,13 +49,13 @@ allow ajp
 allow internal/burst
 # Consumers of the cluster seam see it only through their own interface.
 allow deltamgr runtime/session runtime/lifecycle 'internal/.*'
-allow farmdeploy internal/burst
+allow farmdeploy internal/burst runtime/lifecycle
 # Middle layers.
 allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' runtime/lifecycle 'internal/.*'
 allow runtime/host runtime/session runtime/lifecycle ajp 'internal/.*'
-allow balancer mcast 'mcast/.*' 'internal/.*'
+allow balancer mcast 'mcast/.*' runtime/lifecycle 'internal/.*'
 # The admin listener reads the counters of the parts runtime/node wires.
-allow runtime/admin runtime/session runtime/cluster deltamgr farmdeploy mcast 'mcast/.*' transport 'transport/.*' 'internal/.*'
+allow runtime/admin runtime/session runtime/cluster deltamgr farmdeploy mcast 'mcast/.*' transport 'transport/.*' runtime/lifecycle 'internal/.*'
 
 # Direct imports (with tests, with and without the e2e tag): nothing imports
 # tests/; cmd/X and examples/X are imported only from inside themselves; only

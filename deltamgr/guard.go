@@ -129,12 +129,12 @@ func (m *Manager) guardDelta(from string, msg *Message, d *Delta) {
 	}
 }
 
-// guardRecord applies the rules to one state-transfer record in place; it
-// reports whether the record may be installed.
-func (m *Manager) guardRecord(from string, r *session.Record) bool {
+// guardRecord applies the rules to one state-transfer record; it returns
+// the record to install, or false.
+func (m *Manager) guardRecord(from string, r session.Record) (session.Record, bool) {
 	if !validID(r.ID) {
 		m.refuse(ruleBadID, from, KindAllSessionData, "")
-		return false
+		return r, false
 	}
 	if !m.cfg.ReplicatePrincipal && (r.Principal != "" || r.AuthType != "") {
 		r.Principal, r.AuthType = "", ""
@@ -144,7 +144,7 @@ func (m *Manager) guardRecord(from string, r *session.Record) bool {
 	if r.MaxInactive, capped = m.capMaxInactive(r.MaxInactive); capped {
 		m.refuse(ruleMaxInactive, from, KindAllSessionData, r.ID)
 	}
-	return true
+	return r, true
 }
 
 // age says whether from may ask for the session state: only a member

@@ -137,7 +137,8 @@ type chunker struct {
 	maxBytes  int
 	principal bool // keep the principal (ReplicatePrincipal)
 	recs      []session.Record
-	carry     *session.Record // cut off the previous chunk: first of the next
+	carry     session.Record // cut off the previous chunk: first of the next
+	carried   bool
 }
 
 // next returns the next chunk's records (reused by the call after), or
@@ -146,10 +147,10 @@ func (c *chunker) next() ([]session.Record, bool) {
 	clear(c.recs) // drop the attribute maps the next chunk does not overwrite
 	c.recs = c.recs[:0]
 	n := 0
-	if c.carry != nil {
-		c.recs = append(c.recs, *c.carry)
-		n += recordSize(c.carry)
-		c.carry = nil
+	if c.carried {
+		c.recs = append(c.recs, c.carry)
+		n += recordSize(&c.carry)
+		c.carry, c.carried = session.Record{}, false
 	}
 	for c.i < len(c.list) {
 		s := c.list[c.i]
@@ -163,7 +164,7 @@ func (c *chunker) next() ([]session.Record, bool) {
 		}
 		size := recordSize(&r)
 		if len(c.recs) > 0 && (len(c.recs) >= c.size || n+size > c.maxBytes) {
-			c.carry = &r
+			c.carry, c.carried = r, true
 			return c.recs, true
 		}
 		c.recs = append(c.recs, r)

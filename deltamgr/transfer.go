@@ -268,10 +268,9 @@ func (m *Manager) receiveChunk(from string, msg *Message) error {
 			m.stats.badRecords.Add(1)
 			continue
 		}
-		if !m.guardRecord(from, &rec) {
-			continue
+		if rec, ok := m.guardRecord(from, rec); ok {
+			recs = append(recs, rec)
 		}
-		recs = append(recs, rec)
 	}
 	now := m.now()
 	news := make([]*session.Session, len(recs))

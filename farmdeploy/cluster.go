@@ -13,7 +13,16 @@ type Cluster interface {
 	// bits: 8 returns once queued, 2 once received, 6 once the peer's Deliver
 	// returned (its error comes back). Blocks until then or ctx ends.
 	Send(ctx context.Context, to string, msg []byte, opts int) error
+	// Subscribe calls fn with kind 1 (joined) for every current member
+	// before it returns, then once per change (1 joined, 2 left, 3
+	// replaced), in order, one call at a time. fn must not block nor call
+	// Subscribe or cancel; once cancel returns fn is not called again.
+	Subscribe(fn func(kind int, member string)) (cancel func())
 }
+
+// memberLeft is the Subscribe kind of a departure (runtime/cluster's
+// MemberLeft).
+const memberLeft = 2
 
 // Installer deploys bundles on this node; runtime/host implements it.
 type Installer interface {

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/internal/burst"
@@ -28,11 +30,14 @@ type Deployer struct {
 	log  zerolog.Logger
 	ops  chan op // install/uninstall work, applied in order by one goroutine
 
+	// live is the membership as the Subscribe events tell it (liveMu, a
+	// leaf); memberCh wakes the loop after a change.
+	liveMu   sync.Mutex
+	live     map[string]bool
+	memberCh chan struct{}
+
 	mu        sync.Mutex
-	started   bool
-	closed    bool
-	cancel    context.CancelFunc
-	runCtx    context.Context // ends at Stop
+	run       lifecycle.Runner // Begin, Ready, Abort and End under mu; owns the goroutines
 	transfers map[transferKey]*incoming
 	byBundle  map[bundleKey]transferKey // the one transfer in flight per (sender, bundle)
 	inflight  int64                     // announced bytes of the transfers in flight
@@ -49,8 +54,6 @@ type Deployer struct {
 	pushes    map[pushKey]pushRun
 	nextID    uint64
 	stats     Stats
-
-	wg sync.WaitGroup
 }
 
 // Stats counts what the deployer did. All counters only grow.
@@ -144,6 +147,8 @@ func New(cfg Config, cl Cluster, inst Installer) (*Deployer, error) {
 		status:    map[string]*BundleStatus{},
 		members:   map[string]bool{},
 		pushes:    map[pushKey]pushRun{},
+		live:      map[string]bool{},
+		memberCh:  make(chan struct{}, 1),
 	}, nil
 }
 
@@ -152,10 +157,11 @@ func New(cfg Config, cl Cluster, inst Installer) (*Deployer, error) {
 func (d *Deployer) Start(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if d.closed {
+	ctx, err := d.run.Begin()
+	switch {
+	case errors.Is(err, lifecycle.ErrClosed):
 		return ErrClosed
-	}
-	if d.started {
+	case err != nil: // started already
 		return nil
 	}
 	for _, dir := range []string{d.cfg.TempDir, d.cfg.DeployDir, d.cfg.WatchDir} {
@@ -163,33 +169,30 @@ func (d *Deployer) Start(ctx context.Context) error {
 			continue
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
+			d.run.Abort()
 			return fmt.Errorf("farmdeploy: %w", err)
 		}
 	}
 	d.cleanTemp()
 	if err := d.loadInstalled(); err != nil {
+		d.run.Abort()
 		return fmt.Errorf("farmdeploy: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	d.cancel = cancel
-	d.runCtx = ctx
-	d.started = true
-	for _, m := range d.cl.Members() {
-		d.members[m] = true
-	}
+	context.AfterFunc(ctx, d.cl.Subscribe(d.onMember)) // fills live with the current members first
+	d.members = d.liveMembers()
 	var notes chan string
 	if d.cfg.WatchEnabled {
 		// Set up before Start returns, so no file dropped after it is missed.
 		if n, err := newNotifier(d.cfg.WatchDir); err == nil {
 			notes = make(chan string, 64)
-			d.wg.Go(func() { n.run(notes) })
+			d.run.Go(func(context.Context) { n.run(notes) })
 			context.AfterFunc(ctx, n.close)
 		} else {
 			d.log.Debug().Err(err).Msg("no file notifications; polling the watch dir")
 		}
 	}
-	d.wg.Go(func() { d.applyLoop(ctx) })
-	d.wg.Go(func() { d.loop(ctx, notes) })
+	d.run.Go(d.applyLoop)
+	d.run.Go(func(ctx context.Context) { d.loop(ctx, notes) })
 	if d.cfg.WatchEnabled {
 		d.log.Info().Str("watch_dir", d.cfg.WatchDir).Msg("Cluster FarmWarDeployer started.")
 	} else {
@@ -199,28 +202,44 @@ func (d *Deployer) Start(ctx context.Context) error {
 		d.sendLater(ctx, m, message{Kind: kindManifestReq})
 	}
 	d.askedAt, d.askEvery = d.cfg.Now(), minManifestRetry
+	d.run.Ready()
 	return nil
+}
+
+// onMember is the membership subscription: it updates live and wakes the
+// loop. Runs on the cluster's goroutine; never blocks.
+func (d *Deployer) onMember(kind int, member string) {
+	d.liveMu.Lock()
+	if kind == memberLeft {
+		delete(d.live, member)
+	} else {
+		d.live[member] = true
+	}
+	d.liveMu.Unlock()
+	select {
+	case d.memberCh <- struct{}{}:
+	default: // a wake-up is pending; checkMembers reads live when it runs
+	}
+}
+
+// liveMembers returns a copy of live.
+func (d *Deployer) liveMembers() map[string]bool {
+	d.liveMu.Lock()
+	defer d.liveMu.Unlock()
+	return maps.Clone(d.live)
 }
 
 // Stop cancels pushes and transfers in progress, removes their temporary
 // files and waits for every goroutine. It is idempotent.
 func (d *Deployer) Stop(ctx context.Context) error {
 	d.mu.Lock()
-	if d.closed {
+	if d.run.End() == lifecycle.Stopped { // cancels every goroutine
 		d.mu.Unlock()
 		return nil
 	}
-	d.closed = true
-	if d.cancel != nil {
-		d.cancel()
-	}
 	d.mu.Unlock()
-	done := make(chan struct{})
-	go func() { d.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := d.run.Wait(ctx); err != nil {
+		return fmt.Errorf("farmdeploy: stop: %w", err)
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -297,6 +316,9 @@ func (d *Deployer) loop(ctx context.Context, notes <-chan string) {
 			d.mu.Unlock()
 			d.scanWatchDir(ctx)
 			continue
+		case <-d.memberCh:
+			d.checkMembers(ctx)
+			continue
 		case <-t.C:
 		}
 		if d.cfg.WatchEnabled {
@@ -307,10 +329,11 @@ func (d *Deployer) loop(ctx context.Context, notes <-chan string) {
 	}
 }
 
-// checkMembers notices joins and leaves: a watching node sends its
-// manifest to new members; a node that had no members asks for manifests.
+// checkMembers notices joins and leaves (from the membership events): a
+// watching node sends its manifest to new members; a node that had no
+// members asks for manifests. On the ticker it only asks again.
 func (d *Deployer) checkMembers(ctx context.Context) {
-	now := d.cl.Members()
+	now := slices.Sorted(maps.Keys(d.liveMembers()))
 	d.mu.Lock()
 	wasAlone := len(d.members) == 0
 	cur := make(map[string]bool, len(now))
@@ -377,7 +400,7 @@ const (
 // sendLater sends msg to one member on its own goroutine, logging failure.
 func (d *Deployer) sendLater(ctx context.Context, to string, m message) {
 	b := encode(m)
-	d.wg.Go(func() {
+	d.run.Go(func(context.Context) {
 		sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
 		defer cancel()
 		if err := d.cl.Send(sctx, to, b, optAsync); err != nil && ctx.Err() == nil {
@@ -409,7 +432,7 @@ func (d *Deployer) Deliver(ctx context.Context, from string, b []byte) error {
 		return err
 	}
 	d.mu.Lock()
-	if d.closed || !d.started {
+	if d.run.State() != lifecycle.Running {
 		d.mu.Unlock()
 		return ErrClosed
 	}
@@ -475,14 +498,7 @@ func (d *Deployer) isMember(from string) bool {
 
 // loopCtx returns a context that ends at Stop.
 func (d *Deployer) loopCtx() context.Context {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.closed {
-		ctx, cancel := context.WithCancel(context.Background())
-		cancel()
-		return ctx
-	}
-	return d.runCtx
+	return d.run.Context()
 }
 
 func (d *Deployer) reject(from, name string, err error) error {

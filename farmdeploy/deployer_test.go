@@ -69,6 +69,12 @@ type fakeCluster struct {
 
 func (c *fakeCluster) Self() string      { return c.self }
 func (c *fakeCluster) Members() []string { return c.members }
+func (c *fakeCluster) Subscribe(fn func(int, string)) func() {
+	for _, m := range c.members {
+		fn(1, m)
+	}
+	return func() {}
+}
 func (c *fakeCluster) Send(_ context.Context, _ string, b []byte, _ int) error {
 	m, err := decode(b)
 	if err != nil {

@@ -14,8 +14,12 @@
 // Chunks of one transfer are sent in order on the sender's FIFO connection,
 // so the receiver writes them sequentially with no reassembly map.
 //
-// Goroutines: Start runs one loop goroutine (the watcher, the stale-transfer
-// sweeper and the member poller share its ticker), one applying installs
+// Membership: joins and leaves come from Cluster.Subscribe (the callback
+// only records them and wakes the loop); nothing polls Members.
+//
+// Goroutines: Start runs one loop goroutine (the watcher and the
+// stale-transfer sweeper share its ticker; it also handles the membership
+// wake-ups), one applying installs
 // and undeploys in order, on Linux one reading inotify events for the watch
 // directory (a bundle renamed in deploys at once instead of at the next
 // poll), and one goroutine per push or message in progress; Stop cancels

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 	"io"
 	"os"
 	"path/filepath"
@@ -207,7 +208,7 @@ func (d *Deployer) onFetch(from string, m message) {
 // the same bundle to the same member that is still running.
 func (d *Deployer) startPush(ctx context.Context, member string, ent entry) {
 	d.mu.Lock()
-	if d.closed {
+	if d.run.State() == lifecycle.Stopped {
 		d.mu.Unlock()
 		return
 	}
@@ -220,7 +221,7 @@ func (d *Deployer) startPush(ctx context.Context, member string, ent entry) {
 	id := d.nextID
 	d.pushes[k] = pushRun{id: id, cancel: cancel}
 	d.mu.Unlock()
-	d.wg.Go(func() {
+	d.run.Go(func(context.Context) {
 		defer cancel()
 		err := d.push(pctx, member, id, ent)
 		d.mu.Lock()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gomcat/gomcat/internal/burst"
 	"github.com/gomcat/gomcat/internal/seal"
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 )
 
 // Membership is what Service, Observer and Static have in common.
@@ -52,12 +53,6 @@ var (
 	sealOldMagic = []byte("GMSEAL\x01")
 )
 
-const (
-	stateNew = iota
-	stateStarted
-	stateStopped
-)
-
 // Service is Tomcat's McastService: it heartbeats the local member to the
 // group, listens for the others and reports changes. Safe for concurrent use.
 type Service struct {
@@ -68,7 +63,6 @@ type Service struct {
 	ev     *emitter
 	kick   chan struct{}
 	st     counters
-	wg     sync.WaitGroup
 
 	// receive loop counters of consecutive errors; either reaching
 	// RecoveryCounter triggers recovery.
@@ -77,13 +71,11 @@ type Service struct {
 	connMu sync.Mutex // guards conn; never held with mu
 	conn   packetConn
 
-	mu     sync.Mutex // guards the fields below; taken before emitter.mu
-	tab    *table
-	local  Member
-	start  time.Time
-	state  int
-	cancel context.CancelFunc
-	runCtx context.Context // ends at Stop; bounds takeover probes
+	mu    sync.Mutex // guards the fields below; taken before emitter.mu
+	tab   *table
+	local Member
+	start time.Time
+	run   lifecycle.Runner // Begin, Ready and End under mu
 
 	cappedLog, takeoverLog *burst.Limiter // once per burst
 }
@@ -142,29 +134,29 @@ func newService(cfg Config, silent bool) (*Service, error) {
 // which case it returns ctx.Err() with the service running: call Stop.
 func (s *Service) Start(ctx context.Context) error {
 	s.mu.Lock()
-	switch s.state {
-	case stateStarted:
+	life, err := s.run.Begin()
+	switch {
+	case errors.Is(err, lifecycle.ErrStarted):
 		s.mu.Unlock()
 		return ErrStarted
-	case stateStopped:
+	case err != nil:
 		s.mu.Unlock()
 		return ErrClosed
 	}
 	pc, err := s.cfg.listen(s.cfg)
 	if err != nil {
+		s.run.Abort()
 		s.mu.Unlock()
 		return err
 	}
 	s.setConn(pc)
 	s.start = s.cfg.Now()
 	s.local.StartedAt = s.start.UnixMilli()
-	s.state = stateStarted
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel, s.runCtx = cancel, runCtx
+	s.run.Ready()
 	s.mu.Unlock()
 
-	s.wg.Go(func() { s.receiveLoop(runCtx) })
-	s.wg.Go(func() { s.tickLoop(runCtx) })
+	s.run.Go(s.receiveLoop)
+	s.run.Go(s.tickLoop)
 	ev := s.log.Info().Str("group", fmt.Sprintf("%s:%d", s.cfg.Address, s.cfg.Port)).
 		Str("bind", s.cfg.Bind).Str("domain", s.cfg.Domain).Bool("sealed", s.sealer != nil)
 	if s.silent {
@@ -180,7 +172,7 @@ func (s *Service) Start(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-runCtx.Done(): // stopped meanwhile
+		case <-life.Done(): // stopped meanwhile
 			return nil
 		case <-t.C:
 		}
@@ -193,11 +185,9 @@ func (s *Service) Start(ctx context.Context) error {
 // goroutines, closes the socket and then Events. Idempotent.
 func (s *Service) Stop(ctx context.Context) error {
 	s.mu.Lock()
-	prev := s.state
-	s.state = stateStopped
-	cancel := s.cancel
+	prev := s.run.End() // cancels the loops
 	s.mu.Unlock()
-	if prev != stateStarted {
+	if prev != lifecycle.Running {
 		s.ev.close()
 		return nil
 	}
@@ -205,14 +195,9 @@ func (s *Service) Stop(ctx context.Context) error {
 		s.send(true) // twice: one lost datagram should not cost peers DropTime;
 		s.send(true) // the second is ignored by whoever got the first
 	}
-	cancel()
 	s.setConn(nil)
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := s.run.Wait(ctx); err != nil {
+		return fmt.Errorf("mcast: stop: %w", err)
 	}
 	s.ev.close()
 	s.log.Info().Msg("membership stopped")
@@ -248,7 +233,7 @@ func (s *Service) Local() Member {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.local.clone()
-	if s.state == stateStarted {
+	if s.run.State() == lifecycle.Running {
 		m.Alive = s.cfg.Now().Sub(s.start)
 	}
 	return m
@@ -554,12 +539,8 @@ func (s *Service) apply(h Heartbeat) {
 // probeTakeover probes old's receiver on its own goroutine and settles the
 // claim on its name (table.settle). s.mu is held.
 func (s *Service) probeTakeover(old Member, claimant identity) {
-	ctx := s.runCtx
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	host, port, timeout := old.Host.String(), old.Port, s.cfg.TakeoverProbeTimeout
-	s.wg.Go(func() {
+	s.run.Go(func(ctx context.Context) { // ends at Stop
 		err := s.cfg.probe(ctx, host, port, timeout)
 		if ctx.Err() != nil {
 			return

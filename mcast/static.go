@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 )
 
 // StaticConfig configures a Static membership (Tomcat's
@@ -156,13 +158,11 @@ type Static struct {
 	log zerolog.Logger
 	ev  *emitter
 	st  counters
-	wg  sync.WaitGroup
 
 	mu      sync.Mutex // guards below; taken before emitter.mu
 	entries []*staticEntry
 	local   Member
-	state   int
-	cancel  context.CancelFunc
+	run     lifecycle.Runner // Begin and End under mu
 }
 
 // NewStatic validates cfg and allocates a Static; no probes until Start.
@@ -217,22 +217,21 @@ func normIP(s string) net.IP {
 // starts the probe loop.
 func (s *Static) Start(ctx context.Context) error {
 	s.mu.Lock()
-	switch s.state {
-	case stateStarted:
+	_, err := s.run.Begin()
+	switch {
+	case errors.Is(err, lifecycle.ErrStarted):
 		s.mu.Unlock()
 		return ErrStarted
-	case stateStopped:
+	case err != nil:
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	s.state = stateStarted
+	s.run.Ready()
 	s.local.StartedAt = s.cfg.Now().UnixMilli()
-	runCtx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
 	s.mu.Unlock()
 	s.log.Info().Int("members", len(s.entries)).Msg("static membership started")
 	s.round(ctx)
-	s.wg.Go(func() {
+	s.run.Go(func(runCtx context.Context) {
 		t := time.NewTicker(s.cfg.Interval)
 		defer t.Stop()
 		for {
@@ -293,18 +292,11 @@ func (s *Static) round(ctx context.Context) {
 // Stop ends the probe loop and closes Events. Idempotent.
 func (s *Static) Stop(ctx context.Context) error {
 	s.mu.Lock()
-	prev := s.state
-	s.state = stateStopped
-	cancel := s.cancel
+	prev := s.run.End() // cancels the probe loop
 	s.mu.Unlock()
-	if prev == stateStarted {
-		cancel()
-		done := make(chan struct{})
-		go func() { s.wg.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-ctx.Done():
-			return ctx.Err()
+	if prev == lifecycle.Running {
+		if err := s.run.Wait(ctx); err != nil {
+			return fmt.Errorf("mcast: stop: %w", err)
 		}
 	}
 	s.ev.close()

@@ -61,6 +61,20 @@ func (r *Runner) Begin() (context.Context, error) {
 	return r.lifeLocked(), nil
 }
 
+// Abort moves Starting back to New after a Start that failed before it
+// started anything, so Start may be tried again; the lifetime context of
+// the failed attempt is cancelled.
+func (r *Runner) Abort() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if State(r.state.Load()) != Starting {
+		return
+	}
+	r.state.Store(int32(New))
+	r.cancel()
+	r.life, r.cancel = nil, nil
+}
+
 // Ready moves Starting → Running (Start finished opening); it reports
 // whether it did (false once stopped).
 func (r *Runner) Ready() bool {

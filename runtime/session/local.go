@@ -5,11 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"sync"
+	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 )
 
 // LocalManager keeps sessions in memory on one node (Tomcat StandardManager
@@ -20,16 +22,11 @@ type LocalManager struct {
 	opts  Options
 	store Store
 
-	mu      sync.Mutex // guards the lifecycle fields below
-	started bool
-	closed  bool
-	stop    chan struct{}
-	wg      sync.WaitGroup
+	run lifecycle.Runner // Begin, Ready, End; owns the sweeper
 
-	closedFlag atomic.Bool
-	created    atomic.Int64
-	expired    atomic.Int64
-	rejected   atomic.Int64
+	created  atomic.Int64
+	expired  atomic.Int64
+	rejected atomic.Int64
 }
 
 var _ Manager = (*LocalManager)(nil)
@@ -61,27 +58,25 @@ func (m *LocalManager) Options() Options { return m.opts }
 // Start starts the idle sweeper goroutine; Stop stops it. Starting twice is
 // a no-op; after Stop it fails with ErrClosed.
 func (m *LocalManager) Start(context.Context) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.closed {
+	_, err := m.run.Begin()
+	switch {
+	case errors.Is(err, lifecycle.ErrClosed):
 		return ErrClosed
-	}
-	if m.started {
+	case err != nil: // started already
 		return nil
 	}
-	m.started = true
-	m.stop = make(chan struct{})
-	m.wg.Go(m.sweeper)
+	m.run.Go(m.sweeper)
+	m.run.Ready()
 	m.log.Debug().Dur("sweep_interval", m.cfg.SweepInterval).Msg("session manager started")
 	return nil
 }
 
-func (m *LocalManager) sweeper() {
+func (m *LocalManager) sweeper(ctx context.Context) {
 	t := time.NewTicker(m.cfg.SweepInterval)
 	defer t.Stop()
 	for {
 		select {
-		case <-m.stop:
+		case <-ctx.Done():
 			return
 		case <-t.C:
 			m.Sweep(m.cfg.Now())
@@ -92,24 +87,11 @@ func (m *LocalManager) sweeper() {
 // Stop stops the sweeper and waits for it, or for ctx. With ExpireOnStop it
 // then expires every session. Create fails afterwards. Idempotent.
 func (m *LocalManager) Stop(ctx context.Context) error {
-	m.mu.Lock()
-	if m.closed {
-		m.mu.Unlock()
+	if m.run.End() == lifecycle.Stopped { // cancels the sweeper
 		return nil
 	}
-	m.closed = true
-	m.closedFlag.Store(true)
-	if m.started {
-		close(m.stop)
-	}
-	m.mu.Unlock()
-
-	done := make(chan struct{})
-	go func() { m.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := m.run.Wait(ctx); err != nil {
+		return fmt.Errorf("session: stop: %w", err)
 	}
 	if m.cfg.ExpireOnStop {
 		for _, s := range m.store.Sessions() {
@@ -122,7 +104,7 @@ func (m *LocalManager) Stop(ctx context.Context) error {
 
 // Create makes, registers and returns a new session, firing Created.
 func (m *LocalManager) Create(context.Context) (*Session, error) {
-	if m.closedFlag.Load() {
+	if m.run.State() == lifecycle.Stopped {
 		return nil, ErrClosed
 	}
 	for {

@@ -87,7 +87,7 @@ func (c *Cluster) keepAlive(ctx context.Context) {
 			continue
 		}
 		addr := r.addr
-		c.wg.Go(func() {
+		c.life.Go(func(context.Context) {
 			pctx, cancel := context.WithTimeout(ctx, c.cfg.Transport.Timeout)
 			defer cancel()
 			_ = c.sender.Ping(pctx, addr) // a failure is the detector's business

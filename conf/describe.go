@@ -156,10 +156,16 @@ func (d *describer) cluster(n int, c *Cluster, where string) {
 	d.kv(n, "channelSendOptions", fmt.Sprintf("%d (%s)", c.ChannelSendOptions, FormatSendOptions(c.ChannelSendOptions)))
 	d.kv(n, "channelStartOptions", c.ChannelStartOptions)
 	key := "none (cluster traffic is not sealed)"
-	if c.Key != nil {
+	switch {
+	case c.Key != nil:
 		key = fmt.Sprintf("set (%d bytes, AES-GCM; not shown)", len(c.Key))
+	case c.KeyFile != "":
+		key = "from keyFile " + c.KeyFile
 	}
 	d.kv(n, "key", key)
+	if c.Insecure {
+		d.kv(n, "insecure", "true (may run off loopback without a key)")
+	}
 
 	m := c.Manager
 	d.head(n, "Manager "+m.ClassName)

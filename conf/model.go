@@ -198,7 +198,15 @@ type Cluster struct {
 	// 16, 24 or 32 bytes). From the Cluster's "key" attribute (hex,
 	// Gomcat extension) or an EncryptInterceptor's encryptionKey.
 	// Default: none.
-	Key          []byte
+	Key []byte
+	// KeyFile is a key file (one hex key per line; the first seals, all
+	// open; reloaded on change and SIGHUP), relative to the home. Gomcat
+	// extension; excludes Key. Default: "".
+	KeyFile string
+	// Insecure lets the cluster run off loopback without a key (the
+	// operator trusts the network; a warning is logged at every start).
+	// Gomcat extension. Default: false.
+	Insecure     bool
 	Manager      Manager
 	Membership   Membership
 	Receiver     Receiver

@@ -30,6 +30,8 @@ type Overrides struct {
 	McastTTL        *int    // Membership ttl
 	Domain          *string // Membership domain
 	ClusterKey      []byte  // cluster key (see ParseKey); nil leaves it
+	ClusterKeyFile  *string // Cluster keyFile (replaces a key)
+	InsecureCluster *bool   // Cluster insecure
 	FarmWatch       *bool   // Deployer watchEnabled
 	Admin           *string // admin listener "HOST:PORT" or "off" (see ParseAdmin)
 
@@ -50,6 +52,8 @@ var envVars = []struct{ name, field string }{
 	{"GOMCAT_MCAST_TTL", "McastTTL"},
 	{"GOMCAT_DOMAIN", "Domain"},
 	{"GOMCAT_CLUSTER_KEY", "ClusterKey"},
+	{"GOMCAT_CLUSTER_KEY_FILE", "ClusterKeyFile"},
+	{"GOMCAT_INSECURE_CLUSTER", "InsecureCluster"},
 	{"GOMCAT_FARM_WATCH", "FarmWatch"},
 	{"GOMCAT_ADMIN", "Admin"},
 }
@@ -141,6 +145,15 @@ func OverridesFromEnv(getenv func(string) string) (Overrides, error) {
 				continue
 			}
 			o.ClusterKey = k
+		case "ClusterKeyFile":
+			o.ClusterKeyFile = &v
+		case "InsecureCluster":
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				bad(e.name, "%q is not a boolean (true or false)", v)
+				continue
+			}
+			o.InsecureCluster = &b
 		case "FarmWatch":
 			b, err := strconv.ParseBool(v)
 			if err != nil {
@@ -218,6 +231,7 @@ func (s *Server) Apply(o Overrides) []Warning {
 			"McastAddress": o.McastAddress != nil, "McastPort": o.McastPort != nil,
 			"McastBind": o.McastBind != nil, "McastTTL": o.McastTTL != nil, "Domain": o.Domain != nil,
 			"ClusterKey": o.ClusterKey != nil, "FarmWatch": o.FarmWatch != nil,
+			"ClusterKeyFile": o.ClusterKeyFile != nil, "InsecureCluster": o.InsecureCluster != nil,
 		} {
 			if set {
 				missing(field, "<Cluster>")
@@ -234,9 +248,19 @@ func (s *Server) Apply(o Overrides) []Warning {
 	setStr(&m.Node, "bind", "McastBind", &m.Bind, o.McastBind)
 	setInt(&m.Node, "ttl", "McastTTL", &m.TTL, o.McastTTL)
 	setStr(&m.Node, "domain", "Domain", &m.Domain, o.Domain)
+	// A key given here replaces server.xml's key or keyFile, and so does a
+	// key file (both given here: the key, as ParseKey's caller decided).
+	if o.ClusterKeyFile != nil {
+		c.KeyFile, c.Key = *o.ClusterKeyFile, nil
+		c.mark("keyFile", src("ClusterKeyFile"), "keyFile")
+	}
 	if o.ClusterKey != nil {
-		c.Key = append([]byte(nil), o.ClusterKey...)
+		c.Key, c.KeyFile = append([]byte(nil), o.ClusterKey...), ""
 		c.mark("key", src("ClusterKey"), "key")
+	}
+	if o.InsecureCluster != nil {
+		c.Insecure = *o.InsecureCluster
+		c.mark("insecure", src("InsecureCluster"), "insecure")
 	}
 	if o.FarmWatch != nil {
 		if c.Deployer == nil {

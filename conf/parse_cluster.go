@@ -53,6 +53,8 @@ func (p *parser) cluster(e *elem) *Cluster {
 			}
 			c.Key, keyAt = k, a.pos
 		}},
+		"keyFile":  fStr(&c.KeyFile),
+		"insecure": fBool(&c.Insecure),
 		// Tomcat 5.5 put the manager's settings on the Cluster.
 		"managerClassName": {set: func(p *parser, e *elem, a attr) {
 			p.managerClass(e, a.pos, a.name, a.value)

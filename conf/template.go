@@ -29,7 +29,11 @@ type TemplateParams struct {
 	// ClusterKey is a hex key (see ParseKey); set, the template enables
 	// the EncryptInterceptor with it. Default: "" (commented example).
 	ClusterKey string
-	FarmWatch  bool // Deployer watchEnabled. Default: false.
+	// KeyFile is the Cluster's keyFile (from gomcat keygen). Default: "".
+	KeyFile string
+	// Insecure writes insecure="true" on the Cluster. Default: false.
+	Insecure  bool
+	FarmWatch bool // Deployer watchEnabled. Default: false.
 	// AdminAddress and AdminPort place the admin listener (metrics,
 	// health, status page, sessions). AdminPort -1 leaves it out; 0 with
 	// the defaults means HTTPPort+1000 (8080 → 9080, 8091 → 9091).
@@ -64,6 +68,8 @@ func DefaultTemplateParams() TemplateParams {
 // templateView is what the template sees: strings already XML-escaped.
 type templateView struct {
 	JvmRoute, McastAddress, McastBind, Domain, ClusterKey string
+	KeyFile                                               string
+	Insecure                                              bool
 	HTTPPort, ShutdownPort, ReceiverPort, McastPort       int
 	McastTTL                                              int
 	FarmWatch, Standalone                                 bool
@@ -95,6 +101,7 @@ func Template(p TemplateParams) ([]byte, error) {
 	v := templateView{
 		JvmRoute: escapeAttr(p.JvmRoute), McastAddress: escapeAttr(p.McastAddress),
 		McastBind: escapeAttr(p.McastBind), Domain: escapeAttr(p.Domain), ClusterKey: escapeAttr(p.ClusterKey),
+		KeyFile: escapeAttr(p.KeyFile), Insecure: p.Insecure,
 		HTTPPort: p.HTTPPort, ShutdownPort: p.ShutdownPort, ReceiverPort: p.ReceiverPort,
 		McastPort: p.McastPort, McastTTL: p.McastTTL, FarmWatch: p.FarmWatch, Standalone: p.Standalone, home: p.Home,
 		AdminAddress: escapeAttr(p.AdminAddress), AdminPort: p.AdminPort,

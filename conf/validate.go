@@ -242,6 +242,9 @@ func (v *validator) cluster(c *Cluster) {
 	if c.Key != nil && !validKeyLen(len(c.Key)) {
 		v.bad(&c.Node, "key", "%d bytes (16, 24 or 32 bytes: 32, 48 or 64 hex digits)", len(c.Key))
 	}
+	if c.Key != nil && c.KeyFile != "" {
+		v.bad(&c.Node, "keyFile", "and a key are both set: give the cluster key once (keyFile is the one that can rotate)")
+	}
 
 	m := &c.Manager
 	if m.SendAllSessionsSize <= 0 {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -68,6 +69,19 @@ func InitNode(t testing.TB, ns *NS, o NodeOptions) *Node {
 	if o.ReceiverPort == 0 {
 		o.ReceiverPort = DefaultReceiverPort
 	}
+	// Sealed like a deployment: the e2e key goes into server.xml unless the
+	// test chose a key or the insecure opt-in itself; the node's own
+	// commands never get the harness's GOMCAT_CLUSTER_KEY (it would beat
+	// server.xml).
+	ownKey := envKeyed(o.Env)
+	for _, a := range append(slices.Clone(o.InitArgs), o.StartArgs...) {
+		if strings.HasPrefix(a, "--cluster-key") || strings.HasPrefix(a, "--insecure-cluster") {
+			ownKey = true
+		}
+	}
+	if !envKeyed(o.Env) {
+		o.Env = append(slices.Clone(o.Env), "GOMCAT_CLUSTER_KEY=")
+	}
 	n := &Node{
 		Proc: newProc(t, ns, o.Route, o.Env),
 		Home: filepath.Join(t.TempDir(), o.Route), Route: o.Route,
@@ -82,6 +96,9 @@ func InitNode(t testing.TB, ns *NS, o NodeOptions) *Node {
 	}
 	if initHasFlag(bin, "--mcast-ttl") {
 		args = append(args, "--mcast-ttl", "1")
+	}
+	if !ownKey {
+		args = append(args, "--cluster-key", E2EClusterKey)
 	}
 	args = append(args, o.InitArgs...)
 	if out, err := n.Gomcat(t, args...); err != nil {

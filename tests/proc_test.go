@@ -92,8 +92,16 @@ func RunGomcat(t testing.TB, ns *NS, env []string, args ...string) (string, erro
 	return string(out), nil
 }
 
+// E2EClusterKey is the cluster key every gomcat command of the tests gets
+// (GOMCAT_CLUSTER_KEY) unless its env sets GOMCAT_CLUSTER_KEY* or
+// GOMCAT_INSECURE_CLUSTER itself: nodes off loopback need a key, and the
+// tests run the cluster as it is deployed, sealed. Flags (--cluster-key)
+// beat it.
+const E2EClusterKey = "e2e0c1a55e5ea1ed0000000000000000e2e0c1a55e5ea1ed0000000000000001"
+
 // childEnv is the test's environment without GOMCAT_* variables (they would
-// override a node's home and settings), with NO_COLOR=1, plus extra.
+// override a node's home and settings), with NO_COLOR=1 and the e2e cluster
+// key (see E2EClusterKey), plus extra.
 func childEnv(extra []string) []string {
 	var env []string
 	for _, kv := range os.Environ() {
@@ -101,7 +109,22 @@ func childEnv(extra []string) []string {
 			env = append(env, kv)
 		}
 	}
-	return append(append(env, "NO_COLOR=1"), extra...)
+	env = append(env, "NO_COLOR=1")
+	if !envKeyed(extra) {
+		env = append(env, "GOMCAT_CLUSTER_KEY="+E2EClusterKey)
+	}
+	return append(env, extra...)
+}
+
+// envKeyed reports whether env sets GOMCAT_CLUSTER_KEY* or
+// GOMCAT_INSECURE_CLUSTER (even to "", which unsets it for gomcat).
+func envKeyed(env []string) bool {
+	for _, kv := range env {
+		if strings.HasPrefix(kv, "GOMCAT_CLUSTER_KEY") || strings.HasPrefix(kv, "GOMCAT_INSECURE_CLUSTER") {
+			return true
+		}
+	}
+	return false
 }
 
 // start runs argv in the namespace in the background. It must not be running.

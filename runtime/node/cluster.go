@@ -13,6 +13,7 @@ import (
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/deltamgr"
 	"github.com/gomcat/gomcat/farmdeploy"
+	"github.com/gomcat/gomcat/internal/seal"
 	"github.com/gomcat/gomcat/runtime/cluster"
 	"github.com/gomcat/gomcat/runtime/host"
 	"github.com/gomcat/gomcat/runtime/lifecycle"
@@ -42,7 +43,10 @@ type clusterPart struct {
 	farmHost    *host.Host // the Installer of the farm deployer; set by New
 	farmAppBase string     // its appBase (absolute)
 
-	ack ackObserver // times waited-for session sends; nil without admin (admin.go)
+	ack        ackObserver    // times waited-for session sends; nil without admin (admin.go)
+	keys       *seal.Ring     // the cluster keys (nil: none); a keyFile reloads into it
+	stopKeys   func()         // stops the key file watcher; nil if none
+	keyWatcher sync.WaitGroup // the key file watcher
 
 	mu   sync.Mutex // guards cl
 	cl   *cluster.Cluster
@@ -58,6 +62,12 @@ func newClusterPart(s *conf.Server, h *conf.Host, abs func(string) string, log z
 	}
 	if err != nil {
 		return nil, fmt.Errorf("node: Cluster: %w", err)
+	}
+	if err := CheckClusterKey(s); err != nil {
+		return nil, err
+	}
+	if c.keys, err = clusterKeys(c.conf, abs); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
@@ -80,6 +90,19 @@ func (c *clusterPart) Start(ctx context.Context) error {
 	// only once it advertises one, which advertiseConnector does when the
 	// connector serves (after the state transfer).
 	cfg.HTTPURL = ""
+	cfg.Keys = c.keys
+	if c.conf.Insecure && c.keys == nil {
+		if exp := clusterExposure(c.conf); len(exp) > 0 {
+			c.log.Warn().Strs("exposed", exp).Msg("the cluster runs WITHOUT a key by explicit opt-in (insecure): " +
+				"anyone on its network can join it, read and forge sessions and deploy bundles; make a key with gomcat keygen")
+		}
+	}
+	if c.keys != nil && c.conf.KeyFile != "" {
+		w := newKeyWatcher(c.abs(c.conf.KeyFile), c.keys, c.log)
+		kctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		c.stopKeys = cancel
+		c.keyWatcher.Go(func() { w.run(kctx) })
+	}
 	cl, err := cluster.New(cfg)
 	if err != nil {
 		return err
@@ -99,6 +122,10 @@ func (c *clusterPart) Start(ctx context.Context) error {
 
 // Stop stops the cluster: the goodbye heartbeat first, then the transport.
 func (c *clusterPart) Stop(ctx context.Context) error {
+	if c.stopKeys != nil {
+		c.stopKeys()
+		c.keyWatcher.Wait()
+	}
 	cl := c.cluster()
 	if cl == nil {
 		return nil

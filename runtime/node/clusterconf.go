@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -320,6 +321,18 @@ func ObserverConfig(s *conf.Server) (mcast.Config, error) {
 	c := mcastConfig(cl.Membership)
 	c.Domain = cl.Membership.Domain
 	c.Key = cl.Key
+	if cl.KeyFile != "" {
+		keys, err := clusterKeys(cl, func(p string) string {
+			if filepath.IsAbs(p) || s.Home == "" {
+				return p
+			}
+			return filepath.Join(s.Home, p)
+		})
+		if err != nil {
+			return c, err
+		}
+		c.Keys = keys
+	}
 	c.EstablishWait = 0
 	return c, nil
 }

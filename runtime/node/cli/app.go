@@ -47,6 +47,7 @@ func commands() []*ucli.Command {
 		initCommand(),
 		configtestCommand(),
 		runCommand(),
+		keygenCommand(),
 		startCommand(),
 		stopCommand(),
 		membersCommand(),

@@ -42,6 +42,8 @@ func balancerCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "mcast-ttl", Usage: "multicast TTL (the observer never sends; accepted for symmetry with start)"},
 			&ucli.StringFlag{Name: "domain", Usage: "membership domain (members of other domains are ignored)"},
 			&ucli.StringFlag{Name: "cluster-key", Usage: "hex cluster key, when the cluster is sealed"},
+			&ucli.StringFlag{Name: "cluster-key-file", Usage: "cluster key file (gomcat keygen), when the cluster is sealed"},
+			&ucli.BoolFlag{Name: "insecure-cluster", Usage: "listen to unsealed heartbeats off loopback (trusted networks only)"},
 			&ucli.StringFlag{Name: "health-path", Value: def.Health.Path, Usage: "path checked with GET on every node (a status below 500 is healthy)"},
 			&ucli.DurationFlag{Name: "health-interval", Value: def.Health.Interval, Usage: "time between two checks of one node"},
 			&ucli.DurationFlag{Name: "connect-timeout", Value: def.ConnectTimeout, Usage: "TCP connect to a node"},
@@ -75,7 +77,7 @@ func runBalancer(c *ucli.Context) error {
 
 	var obs *mcast.Observer
 	if specs := c.StringSlice("backend"); len(specs) > 0 {
-		for _, f := range []string{"home", "mcast-address", "mcast-port", "mcast-bind", "mcast-ttl", "domain", "cluster-key"} {
+		for _, f := range []string{"home", "mcast-address", "mcast-port", "mcast-bind", "mcast-ttl", "domain", "cluster-key", "cluster-key-file", "insecure-cluster"} {
 			// GOMCAT_HOME alone does not conflict: the static list wins.
 			if c.IsSet(f) && !(f == "home" && os.Getenv("GOMCAT_HOME") != "") {
 				return fmt.Errorf("--backend and --%s exclude each other: nodes are either static or heard from the membership", f)
@@ -93,6 +95,9 @@ func runBalancer(c *ucli.Context) error {
 		if err != nil {
 			return err
 		}
+		if err := observerKeyCheck(c, mc, log); err != nil {
+			return err
+		}
 		mc.Logger = log
 		obs, err = mcast.NewObserver(mc)
 		if err != nil {
@@ -108,7 +113,7 @@ func runBalancer(c *ucli.Context) error {
 		// Sealed heartbeats are facts; clear ones only claims, checked first.
 		cfg.TrustDiscovery = len(mc.Key) > 0
 		log.Info().Str("group", fmt.Sprintf("%s:%d", mc.Address, mc.Port)).Str("bind", mc.Bind).
-			Str("domain", mc.Domain).Bool("sealed", len(mc.Key) > 0).Msg("discovering nodes by their heartbeats")
+			Str("domain", mc.Domain).Bool("sealed", len(mc.Key) > 0 || mc.Keys != nil).Msg("discovering nodes by their heartbeats")
 	}
 
 	b, err := balancer.New(cfg)

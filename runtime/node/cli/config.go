@@ -33,6 +33,8 @@ func overrideFlags() []ucli.Flag {
 		&ucli.IntFlag{Name: "mcast-ttl", Usage: "multicast TTL (0 keeps heartbeats on this host)"},
 		&ucli.StringFlag{Name: "domain", Usage: "membership domain: members of other domains are ignored"},
 		&ucli.StringFlag{Name: "cluster-key", Usage: "hex AES key (32, 48 or 64 hex digits) sealing all cluster traffic"},
+		&ucli.StringFlag{Name: "cluster-key-file", Usage: "cluster key file (gomcat keygen; the first key seals, all open; reloaded on change)"},
+		&ucli.BoolFlag{Name: "insecure-cluster", Usage: "let the cluster run off loopback without a key (trusted networks only; warns at every start)"},
 		&ucli.BoolFlag{Name: "farm-watch", Usage: "push bundles dropped in the farm watch directory to every member"},
 		adminFlag(),
 	}
@@ -66,6 +68,11 @@ func flagOverrides(c *ucli.Context) (conf.Overrides, error) {
 			return o, fmt.Errorf("--admin: %w", err)
 		}
 		o.Admin = &v
+	}
+	o.ClusterKeyFile = str("cluster-key-file")
+	if c.IsSet("insecure-cluster") {
+		v := c.Bool("insecure-cluster")
+		o.InsecureCluster = &v
 	}
 	if c.IsSet("farm-watch") {
 		v := c.Bool("farm-watch")

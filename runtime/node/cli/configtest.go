@@ -4,6 +4,8 @@ import (
 	"fmt"
 
 	ucli "github.com/urfave/cli/v2"
+
+	"github.com/gomcat/gomcat/runtime/node"
 )
 
 func configtestCommand() *ucli.Command {
@@ -17,6 +19,9 @@ func configtestCommand() *ucli.Command {
 				return err
 			}
 			s, warns, err := loadServer(c, dir)
+			if err == nil {
+				err = node.CheckClusterKeys(s)
+			}
 			printWarnings(c.App.ErrWriter, warns)
 			if err != nil {
 				ps := problems(err)

@@ -61,7 +61,7 @@ func templateParams(c *ucli.Context) (conf.TemplateParams, error) {
 			*dst = c.Int(name)
 		}
 	}
-	strs := map[string]*string{"mcast-address": &p.McastAddress, "mcast-bind": &p.McastBind, "domain": &p.Domain, "cluster-key": &p.ClusterKey}
+	strs := map[string]*string{"mcast-address": &p.McastAddress, "mcast-bind": &p.McastBind, "domain": &p.Domain, "cluster-key": &p.ClusterKey, "cluster-key-file": &p.KeyFile}
 	for name, dst := range strs {
 		if c.IsSet(name) {
 			*dst = c.String(name)
@@ -79,6 +79,12 @@ func templateParams(c *ucli.Context) (conf.TemplateParams, error) {
 		if err := setAdminParams(&p, c.String("admin")); err != nil {
 			return p, fmt.Errorf("--admin: %w", err)
 		}
+	}
+	if c.IsSet("insecure-cluster") {
+		p.Insecure = c.Bool("insecure-cluster")
+	}
+	if p.ClusterKey != "" && p.KeyFile != "" {
+		return p, errors.New("--cluster-key and --cluster-key-file exclude each other: give the key once")
 	}
 	if c.IsSet("http-address") {
 		return p, errors.New("--http-address is not a template setting; edit the Connector's address in conf/server.xml or pass it to gomcat start")
@@ -164,5 +170,11 @@ func applyEnvParams(p *conf.TemplateParams, o conf.Overrides) {
 	}
 	if o.FarmWatch != nil {
 		p.FarmWatch = *o.FarmWatch
+	}
+	if o.ClusterKeyFile != nil {
+		p.KeyFile = *o.ClusterKeyFile
+	}
+	if o.InsecureCluster != nil {
+		p.Insecure = *o.InsecureCluster
 	}
 }

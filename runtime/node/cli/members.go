@@ -149,7 +149,7 @@ func printMembers(w io.Writer, cfg mcast.Config, obs *mcast.Observer, now time.T
 		domain = "(none)"
 	}
 	sealed := "no"
-	if len(cfg.Key) > 0 {
+	if len(cfg.Key) > 0 || cfg.Keys != nil {
 		sealed = "yes"
 	}
 	fmt.Fprintf(w, "%s  group %s:%d  bind %s  domain %s  sealed %s  members %d\n",

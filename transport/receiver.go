@@ -423,7 +423,7 @@ func (r *Receiver) closed(log zerolog.Logger, err error) {
 			r.sealErrs.Add(1)
 		}
 		if ok, n := r.protoLog.Allow(time.Now()); ok {
-			log.Warn().Err(err).Uint64("suppressed", n).Msg("closing connection")
+			log.Warn().Err(err).Uint64("suppressed", n).Uint64("seal_errors", r.sealErrs.Load()).Msg("closing connection")
 		}
 	case err == nil, isClosedErr(err):
 		log.Debug().Msg("connection closed")

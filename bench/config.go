@@ -20,6 +20,9 @@ type HomeParams struct {
 	Domain       string // a random membership domain per bench run
 	// Standalone: no <Cluster> (sessions stay local), the baseline.
 	Standalone bool
+	// ClusterKey (hex) seals the node's cluster traffic; "" leaves it clear
+	// (loopback needs no key).
+	ClusterKey string
 }
 
 // InitFunc creates a node home in dir (like "gomcat init --home dir") with
@@ -64,6 +67,11 @@ type ReplicationConfig struct {
 	// SkipTransfer skips the fill, the state transfer and the memory
 	// figures (self-contained only). Default: false.
 	SkipTransfer bool
+	// Sealed also launches a pair with a cluster key (node1s + node2s, own
+	// domain) and measures it in the same interleaved rounds and with the
+	// same latency samples as the clear pair: the cost of sealing
+	// (self-contained only). Default: false.
+	Sealed bool
 	// Exe is the gomcat binary the self-contained bench runs. Default:
 	// the running executable.
 	Exe string

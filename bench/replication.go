@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"github.com/gomcat/gomcat/internal/freeport"
@@ -12,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 )
@@ -72,12 +75,42 @@ func throughput(ctx context.Context, cfg ReplicationConfig, rep *Report, ts []ta
 			rep.Note("%s: first error: %v", t.name, res[i].FirstErr)
 		}
 	}
-	if len(ts) == 2 && res[0].Rate() > 0 {
+	if len(ts) >= 2 && res[0].Rate() > 0 && !sealedTarget(ts[0]) && !sealedTarget(ts[1]) {
 		over := 1 - res[1].Rate()/res[0].Rate()
 		rep.Add(secThroughput, Row{Metric: "replication overhead", Value: fmt.Sprintf("%.1f %% (%s vs %s)", 100*over, ts[1].name, ts[0].name),
 			Goal: "≤ 15 %", Verdict: verdict(over <= 0.15)})
 	}
+	// A sealed target last: its cost against the clear pair before it.
+	if n := len(ts); n >= 2 && sealedTarget(ts[n-1]) && res[n-2].Rate() > 0 {
+		over := 1 - res[n-1].Rate()/res[n-2].Rate()
+		rep.Add(secThroughput, Row{Metric: "sealing cost", Value: fmt.Sprintf("%.1f %% (%s vs %s)", 100*over, ts[n-1].name, ts[n-2].name)})
+	}
 	return nil
+}
+
+func sealedTarget(t target) bool { return strings.HasSuffix(t.name, "sealed)") }
+
+// sealedPair starts node1s and node2s with a fresh cluster key in a domain
+// of their own and waits until they see each other.
+func (cl *cluster) sealedPair(ctx context.Context) (*node, *node, error) {
+	key := make([]byte, 32)
+	_, _ = crand.Read(key)
+	hexKey := hex.EncodeToString(key)
+	var pair [2]*node
+	for i, name := range []string{"node1s", "node2s"} {
+		n, err := cl.startWith(ctx, name, false, hexKey, cl.domain+"-sealed")
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := cl.ready(ctx, n); err != nil {
+			return nil, nil, err
+		}
+		pair[i] = n
+	}
+	if _, err := pair[0].waitLog(ctx, lineMemberAdded, 15*time.Second); err != nil {
+		return nil, nil, fmt.Errorf("sealed pair: node1s never logged %q: %w", lineMemberAdded, err)
+	}
+	return pair[0], pair[1], nil
 }
 
 // latency measures the replication latency from target to peer.
@@ -169,6 +202,14 @@ func selfContained(ctx context.Context, cfg ReplicationConfig, rep *Report, seed
 		name1 = "node1 (+node2)"
 	}
 	ts = append(ts, target{name: name1, newOp: setOps(c, node1.url, cfg.Size, seed+1)})
+	var node1s, node2s *node
+	if cfg.Sealed && clustered {
+		if node1s, node2s, err = cl.sealedPair(ctx); err != nil {
+			return err
+		}
+		ts = append(ts, target{name: "node1s (+node2s, sealed)", newOp: setOps(c, node1s.url, cfg.Size, seed+2)})
+		rep.Note("sealed pair: node1s + node2s with a cluster key (AES-256-GCM, HKDF per purpose), domain %s-sealed, measured in the same interleaved rounds", cl.domain)
+	}
 	if err := throughput(ctx, cfg, rep, ts); err != nil {
 		return err
 	}
@@ -179,6 +220,13 @@ func selfContained(ctx context.Context, cfg ReplicationConfig, rep *Report, seed
 		if err := latency(ctx, cfg, rep, node1.url, node2.url, "node1 → node2", seed); err != nil {
 			return err
 		}
+	}
+	if node1s != nil {
+		if err := latency(ctx, cfg, rep, node1s.url, node2s.url, "node1s → node2s (sealed)", seed+11); err != nil {
+			return err
+		}
+		node1s.stop(10 * time.Second)
+		node2s.stop(10 * time.Second)
 	}
 	if cfg.SkipTransfer {
 		return nil
@@ -230,6 +278,11 @@ func (cl *cluster) close() {
 
 // start creates the home of name and launches it; it does not wait.
 func (cl *cluster) start(ctx context.Context, name string, standalone bool) (*node, error) {
+	return cl.startWith(ctx, name, standalone, "", cl.domain)
+}
+
+// startWith is start with a cluster key (hex, "" for none) and a domain.
+func (cl *cluster) startWith(ctx context.Context, name string, standalone bool, key, domain string) (*node, error) {
 	httpPort, err := freeTCPPort()
 	if err != nil {
 		return nil, err
@@ -240,7 +293,7 @@ func (cl *cluster) start(ctx context.Context, name string, standalone bool) (*no
 	}
 	home := filepath.Join(cl.root, name)
 	p := HomeParams{JvmRoute: name, HTTPPort: httpPort, ReceiverPort: recvPort, McastAddress: "228.0.0.4",
-		McastPort: cl.mcast, Domain: cl.domain, Standalone: standalone}
+		McastPort: cl.mcast, Domain: domain, Standalone: standalone, ClusterKey: key}
 	if err := cl.cfg.InitHome(ctx, home, p); err != nil {
 		return nil, fmt.Errorf("init %s: %w", name, err)
 	}
@@ -370,6 +423,9 @@ func execInit(exe string) InitFunc {
 			"--receiver-port", strconv.Itoa(p.ReceiverPort),
 			"--mcast-address", p.McastAddress, "--mcast-port", strconv.Itoa(p.McastPort),
 			"--mcast-bind", "127.0.0.1", "--mcast-ttl", "0", "--domain", p.Domain)
+		if p.ClusterKey != "" {
+			cmd.Args = append(cmd.Args, "--cluster-key", p.ClusterKey)
+		}
 		cmd.Env = childEnv()
 		if out, err := cmd.CombinedOutput(); err != nil {
 			return fmt.Errorf("%s init: %w: %s", exe, err, short(string(out)))

@@ -46,6 +46,7 @@ func benchReplicationCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "fill-concurrency", Value: d.FillConcurrency, Usage: "workers of the fill"},
 			&ucli.IntFlag{Name: "size", Value: d.Size, Usage: "bytes of each value written"},
 			&ucli.BoolFlag{Name: "skip-transfer", Usage: "skip the fill, the state transfer and the memory figures"},
+			&ucli.BoolFlag{Name: "sealed", Usage: "also measure a pair with a cluster key in the same run: the cost of sealing"},
 		},
 		Action: func(c *ucli.Context) error {
 			cfg := bench.DefaultReplicationConfig()
@@ -53,7 +54,7 @@ func benchReplicationCommand() *ucli.Command {
 			cfg.Duration, cfg.Round, cfg.Warmup = c.Duration("duration"), c.Duration("round"), c.Duration("warmup")
 			cfg.Concurrency, cfg.Samples, cfg.Poll = c.Int("concurrency"), c.Int("samples"), c.Duration("poll")
 			cfg.Sessions, cfg.FillConcurrency, cfg.Size = c.Int("sessions"), c.Int("fill-concurrency"), c.Int("size")
-			cfg.SkipTransfer = c.Bool("skip-transfer")
+			cfg.SkipTransfer, cfg.Sealed = c.Bool("skip-transfer"), c.Bool("sealed")
 			cfg.InitHome = benchInitHome
 			cfg.Progress = c.App.ErrWriter
 			rep, err := bench.Replication(c.Context, cfg)
@@ -128,6 +129,6 @@ func benchInitHome(_ context.Context, dir string, h bench.HomeParams) error {
 	p := conf.DefaultTemplateParams()
 	p.JvmRoute, p.HTTPPort, p.ShutdownPort, p.ReceiverPort = h.JvmRoute, h.HTTPPort, -1, h.ReceiverPort
 	p.McastAddress, p.McastPort, p.McastBind, p.McastTTL = h.McastAddress, h.McastPort, "127.0.0.1", 0
-	p.Domain, p.Standalone = h.Domain, h.Standalone
+	p.Domain, p.Standalone, p.ClusterKey = h.Domain, h.Standalone, h.ClusterKey
 	return initHome(dir, p, true)
 }

@@ -149,8 +149,14 @@ func TestBalancerRealServers(t *testing.T) {
 // each has added the other as a replication member.
 func balStartNodes(t *testing.T, a, b *NS) map[string]*Node {
 	t.Helper()
-	n1 := InitNode(t, a, NodeOptions{Route: "node1"})
-	n2 := InitNode(t, b, NodeOptions{Route: "node2"})
+	return balStartNodesEnv(t, nil, a, b)
+}
+
+// balStartNodesEnv is balStartNodes with env for both nodes.
+func balStartNodesEnv(t *testing.T, env []string, a, b *NS) map[string]*Node {
+	t.Helper()
+	n1 := InitNode(t, a, NodeOptions{Route: "node1", Env: env})
+	n2 := InitNode(t, b, NodeOptions{Route: "node2", Env: env})
 	n1.Start(t)
 	n2.Start(t)
 	n1.WaitStarted(t)

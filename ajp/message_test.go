@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -240,6 +241,9 @@ func TestDecodeMalformed(t *testing.T) {
 // FuzzDecode feeds arbitrary bytes to the frame reader and every payload
 // decoder: errors are fine, panics and oversized reads are not.
 func FuzzDecode(f *testing.F) {
+	if real, err := os.ReadFile("testdata/modjk-1.2.48-cping-get.bin"); err == nil {
+		f.Add(real) // captured from mod_jk: realpacket_test.go
+	}
 	for _, fr := range []*ForwardRequest{modJKRequest(), {Method: "PROPFIND", Protocol: "HTTP/1.1", URI: "/dav"}, {Method: "PATCH", URI: "/x"}} {
 		pkt, _ := Frame(ToContainer, fr.Append(nil), DefaultPacketSize)
 		f.Add(pkt)

@@ -206,3 +206,35 @@ func TestGoodbyeVerified(t *testing.T) {
 	fk.emit(mcast.Left, d.m)
 	testkit.WaitFor(t, "d left at once", func() bool { return state(k, "d") == "" })
 }
+
+// The membership may lose a member (a forged goodbye) and then report a
+// newer incarnation of its name from another address as Added: the
+// cluster still probes the member it has before letting the name go.
+func TestClaimAfterLostMemberProbed(t *testing.T) {
+	c, f, lb := startFake(t, "a", nil)
+	b := newPeer(t, "b", true)
+	f.emit(mcast.Added, b.m)
+	testkit.WaitFor(t, "b is a member", func() bool { return state(c, "b") == "live" })
+	evil := peerOn(t, "b", "127.0.0.2")
+	evil.m.StartedAt = b.m.StartedAt + 1000
+	f.emit(mcast.Added, evil.m)
+	testkit.WaitFor(t, "the claim refused", func() bool { return c.Stats().TakeoversRefused == 1 })
+	if ms := c.Members(); len(ms) != 1 || ms[0].Addr != b.m.Addr() {
+		t.Fatalf("members %+v, want the first b", ms)
+	}
+	if lb.Count("member not added: claims the name of a live member") != 1 {
+		t.Fatal("refusal not logged")
+	}
+	// A real restart elsewhere: the old receiver is gone, the claim wins.
+	c2, f2, _ := startFake(t, "a", nil)
+	old := newPeer(t, "b", true)
+	f2.emit(mcast.Added, old.m)
+	testkit.WaitFor(t, "b is a member", func() bool { return state(c2, "b") == "live" })
+	old.close()
+	nb := peerOn(t, "b", "127.0.0.2")
+	f2.emit(mcast.Added, nb.m)
+	testkit.WaitFor(t, "the new b", func() bool {
+		ms := c2.Members()
+		return len(ms) == 1 && ms[0].Addr == nb.m.Addr()
+	})
+}

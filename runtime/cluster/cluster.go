@@ -33,7 +33,7 @@ type Cluster struct {
 	life     lifecycle.Runner // New, Starting (startLocked, under mu), Running, Stopped; owns the goroutines
 
 	// Log lines of events that come in bursts, once per burst.
-	refusedLog, notAddedLog, goodbyeLog *burst.Limiter
+	refusedLog, notAddedLog, goodbyeLog, claimLog *burst.Limiter
 
 	mu       sync.Mutex // serialises Start and Stop; guards the fields below
 	receiver *transport.Receiver
@@ -73,7 +73,7 @@ func New(cfg Config) (*Cluster, error) {
 		c.probe = mcast.Probe
 	}
 	c.view.Store(newView())
-	c.refusedLog, c.notAddedLog, c.goodbyeLog = burst.New(0), burst.NewN(0, 8), burst.New(0)
+	c.refusedLog, c.notAddedLog, c.goodbyeLog, c.claimLog = burst.New(0), burst.NewN(0, 8), burst.New(0), burst.New(0)
 	c.url.Store(&cfg.HTTPURL)
 	c.ids = map[string][16]byte{}
 	return c, nil

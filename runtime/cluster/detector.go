@@ -29,6 +29,12 @@ type entry struct {
 	probing bool      // a probe is in flight
 	warned  bool      // pending: "receiver does not answer" logged
 	since   time.Time // suspect: when verification found it alive
+
+	// A newer incarnation of this name at another address: it replaces
+	// this member only once this member's receiver stops answering.
+	claim        *mcast.Member
+	claimProbing bool
+	claimUntil   time.Time // the last claim was refused: ignore claims until then
 }
 
 // provisional reports a static member whose name is still its address.
@@ -65,9 +71,10 @@ func newTable() *table {
 }
 
 type probeResult struct {
-	name string
-	id   [16]byte
-	err  error
+	name  string
+	id    [16]byte
+	err   error
+	claim bool // a probe deciding a claim on the name (claim)
 }
 
 // nudge asks the loop to probe a member a send could not reach.
@@ -180,6 +187,10 @@ func (c *Cluster) added(ctx context.Context, m mcast.Member) {
 			}
 			return
 		}
+		if e.st != statePending && e.addr != m.Addr() && c.cfg.FailureDetector.Enabled {
+			c.claim(ctx, e, m) // another address: a restart, or a takeover
+			return
+		}
 		c.remove(e, "restarted") // a new incarnation under the same name
 	}
 	e := &entry{m: m, addr: m.Addr(), st: statePending}
@@ -209,6 +220,49 @@ func (c *Cluster) left(ctx context.Context, e *entry) {
 	if !e.probing {
 		c.startProbe(ctx, e)
 	}
+}
+
+// claim handles m, heard under the name of the live member e from another
+// receiver address: m replaces e only once e's receiver stops answering
+// (the membership may have dropped e after a forged goodbye, so it cannot
+// tell). While e answers, claims are ignored for SuspectTimeout.
+func (c *Cluster) claim(ctx context.Context, e *entry, m mcast.Member) {
+	if e.claimProbing || time.Now().Before(e.claimUntil) {
+		return
+	}
+	e.claim, e.claimProbing = &m, true
+	c.st.probes.Add(1)
+	host, port, timeout := e.m.Host.String(), e.m.Port, c.cfg.FailureDetector.ConnectTimeout
+	r := probeResult{name: e.m.Name, id: e.m.UniqueID, claim: true}
+	c.wg.Go(func() {
+		r.err = c.verify(ctx, host, port, timeout)
+		select {
+		case c.results <- r:
+		case <-ctx.Done():
+		}
+	})
+}
+
+// onClaim applies the probe that decides e's name claim.
+func (c *Cluster) onClaim(ctx context.Context, e *entry, probeErr error) {
+	e.claimProbing = false
+	m := e.claim
+	e.claim = nil
+	if m == nil {
+		return
+	}
+	if probeErr == nil {
+		c.st.takeoversRefused.Add(1)
+		e.claimUntil = time.Now().Add(c.cfg.FailureDetector.SuspectTimeout)
+		if ok, n := c.claimLog.Allow(time.Now()); ok {
+			c.log.Warn().Str("member", e.m.Name).Str("claimant", m.String()).Uint64("suppressed", n).
+				Msg("member not added: claims the name of a live member whose receiver still answers")
+		}
+		return
+	}
+	c.st.probeFailures.Add(1)
+	c.remove(e, "restarted")
+	c.added(ctx, *m)
 }
 
 // disappeared handles a member whose heartbeats stopped: verify first.
@@ -350,6 +404,10 @@ func refused(err error) bool {
 func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
 	e := c.tab.entries[r.name]
 	if e == nil || e.m.UniqueID != r.id {
+		return
+	}
+	if r.claim {
+		c.onClaim(ctx, e, r.err)
 		return
 	}
 	e.probing = false

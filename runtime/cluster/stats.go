@@ -65,6 +65,9 @@ type Stats struct {
 	// GoodbyesIgnored counts unsealed goodbyes of members whose receiver
 	// kept answering and whose heartbeats went on (forged goodbyes).
 	GoodbyesIgnored uint64
+	// TakeoversRefused counts newer incarnations of a member's name, at
+	// another address, ignored because the member's receiver answered.
+	TakeoversRefused uint64
 	// Channels lists per-channel counters, for channels with any traffic.
 	Channels []ChannelStats
 	// Peers are the transport sender's per-peer counters; Receiver its
@@ -92,6 +95,7 @@ type counters struct {
 	probes, probeFailures, notAdded, suspects, removed atomic.Uint64
 	unknownChannel, badAnnounces                       atomic.Uint64
 	unadmitted, refusedMessages, goodbyesIgnored       atomic.Uint64
+	takeoversRefused                                   atomic.Uint64
 	channels                                           [256]channelCounters
 }
 
@@ -104,7 +108,7 @@ func (c *Cluster) Stats() Stats {
 		Suspected: c.st.suspects.Load(), Removed: c.st.removed.Load(),
 		UnknownChannel: c.st.unknownChannel.Load(), BadAnnounces: c.st.badAnnounces.Load(),
 		Unadmitted: c.st.unadmitted.Load(), RefusedMessages: c.st.refusedMessages.Load(),
-		GoodbyesIgnored: c.st.goodbyesIgnored.Load(),
+		GoodbyesIgnored: c.st.goodbyesIgnored.Load(), TakeoversRefused: c.st.takeoversRefused.Load(),
 	}
 	v := c.view.Load()
 	s.Members = len(v.members)

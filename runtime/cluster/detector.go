@@ -234,7 +234,7 @@ func (c *Cluster) claim(ctx context.Context, e *entry, m mcast.Member) {
 	c.st.probes.Add(1)
 	host, port, timeout := e.m.Host.String(), e.m.Port, c.cfg.FailureDetector.ConnectTimeout
 	r := probeResult{name: e.m.Name, id: e.m.UniqueID, claim: true}
-	c.wg.Go(func() {
+	c.life.Go(func(context.Context) {
 		r.err = c.verify(ctx, host, port, timeout)
 		select {
 		case c.results <- r:

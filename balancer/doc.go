@@ -9,9 +9,8 @@
 // round robin). When the chosen node fails before answering, the request is
 // sent once to another live node if it can be replayed: connect failures
 // always, GET/HEAD/OPTIONS, and requests whose body was not read yet; others
-// get 502. The balancer never rewrites cookies: after a failover the node's
-// JvmRouteBinderValve gives the session its own route, so later requests stick
-// to the new node.
+// get 502. Cookies are never rewritten: after a failover the node's
+// JvmRouteBinderValve gives the session its own route.
 //
 // Node states: live; down (gone from discovery, failing active checks, or a
 // refused/failed connect — passive health, cleared after Health.Rise probes);
@@ -19,13 +18,13 @@
 //
 // Upstream: one http.Transport per node over guardConns: a framer follows
 // each response, so bytes a node sends outside the response in flight (after
-// it, or CL with TE) close the connection instead of reaching the next user.
-// A node slot (MaxConnsPerNode) is waited for up to QueueTimeout, then 503.
-// Client bodies are bounded by internal/bodylimit.
+// it, or CL with TE) close the connection; and a node connection serves one
+// client connection only (pins), so no such byte ever reaches another user.
+// Node slots: QueueTimeout, then 503. Bodies: internal/bodylimit. Heard
+// nodes are health-checked before routing unless TrustDiscovery.
 //
-// Main type: Balancer (New, Start, Stop, Handler, AdminHandler with
-// /metrics from Collector and an HTML /status for browsers). Discovery:
-// Static (fixed backends, active checks) or Membership (heartbeat observer).
+// Main type: Balancer (New, Start, Stop, Handler, AdminHandler: /metrics,
+// HTML /status). Discovery: Static (checked) or Membership (heartbeats).
 // Generate writes haproxy/nginx/httpd/keepalived configs.
 //
 // Goroutines, all started by Start and ended by Stop (which waits for them):

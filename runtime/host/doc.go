@@ -27,6 +27,9 @@
 // poller from Start until Stop. Deploy and friends run on the caller's
 // goroutine. Lock order: Host.watch.mu before Host.mu.
 //
+// Connector limits (limits.go): maxConnections, maxHeaderCount, body read
+// timeout and minimum rate; small bodies are read before a maxThreads slot.
+//
 // Log lines keep Tomcat's wording: "Deploying web application archive
 // [...]", "Deployment of ... has finished in [N] ms", "Undeploying context
 // [/shop]", "Starting ProtocolHandler [...]".

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 )
 
 func TestArenaReuse(t *testing.T) {
@@ -82,6 +83,10 @@ func TestBorrowPayload(t *testing.T) {
 			c := testConfig(t)
 			c.Key = key
 			c.BorrowPayload = true
+			// 60 messages of up to 2 MiB, each byte checked by the handler:
+			// seconds of work under -race on a loaded machine. The deadlines
+			// only bound a hang; the test is about the bytes.
+			c.Timeout = 30 * time.Second
 			var mu sync.Mutex
 			var got []string
 			r := startReceiver(t, c, HandlerFunc(func(_ context.Context, _ Peer, m *Message) error {
@@ -98,7 +103,8 @@ func TestBorrowPayload(t *testing.T) {
 			}))
 			s := newSender(t, c)
 			addr := r.Addr().String()
-			ctx := ctxT(t)
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+			defer cancel()
 			var want []string
 			sizes := []int{8, 1000, 70000, 300 << 10, 9, 2 << 20, 100}
 			for i := range 60 {

@@ -7,6 +7,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/rs/zerolog"
 
@@ -115,6 +116,9 @@ func (c *clusterPart) Start(ctx context.Context) error {
 	c.mu.Unlock()
 	if err := cl.Start(ctx); err != nil {
 		_ = cl.Stop(context.WithoutCancel(ctx))
+		if errors.Is(err, syscall.EADDRINUSE) { // bound before the membership starts
+			return fmt.Errorf("Receiver: %w", err)
+		}
 		return err
 	}
 	return nil

@@ -107,7 +107,7 @@ func (p *pidFile) write(context.Context) error {
 		if perr == nil && pid != os.Getpid() && proc.Alive(pid) {
 			return &HomeInUseError{Home: p.home, PID: pid, Ports: p.ports(pid)}
 		}
-		p.log.Warn().Str("file", p.path).Str("content", strconv.Quote(string(bytes.TrimSpace(b)))).
+		p.log.Warn().Str("file", p.path).Str("content", string(bytes.TrimSpace(b))).
 			Msg("replacing a stale pid file: its process is gone (the node of this home did not stop cleanly)")
 		if err := os.Remove(p.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("pid file: %w", err)

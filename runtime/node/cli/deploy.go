@@ -24,7 +24,7 @@ func deployCommand() *ucli.Command {
 		Name:      "deploy",
 		Usage:     "farm a bundle out: copy it into a running, watching node's watchDir and follow the rollout to every member",
 		ArgsUsage: "FILE.gar",
-		Description: "The node must run with its Deployer watching (gomcat start --farm-watch, or watchEnabled=\"true\").\n" +
+		Description: "The node must run with its Deployer watching (gomcat run --farm-watch, or watchEnabled=\"true\").\n" +
 			"Exits 0 once every member reports the bundle started; otherwise non-zero, naming the members that failed.",
 		Flags: []ucli.Flag{
 			homeFlag(),
@@ -68,19 +68,19 @@ func deployCommand() *ucli.Command {
 func watchingFarm(dir string) (*node.RunFarm, error) {
 	ri, err := node.ReadRunInfo(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("the node of %s is not running (no logs/%s); start it with: gomcat start --home %s --farm-watch", dir, node.RunInfoFile, dir)
+		return nil, fmt.Errorf("the node of %s is not running (no logs/%s); start it with: gomcat run --home %s --farm-watch", dir, node.RunInfoFile, dir)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, "logs", node.RunInfoFile), err)
 	}
 	if !proc.Alive(ri.PID) {
-		return nil, fmt.Errorf("the node of %s is not running (process %d is gone; it did not stop cleanly); start it with: gomcat start --home %s --farm-watch", dir, ri.PID, dir)
+		return nil, fmt.Errorf("the node of %s is not running (process %d is gone; it did not stop cleanly); start it with: gomcat run --home %s --farm-watch", dir, ri.PID, dir)
 	}
 	if ri.Farm == nil {
 		return nil, fmt.Errorf("the node of %s has no farm deployer: add <Deployer className=\"org.apache.catalina.ha.deploy.FarmWarDeployer\" .../> to its <Cluster>", dir)
 	}
 	if !ri.Farm.WatchEnabled || ri.Farm.WatchDir == "" {
-		return nil, fmt.Errorf("the node of %s does not watch its farm directory, so it would not farm the bundle out: restart it with --farm-watch (gomcat start --home %s --farm-watch; or gomcat init --farm-watch, or watchEnabled=\"true\" on its <Deployer>)", dir, dir)
+		return nil, fmt.Errorf("the node of %s does not watch its farm directory, so it would not farm the bundle out: restart it with --farm-watch (gomcat run --home %s --farm-watch; or gomcat init --farm-watch, or watchEnabled=\"true\" on its <Deployer>)", dir, dir)
 	}
 	return ri.Farm, nil
 }

@@ -33,7 +33,7 @@ func initCommand() *ucli.Command {
 			if err := initHome(dir, p, c.Bool("force")); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.App.Writer, "created node home %s (jvmRoute %s, HTTP port %d, shutdown port %d)\nnext: gomcat configtest --home %s && gomcat start --home %s\n",
+			fmt.Fprintf(c.App.Writer, "created node home %s (jvmRoute %s, HTTP port %d, shutdown port %d)\nnext: gomcat configtest --home %s && gomcat run --home %s\n",
 				dir, p.JvmRoute, p.HTTPPort, p.ShutdownPort, dir, dir)
 			return nil
 		},
@@ -87,7 +87,7 @@ func templateParams(c *ucli.Context) (conf.TemplateParams, error) {
 		return p, errors.New("--cluster-key and --cluster-key-file exclude each other: give the key once")
 	}
 	if c.IsSet("http-address") {
-		return p, errors.New("--http-address is not a template setting; edit the Connector's address in conf/server.xml or pass it to gomcat start")
+		return p, errors.New("--http-address is not a template setting; edit the Connector's address in conf/server.xml or pass it to gomcat run")
 	}
 	return p, nil
 }

@@ -274,7 +274,7 @@ func balStickyFailoverTolerant(t *testing.T, front string, client *NS, nodes map
 	n, fails := loop.stop()
 	t.Logf("GET loop: %d requests, %d across the kill of %s", n, n-before, first)
 	if len(fails) > 0 && len(fails) <= tolerate && balTolerable(fails[0]) {
-		t.Logf("tolerated: %d looped GET answered 502 by the front end across the kill of %s: %.120s", len(fails), first, fails[0])
+		t.Logf("tolerated: %d looped GET answered 502 (httpd) or 500 (mod_proxy_ajp) by the front end across the kill of %s: %.120s", len(fails), first, fails[0])
 	} else if len(fails) > 0 {
 		t.Errorf("%d of %d looped GETs failed across the kill of %s; first: %s", len(fails), n, first, fails[0])
 	}

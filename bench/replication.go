@@ -131,8 +131,8 @@ func latency(ctx context.Context, cfg ReplicationConfig, rep *Report, target, pe
 			Goal: "0", Verdict: VerdictMissed})
 	}
 	if len(lr.Samples) > 0 {
-		rep.Note("latency: each sample is a new session (CREATED + DELTA) of one %d B value; the peer was read every %v (%.1f reads per sample), so a sample includes one read's round trip",
-			cfg.Size, cfg.Poll, float64(lr.Polls)/float64(cfg.Samples))
+		rep.Note("latency %s: each sample is a new session (CREATED + DELTA) of one %d B value; the peer was read every %v (%.1f reads per sample), so a sample includes one read's round trip",
+			name, cfg.Size, cfg.Poll, float64(lr.Polls)/float64(cfg.Samples))
 	}
 	return nil
 }

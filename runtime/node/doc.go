@@ -32,7 +32,9 @@
 // session.LocalManager. The heartbeat advertises the primary connector's
 // URL: its address if it names one, else the receiver's advertised address.
 //
-// Goroutines: the shutdown port's accept loop (start → Stop); everything
-// else belongs to the parts (cluster, connectors, appBase pollers, session
+// Keys (keys.go): New refuses a cluster off loopback without a key or the
+// insecure opt-in (CheckClusterKey). Goroutines: the shutdown port's accept
+// loop (start → Stop); with a keyFile, its watcher (2 s poll and SIGHUP;
+// cluster Start → Stop); everything else belongs to the parts (cluster, connectors, appBase pollers, session
 // sweepers, farm loops) and is stopped by their Stop.
 package node

@@ -308,6 +308,9 @@ type Membership struct {
 	// (Gomcat extension, ms; Tomcat 5.5 slept 4 × frequency and logged it).
 	// Default: 4 × Frequency.
 	EstablishWait time.Duration
+	// MaxMembers bounds the members (and, apart, the foreign members) a
+	// multicast membership keeps (Gomcat extension). 0: the default, 256.
+	MaxMembers int
 	// Static membership (StaticMembershipService, or the members of a
 	// StaticMembershipInterceptor): the peers, probed over TCP.
 	Members        []*StaticMember
@@ -344,6 +347,12 @@ type Receiver struct {
 	// MaxFrameSize bounds one frame in bytes (Gomcat extension).
 	// Default: 16 MiB.
 	MaxFrameSize int
+	// Receiver bounds (Gomcat extensions; 0: the defaults 1024, 64 and
+	// 256 KiB/s): connections open in total and per source IP, and the
+	// slowest a frame may arrive (bytes/s, counted from its first byte).
+	MaxConnections        int
+	MaxConnectionsPerHost int
+	MinFrameRate          int
 }
 
 // Sender is the ReplicationTransmitter and its Transport.
@@ -420,6 +429,14 @@ type Deployer struct {
 	// MaxBundleSize bounds a received bundle in bytes (Gomcat extension).
 	// Default: 512 MiB.
 	MaxBundleSize int64
+	// Farm sender rules and bounds (Gomcat extensions): Senders (a comma
+	// list of member names; empty: any member) may deploy, undeploy and
+	// send manifests; at most MaxTransfers incoming transfers (0: 8)
+	// whose announced sizes sum to at most DiskBudget bytes (0: twice
+	// maxBundleSize).
+	Senders      []string
+	MaxTransfers int
+	DiskBudget   int64
 }
 
 // ClusterListener receives cluster messages (ClusterSessionListener,

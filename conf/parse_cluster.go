@@ -293,6 +293,7 @@ func membershipFields(m *Membership) fields {
 	return fields{
 		"address":               fStr(&m.Address),
 		"mcastAddr":             fStr(&m.Address).as("address"),
+		"maxMembers":            fInt(&m.MaxMembers),
 		"port":                  fInt(&m.Port),
 		"mcastPort":             fInt(&m.Port).as("port"),
 		"frequency":             fDur(&m.Frequency, time.Millisecond),
@@ -454,6 +455,10 @@ func receiverFields(r *Receiver) fields {
 		"minThreads":         fInt(&r.MinThreads),
 		"timeout":            fDur(&r.Timeout, time.Millisecond),
 		"maxFrameSize":       fInt(&r.MaxFrameSize),
+
+		"maxConnections":        fInt(&r.MaxConnections),
+		"maxConnectionsPerHost": fInt(&r.MaxConnectionsPerHost),
+		"minFrameRate":          fInt(&r.MinFrameRate),
 	}
 }
 
@@ -766,6 +771,15 @@ func (p *parser) deployer(e *elem) *Deployer {
 		}},
 		"maxValidTime":  fDur(&d.MaxValidTime, time.Second),
 		"maxBundleSize": fInt64(&d.MaxBundleSize),
+		"senders": {set: func(p *parser, e *elem, a attr) {
+			for _, s := range strings.Split(a.value, ",") {
+				if s = strings.TrimSpace(s); s != "" {
+					d.Senders = append(d.Senders, s)
+				}
+			}
+		}},
+		"maxTransfers": fInt(&d.MaxTransfers),
+		"diskBudget":   fInt64(&d.DiskBudget),
 	}, inert{})
 	for _, k := range e.kids {
 		p.ignore(k)

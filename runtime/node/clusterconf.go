@@ -43,6 +43,9 @@ func mcastConfig(m conf.Membership) mcast.Config {
 		c.RecoverySleep = m.RecoverySleepTime
 	}
 	c.RecoveryDisabled = !m.RecoveryEnabled // conf fills Tomcat's default, true
+	if m.MaxMembers > 0 {
+		c.MaxMembers = m.MaxMembers
+	}
 	return c
 }
 
@@ -113,6 +116,16 @@ func transportConfig(cl *conf.Cluster) transport.Config {
 	c.Timeout = max(cl.Sender.Transport.Timeout, cl.Receiver.Timeout, time.Millisecond)
 	if cl.Sender.Transport.QueueBytes > 0 {
 		c.MaxQueueBytes = cl.Sender.Transport.QueueBytes
+	}
+	if r := cl.Receiver; r.MaxConnections > 0 {
+		c.MaxConnections = r.MaxConnections
+		c.MaxConnectionsPerHost = min(c.MaxConnectionsPerHost, r.MaxConnections)
+	}
+	if r := cl.Receiver; r.MaxConnectionsPerHost > 0 {
+		c.MaxConnectionsPerHost = r.MaxConnectionsPerHost
+	}
+	if r := cl.Receiver; r.MinFrameRate > 0 {
+		c.MinFrameRate = r.MinFrameRate
 	}
 	return c
 }
@@ -297,6 +310,14 @@ func farmConfig(cl *conf.Cluster, appBase string, abs func(string) string, log z
 	}
 	if d.MaxBundleSize > 0 {
 		c.MaxBundleSize = d.MaxBundleSize
+		c.DiskBudget = max(c.DiskBudget, 2*c.MaxBundleSize)
+	}
+	c.Senders = d.Senders
+	if d.MaxTransfers > 0 {
+		c.MaxTransfers = d.MaxTransfers
+	}
+	if d.DiskBudget > 0 {
+		c.DiskBudget = d.DiskBudget
 	}
 	// A chunk must fit in one frame with room to spare.
 	if lim := cl.Receiver.MaxFrameSize / 2; lim >= 1024 && c.ChunkSize > lim {

@@ -68,8 +68,11 @@ type Config struct {
 	ResponseHeaderTimeout time.Duration
 	// IdleConnTimeout closes idle keep-alive connections to nodes. Default: 90s.
 	IdleConnTimeout time.Duration
-	// MaxConnsPerNode caps concurrent upstream connections to one node; extra
-	// requests wait for a free connection. 0 means no cap. Default: 256.
+	// MaxConnsPerNode caps the requests in flight to one node (each holds one
+	// node connection; extra requests wait up to QueueTimeout). Idle
+	// connections pinned to client connections are not counted: a node has
+	// at most one per open client connection (MaxConnections). 0 means no
+	// cap. Default: 256.
 	MaxConnsPerNode int
 	// MaxIdleConnsPerNode is the keep-alive pool size per node. Default: 64.
 	MaxIdleConnsPerNode int

@@ -14,27 +14,27 @@
 // never by two messages that could be reordered, and a DELTA for an unknown
 // session creates it. A request that changed nothing sends nothing, except
 // ACCESSED when the last request was served elsewhere or when the replicas
-// would otherwise expire (at most once per MaxInactive/2).
+// would otherwise expire (at most once per MaxInactive/2): outbound().
 //
 // State transfer: Start asks the oldest Seniors() member for all sessions;
 // fetch.go is the asking side as a pure state machine (next senior, stale
 // replies, per-senior StateTransferSeniorTimeout within the total
 // StateTransferTimeout; table-tested), transferState its shell; a target
-// leaving is learnt from Cluster.Subscribe, not polled. The responder
-// streams chunks (SendAllSessionsSize, SendAllSessionsBytes), sync-acked,
-// three in flight, then TRANSFERCOMPLETE. Messages meanwhile are queued.
+// leaving is learnt from Cluster.Subscribe, not polled. The responder's
+// serve.go (pure: window of three sync-acked chunks, overdue acks, then
+// TRANSFERCOMPLETE or abort) is driven by sendAllSessions. Messages
+// arriving meanwhile are queued.
 // Sender rules (guard.go): GET_ALL only for a younger member, no principal
 // unless ReplicatePrincipal, ids checked, MaxInactive capped; refusals are
 // counted (Stats.Refused) and logged rate-limited.
 //
-// Goroutines: Start starts the idle sweeper; each GET_ALL answered runs on
-// its own goroutine (plus an encoder and one per chunk in flight). Stop
-// cancels and waits for all of them. Deliver runs on the transport's
+// Goroutines (owned by a lifecycle.Runner): the idle sweeper; per GET_ALL
+// answered, one running serve plus one per chunk in flight. Stop cancels
+// and waits for them within its ctx. Deliver runs on the transport's
 // goroutine, the Subscribe callback on the cluster's (it never blocks).
 //
 // Locks: Manager.mu guards the bookkeeping (primary flags, aliases, the
-// transfer queue); a per-session send mutex serialises one session's
-// messages (RequestCompleted, ChangeID, Expire) so they leave in order.
-// Order: send mutex, Manager.mu, session.Store's lock, the session's lock.
-// Listeners run with no manager lock held.
+// queues, fetch); a per-session send mutex keeps one session's messages
+// (RequestCompleted, ChangeID, Expire) in order. Order: send mutex,
+// Manager.mu, session.Store's, the session's. Listeners run unlocked.
 package deltamgr

@@ -10,8 +10,8 @@
 // SetHTTPURL, Stop), Port (Self, Members, Seniors, Subscribe, Send,
 // Broadcast), MemberEvent (joined, left, replaced: what the detector
 // confirmed; events.go states the callback contract), Config,
-// MembershipConfig (Multicast, Static). Start order is Tomcat's: receiver (its bound port is advertised),
-// sender, membership, then the EstablishWait sleep; Stop runs it backwards.
+// MembershipConfig (Multicast, Static). Start order is Tomcat's:
+// receiver, sender, membership, EstablishWait; Stop runs it backwards.
 //
 // Failure detector (detector.go; a probe is up to 3 TCP connects of
 // ConnectTimeout, a refusal ends it): Added → probe the receiver → member
@@ -23,15 +23,15 @@
 // Replaced → old removed and new added at once. Each name gets a new
 // generation whenever it becomes a member, so a send in flight to a member
 // that left fails with ErrNoSuchMember.
-//
-// Static membership learns peers' real names and start times from the
-// cluster's announce message on ChannelProbe (announce.go).
+// Static membership learns peers' names and start times from the cluster's
+// announce message on ChannelProbe (announce.go).
 //
 // Goroutines: the event loop (owns the member table; consumes membership
 // events, probe results, send-failure nudges and a RecheckInterval ticker;
-// publishes an immutable view that Ports read lock-free) and one short-lived
-// goroutine per probe. Start starts them; Stop cancels them and waits. The
-// membership and transport run their own (see their docs); Stop stops them.
+// publishes an immutable view that Ports read lock-free, then calls the
+// subscribers) and one short-lived goroutine per probe or keep-alive ping,
+// all owned by a lifecycle.Runner: Start starts them; Stop cancels them and
+// waits. The membership and transport run their own; Stop stops them.
 //
 // Locks: Cluster.mu (Start, Stop, Local, Stats) is never taken by the event
 // loop or the Ports; subscribers.mu (held publishing a view and calling

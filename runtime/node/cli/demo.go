@@ -22,6 +22,7 @@ import (
 	"github.com/gomcat/gomcat/balancer"
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/mcast"
+	"github.com/gomcat/gomcat/runtime/cluster"
 	"github.com/gomcat/gomcat/runtime/node"
 )
 
@@ -257,9 +258,22 @@ func pickPort(w io.Writer, name, what string, want int) int {
 	return got
 }
 
-// waitMutual waits until every node lists every other one as a member.
+// waitMutual waits until every node lists every other one as a member,
+// woken by the clusters' membership events (nothing polls).
 func waitMutual(ctx context.Context, nodes []*node.Node, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
+	changed := make(chan struct{}, 1)
+	for _, n := range nodes {
+		if cl := n.Cluster(); cl != nil {
+			defer cl.Subscribe(func(cluster.MemberEvent) {
+				select {
+				case changed <- struct{}{}:
+				default:
+				}
+			})()
+		}
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
 	for {
 		all := true
 		for _, n := range nodes {
@@ -271,10 +285,11 @@ func waitMutual(ctx context.Context, nodes []*node.Node, timeout time.Duration) 
 		if all {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		select {
+		case <-changed:
+		case <-t.C:
 			return errors.New("the demo nodes did not see each other within " + timeout.String() + " (is multicast on the loopback interface blocked?)")
-		}
-		if !sleepCtx(ctx, 50*time.Millisecond) {
+		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}

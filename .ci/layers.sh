@@ -40,7 +40,7 @@ allow() {
 # Leaves.
 allow conf internal/seal
 allow mcast internal/seal internal/burst runtime/lifecycle
-allow transport internal/seal internal/burst
+allow transport internal/seal internal/burst runtime/lifecycle
 allow runtime/session internal/seal runtime/lifecycle
 allow runtime/lifecycle
 allow internal/seal

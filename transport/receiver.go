@@ -16,9 +16,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/gomcat/gomcat/internal/burst"
 	"github.com/gomcat/gomcat/internal/seal"
-	"github.com/rs/zerolog"
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 )
 
 const (
@@ -230,14 +232,10 @@ func (r *Receiver) Stop(ctx context.Context) error {
 	}
 	r.state = 2
 	r.mu.Unlock()
-	done := make(chan struct{})
-	go func() { r.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("transport: stop receiver: %w", ctx.Err())
+	if err := lifecycle.Wait(ctx, &r.wg); err != nil {
+		return fmt.Errorf("transport: stop receiver: %w", err)
 	}
+	return nil
 }
 
 // Stats returns the receiver's counters.

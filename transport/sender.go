@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 
 	"github.com/rs/zerolog"
+
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 )
 
 const ackReadSize = 4 << 10 // per-connection ack read buffer
@@ -181,14 +183,10 @@ func (s *Sender) Stop(ctx context.Context) error {
 	for _, p := range ps {
 		p.close(ErrClosed)
 	}
-	done := make(chan struct{})
-	go func() { s.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("transport: stop sender: %w", ctx.Err())
+	if err := lifecycle.Wait(ctx, &s.wg); err != nil {
+		return fmt.Errorf("transport: stop sender: %w", err)
 	}
+	return nil
 }
 
 // peer returns addr's peer, creating it and its writer on first use.

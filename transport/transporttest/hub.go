@@ -161,8 +161,16 @@ func (p *Port) members(seniorsOnly bool) []string {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	var out []string
-	for _, q := range h.peersLocked(p, seniorsOnly) {
-		out = append(out, q.name)
+	for _, q := range h.order {
+		if q == p {
+			if seniorsOnly {
+				break
+			}
+			continue
+		}
+		if !h.cut[[2]string{p.name, q.name}] {
+			out = append(out, q.name)
+		}
 	}
 	return out
 }

@@ -111,7 +111,7 @@ func runBalancer(c *ucli.Context) error {
 		defer obs.Stop(context.WithoutCancel(c.Context))
 		cfg.Discovery = balancer.Observe(started{obs})
 		// Sealed heartbeats are facts; clear ones only claims, checked first.
-		cfg.TrustDiscovery = len(mc.Key) > 0
+		cfg.TrustDiscovery = len(mc.Key) > 0 || mc.Keys != nil
 		log.Info().Str("group", fmt.Sprintf("%s:%d", mc.Address, mc.Port)).Str("bind", mc.Bind).
 			Str("domain", mc.Domain).Bool("sealed", len(mc.Key) > 0 || mc.Keys != nil).Msg("discovering nodes by their heartbeats")
 	}

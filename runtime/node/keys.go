@@ -200,3 +200,11 @@ func CheckClusterKeys(s *conf.Server) error {
 	})
 	return err
 }
+
+// WatchKeyFile reloads the key file at path into ring when it changes or on
+// SIGHUP, until ctx ends (what a node does with its keyFile; for the
+// balancer's observer). It blocks: run it on a goroutine the caller stops
+// by cancelling ctx.
+func WatchKeyFile(ctx context.Context, path string, ring *seal.Ring, log zerolog.Logger) {
+	newKeyWatcher(path, ring, log).run(ctx)
+}

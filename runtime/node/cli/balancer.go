@@ -11,6 +11,7 @@ import (
 
 	"github.com/gomcat/gomcat/balancer"
 	"github.com/gomcat/gomcat/mcast"
+	"github.com/gomcat/gomcat/runtime/node"
 )
 
 // balancerStopGrace bounds the graceful stop after SIGINT/SIGTERM: requests
@@ -97,6 +98,14 @@ func runBalancer(c *ucli.Context) error {
 		}
 		if err := observerKeyCheck(c, mc, log); err != nil {
 			return err
+		}
+		if path := observerKeyFile(c); path != "" && mc.Keys != nil {
+			// The nodes reload their key file; so does the balancer, or a
+			// rotation would leave it unable to open their heartbeats.
+			kctx, cancel := context.WithCancel(c.Context)
+			done := make(chan struct{})
+			go func() { defer close(done); node.WatchKeyFile(kctx, path, mc.Keys, log) }()
+			defer func() { cancel(); <-done }()
 		}
 		mc.Logger = log
 		obs, err = mcast.NewObserver(mc)

@@ -3,6 +3,9 @@ package cli
 import (
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/rs/zerolog"
 	ucli "github.com/urfave/cli/v2"
@@ -41,4 +44,31 @@ func observerKeyCheck(c *ucli.Context, mc mcast.Config, log zerolog.Logger) erro
 	log.Warn().Str("bind", bind).Msg("the balancer trusts unsealed heartbeats off loopback by explicit opt-in (insecure): " +
 		"anyone on that network can announce a node; make a key with gomcat keygen")
 	return nil
+}
+
+// observerKeyFile is the key file the observer was given (--cluster-key-file,
+// GOMCAT_CLUSTER_KEY_FILE, or --home's keyFile), resolved as ObserverConfig
+// resolves it; "" without one.
+func observerKeyFile(c *ucli.Context) string {
+	if c.String("cluster-key-file") != "" {
+		return c.String("cluster-key-file")
+	}
+	if v := strings.TrimSpace(os.Getenv("GOMCAT_CLUSTER_KEY_FILE")); v != "" && c.String("home") == "" {
+		return v
+	}
+	if c.String("home") == "" {
+		return ""
+	}
+	dir, err := home(c)
+	if err != nil {
+		return ""
+	}
+	s, _, err := loadServer(c, dir)
+	if err != nil || s.Cluster() == nil || s.Cluster().KeyFile == "" {
+		return ""
+	}
+	if p := s.Cluster().KeyFile; filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(s.Home, s.Cluster().KeyFile)
 }

@@ -180,3 +180,8 @@ func (f *fetch) tick(now time.Time) bool {
 	}
 	return false
 }
+
+// stale is the StateTimestampDrop rule for a message queued during the
+// transfer: with drop on, a message stamped before the snapshot time snapT
+// of the received state (unix ms; 0: no state received) is already in it.
+func stale(drop bool, snapT, ts int64) bool { return drop && snapT > 0 && ts < snapT }

@@ -154,3 +154,22 @@ func TestFetchDeadline(t *testing.T) {
 		t.Fatalf("after the round, forever: %v", d)
 	}
 }
+
+// The queued messages a received state already contains are dropped.
+func TestStaleQueued(t *testing.T) {
+	for _, tc := range []struct {
+		drop      bool
+		snapT, ts int64
+		want      bool
+	}{
+		{true, 100, 99, true},
+		{true, 100, 100, false}, // same millisecond: kept (applying twice is harmless)
+		{true, 100, 101, false},
+		{true, 0, 5, false}, // no state received: keep everything
+		{false, 100, 99, false},
+	} {
+		if got := stale(tc.drop, tc.snapT, tc.ts); got != tc.want {
+			t.Errorf("stale(%v, %d, %d) = %v, want %v", tc.drop, tc.snapT, tc.ts, got, tc.want)
+		}
+	}
+}

@@ -348,7 +348,7 @@ func (m *Manager) drainQueue() {
 		}
 		m.mu.Unlock()
 		for _, it := range q {
-			if m.cfg.StateTimestampDrop && snapT > 0 && it.msg.Timestamp < snapT {
+			if stale(m.cfg.StateTimestampDrop, snapT, it.msg.Timestamp) {
 				m.stats.staleDropped.Add(1)
 				m.log.Warn().Str("peer", it.from).
 					Msgf("Manager [%s]: Drop message [%s] inside GET_ALL_SESSIONS sync phase start date [%s] message date [%s]",

@@ -120,8 +120,12 @@ func TestAdversarialCluster(t *testing.T) {
 	t.Parallel()
 	nt := NewNet(t, 3)
 	bin := buildAttacker(t, t.TempDir())
-	n1 := StartNode(t, nt.NS[0], NodeOptions{Route: "node1"})
-	n2 := StartNode(t, nt.NS[1], NodeOptions{Route: "node2"})
+	// Insecure (no key), the worst case for these rules: a fake member can
+	// heartbeat from its own address, and every heartbeat field can be
+	// read off the wire. TestAdversarialClusterSealed runs the keyed case.
+	insecure := []string{"--insecure-cluster"}
+	n1 := StartNode(t, nt.NS[0], NodeOptions{Route: "node1", StartArgs: insecure})
+	n2 := StartNode(t, nt.NS[1], NodeOptions{Route: "node2", StartArgs: insecure})
 	n1.WaitLog(t, addedRE(n2), 20*time.Second)
 	n2.WaitLog(t, addedRE(n1), 20*time.Second)
 	evil := nt.NS[2]
@@ -307,4 +311,50 @@ func TestAdversarialCluster(t *testing.T) {
 		}
 		hole.Signal(t, 15)
 	})
+}
+
+// The same attacks that need no sniffing, against sealed nodes (the
+// harness's key): nothing unsealed gets in, and the bounds hold.
+func TestAdversarialClusterSealed(t *testing.T) {
+	t.Parallel()
+	nt := NewNet(t, 3)
+	bin := buildAttacker(t, t.TempDir())
+	n1 := StartNode(t, nt.NS[0], NodeOptions{Route: "node1"})
+	n2 := StartNode(t, nt.NS[1], NodeOptions{Route: "node2"})
+	n1.WaitLog(t, addedRE(n2), 20*time.Second)
+	evil := nt.NS[2]
+	rcv1 := fmt.Sprintf("%s:%d", n1.NS.Addr, n1.ReceiverPort)
+	base := procUsage(t, n1.PID())
+	out := attack(t, evil, bin, 30*time.Second, "send", "--to", rcv1, "--as", "node2", "--id", "random",
+		"--kind", "delta,rename,expire,getall,filestart", "--session", "0123456789ABCDEF0123456789ABCDEF.node1")
+	if ok := field(t, out, "SEND", "ok"); ok != 0 {
+		t.Fatalf("unsealed messages accepted by a sealed node:\n%s", out)
+	}
+	mark := n1.LogMark()
+	attack(t, evil, bin, 30*time.Second, "heartbeat", "--bind", evil.Addr.String(), "--name", "fake",
+		"--host", evil.Addr.String(), "--port", "20000", "--members", "200", "--listen", "--for", "3s")
+	if added := len(linesAfter(n1.Proc, mark, `Replication member added: tcp://[^,]+,fake-`)); added != 0 {
+		t.Errorf("%d unsealed fake members added", added)
+	}
+	out = attack(t, evil, bin, 30*time.Second, "conns", "--to", rcv1, "--count", "1000", "--hello", "evil", "--hold", "8s")
+	if opened, closed := field(t, out, "CONNS", "opened"), field(t, out, "CONNS", "closed"); closed < opened {
+		t.Errorf("%d of %d connections still open after 8 s", opened-closed, opened)
+	}
+	out = attack(t, evil, bin, 30*time.Second, "trickle", "--to", rcv1, "--conns", "40", "--for", "5s")
+	if closed := field(t, out, "TRICKLE", "closed"); closed != 40 {
+		t.Errorf("%d of 40 trickled frames still open", 40-closed)
+	}
+	if k := n1.CountLog(goneRE(n2)); k != 0 {
+		t.Errorf("node1 dropped node2")
+	}
+	c := evil.HTTPClient(false)
+	defer c.CloseIdleConnections()
+	if r := getSession(t, c, n1.URL("/set?k=k&v=v"), ""); r.Code != 200 {
+		t.Errorf("node1 after the attacks: %+v", r)
+	}
+	u := procUsage(t, n1.PID())
+	t.Logf("sealed node1: rss %d KiB (%+d), %d fds (%+d)", u.rssKB, u.rssKB-base.rssKB, u.fds, u.fds-base.fds)
+	if u.fds > base.fds+200 {
+		t.Errorf("node1 holds %d files, %d before", u.fds, base.fds)
+	}
 }

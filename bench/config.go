@@ -23,6 +23,9 @@ type HomeParams struct {
 	// ClusterKey (hex) seals the node's cluster traffic; "" leaves it clear
 	// (loopback needs no key).
 	ClusterKey string
+	// AdminPort is the admin listener's port on 127.0.0.1 (metrics,
+	// status); 0: no admin listener.
+	AdminPort int
 }
 
 // InitFunc creates a node home in dir (like "gomcat init --home dir") with

@@ -145,6 +145,8 @@ type cluster struct {
 	mcast  int
 	domain string
 
+	admin bool // nodes get an admin listener (bench metrics)
+
 	mu    sync.Mutex
 	nodes []*node
 }
@@ -294,6 +296,11 @@ func (cl *cluster) startWith(ctx context.Context, name string, standalone bool, 
 	home := filepath.Join(cl.root, name)
 	p := HomeParams{JvmRoute: name, HTTPPort: httpPort, ReceiverPort: recvPort, McastAddress: "228.0.0.4",
 		McastPort: cl.mcast, Domain: domain, Standalone: standalone, ClusterKey: key}
+	if cl.admin {
+		if p.AdminPort, err = freeTCPPort(); err != nil {
+			return nil, err
+		}
+	}
 	if err := cl.cfg.InitHome(ctx, home, p); err != nil {
 		return nil, fmt.Errorf("init %s: %w", name, err)
 	}
@@ -423,6 +430,11 @@ func execInit(exe string) InitFunc {
 			"--receiver-port", strconv.Itoa(p.ReceiverPort),
 			"--mcast-address", p.McastAddress, "--mcast-port", strconv.Itoa(p.McastPort),
 			"--mcast-bind", "127.0.0.1", "--mcast-ttl", "0", "--domain", p.Domain)
+		admin := "off"
+		if p.AdminPort > 0 {
+			admin = "127.0.0.1:" + strconv.Itoa(p.AdminPort)
+		}
+		cmd.Args = append(cmd.Args, "--admin", admin)
 		if p.ClusterKey != "" {
 			cmd.Args = append(cmd.Args, "--cluster-key", p.ClusterKey)
 		}

@@ -1,33 +1,39 @@
 package admin
 
 import (
+	"bufio"
+	"io"
+	"net"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // HTTPMetrics counts the requests of a node's connectors by context and
-// status code, with a latency histogram per context. Safe for concurrent use.
+// status code, with a latency histogram per context. The request path pays
+// an atomic add and a histogram observation; the counters are turned into
+// metrics at scrape time. Safe for concurrent use.
 type HTTPMetrics struct {
-	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	requests *prometheus.Desc
 	paths    func() []string
 	now      func() time.Time
 
 	cache    atomic.Pointer[contextCache]
-	handlers sync.Map // context path → *instrumented
+	contexts sync.Map // context path → *contextCounters
 }
 
-// instrumented is next wrapped for one context (labels curried once).
-type instrumented struct {
-	h   http.Handler
-	dur prometheus.Observer
+// contextCounters are one context's counters.
+type contextCounters struct {
+	path  string
+	codes [600]atomic.Uint64 // by status code; 0 holds codes outside 100..599
+	dur   prometheus.Observer
 }
 
 // contextCache is the sorted list of context paths (longest first) and
@@ -41,15 +47,13 @@ type contextCache struct {
 // paths (read at most once a second).
 func NewHTTPMetrics(paths func() []string) *HTTPMetrics {
 	return &HTTPMetrics{
-		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: ns, Subsystem: "http", Name: "requests_total",
-			Help: "HTTP requests served by the connectors, by context path and status code.",
-		}, []string{"context", "code"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: ns, Subsystem: "http", Name: "request_duration_seconds",
 			Help:    "Time from the request's arrival to the end of its handler, by context path.",
 			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"context"}),
+		requests: prometheus.NewDesc(ns+"_http_requests_total",
+			"HTTP requests served by the connectors, by context path and status code.", []string{"context", "code"}, nil),
 		paths: paths,
 		now:   time.Now,
 	}
@@ -57,33 +61,39 @@ func NewHTTPMetrics(paths func() []string) *HTTPMetrics {
 
 // Collectors are the collectors to register.
 func (m *HTTPMetrics) Collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.requests, m.duration}
+	return []prometheus.Collector{m.duration, httpRequests{m}}
 }
 
 // Wrap instruments next (the Engine).
 func (m *HTTPMetrics) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := m.now()
-		ctxPath := m.contextOf(r.URL.Path, start)
-		var in *instrumented
-		if v, ok := m.handlers.Load(ctxPath); ok {
-			in = v.(*instrumented)
-		} else {
-			in = &instrumented{
-				h:   promhttp.InstrumentHandlerCounter(m.requests.MustCurryWith(prometheus.Labels{"context": ctxPath}), next),
-				dur: m.duration.WithLabelValues(ctxPath),
-			}
-			if v, loaded := m.handlers.LoadOrStore(ctxPath, in); loaded {
-				in = v.(*instrumented)
-			}
+		cc := m.counters(m.contextOf(r.URL.Path, start))
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		code := sw.code
+		if code == 0 {
+			code = http.StatusOK
 		}
-		in.h.ServeHTTP(w, r)
-		in.dur.Observe(m.now().Sub(start).Seconds())
+		if code < 100 || code >= len(cc.codes) {
+			code = 0
+		}
+		cc.codes[code].Add(1)
+		cc.dur.Observe(m.now().Sub(start).Seconds())
 	})
 }
 
-// contextOf is the longest deployed context path that prefixes p, or "/"
-// ("other" when even ROOT is not deployed), so labels stay bounded.
+func (m *HTTPMetrics) counters(path string) *contextCounters {
+	if v, ok := m.contexts.Load(path); ok {
+		return v.(*contextCounters)
+	}
+	cc := &contextCounters{path: path, dur: m.duration.WithLabelValues(path)}
+	v, _ := m.contexts.LoadOrStore(path, cc)
+	return v.(*contextCounters)
+}
+
+// contextOf is the longest deployed context path that prefixes p, or
+// "other" (not even ROOT deployed), so labels stay bounded.
 func (m *HTTPMetrics) contextOf(p string, now time.Time) string {
 	c := m.cache.Load()
 	if c == nil || now.Sub(c.at) > time.Second {
@@ -99,3 +109,70 @@ func (m *HTTPMetrics) contextOf(p string, now time.Time) string {
 	}
 	return "other"
 }
+
+// httpRequests exports the request counters.
+type httpRequests struct{ m *HTTPMetrics }
+
+func (h httpRequests) Describe(ch chan<- *prometheus.Desc) { ch <- h.m.requests }
+
+func (h httpRequests) Collect(ch chan<- prometheus.Metric) {
+	h.m.contexts.Range(func(_, v any) bool {
+		cc := v.(*contextCounters)
+		for code := range cc.codes {
+			if n := cc.codes[code].Load(); n > 0 {
+				label := strconv.Itoa(code)
+				if code == 0 {
+					label = "other"
+				}
+				ch <- prometheus.MustNewConstMetric(h.m.requests, prometheus.CounterValue, float64(n), cc.path, label)
+			}
+		}
+		return true
+	})
+}
+
+// statusWriter records the response's status code. It keeps what the
+// handler may need from the connection: Flush, Hijack (WebSockets),
+// ReadFrom (sendfile) and Unwrap for http.ResponseController.
+type statusWriter struct {
+	http.ResponseWriter
+	code int // first final status written; 0 = none yet
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.code == 0 && code >= 200 {
+		w.code = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if w.code == 0 {
+		w.code = http.StatusOK
+	}
+	if rf, ok := w.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(writerOnly{w.ResponseWriter}, r)
+}
+
+func (w *statusWriter) Flush() { _ = http.NewResponseController(w.ResponseWriter).Flush() }
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	if w.code == 0 {
+		w.code = http.StatusSwitchingProtocols
+	}
+	return http.NewResponseController(w.ResponseWriter).Hijack()
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// writerOnly hides ReadFrom, so io.Copy does not loop back into it.
+type writerOnly struct{ io.Writer }

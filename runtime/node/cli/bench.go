@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	ucli "github.com/urfave/cli/v2"
 
@@ -19,6 +20,7 @@ func benchCommand() *ucli.Command {
 			benchReplicationCommand(),
 			benchBalancerCommand(),
 			benchAJPCommand(), // bench_ajp.go
+			benchMetricsCommand(),
 		},
 	}
 }
@@ -130,5 +132,36 @@ func benchInitHome(_ context.Context, dir string, h bench.HomeParams) error {
 	p.JvmRoute, p.HTTPPort, p.ShutdownPort, p.ReceiverPort = h.JvmRoute, h.HTTPPort, -1, h.ReceiverPort
 	p.McastAddress, p.McastPort, p.McastBind, p.McastTTL = h.McastAddress, h.McastPort, "127.0.0.1", 0
 	p.Domain, p.Standalone, p.ClusterKey = h.Domain, h.Standalone, h.ClusterKey
+	p.AdminPort = -1
+	if h.AdminPort > 0 {
+		p.AdminPort = h.AdminPort
+	}
 	return initHome(dir, p, true)
+}
+
+func benchMetricsCommand() *ucli.Command {
+	d := bench.DefaultReplicationConfig()
+	return &ucli.Command{
+		Name:  "metrics",
+		Usage: "/set throughput with the admin listener (metrics, scraped) vs without, in one run",
+		Description: "Launches two clusters of node1+node2 from this binary on 127.0.0.1, one with admin listeners\n" +
+			"(its node1 scraped every --scrape), one without, and measures /set on both node1s in interleaved rounds.",
+		Flags: []ucli.Flag{
+			&ucli.DurationFlag{Name: "duration", Value: d.Duration, Usage: "/set throughput measure per node"},
+			&ucli.DurationFlag{Name: "round", Value: d.Round, Usage: "length of one interleaved round"},
+			&ucli.DurationFlag{Name: "warmup", Value: d.Warmup, Usage: "warmup per node, not measured"},
+			&ucli.IntFlag{Name: "concurrency", Value: d.Concurrency, Usage: "workers, each with its own session"},
+			&ucli.IntFlag{Name: "size", Value: d.Size, Usage: "bytes of each value written"},
+			&ucli.DurationFlag{Name: "scrape", Value: time.Second, Usage: "how often the metrics node's /metrics is scraped during the measure"},
+		},
+		Action: func(c *ucli.Context) error {
+			cfg := bench.DefaultReplicationConfig()
+			cfg.Duration, cfg.Round, cfg.Warmup = c.Duration("duration"), c.Duration("round"), c.Duration("warmup")
+			cfg.Concurrency, cfg.Size = c.Int("concurrency"), c.Int("size")
+			cfg.InitHome = benchInitHome
+			cfg.Progress = c.App.ErrWriter
+			rep, err := bench.MetricsOverhead(c.Context, cfg, c.Duration("scrape"))
+			return printBenchReport(c, rep, err)
+		},
+	}
 }

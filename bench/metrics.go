@@ -25,7 +25,10 @@ const secMetrics = "metrics overhead on /set (closed loop, a session per worker)
 // collectors) and its target node is scraped every scrape interval during
 // the measure, as Prometheus would. /set throughput on the two targets is
 // measured in interleaved rounds (see interleave).
-func MetricsOverhead(ctx context.Context, cfg ReplicationConfig, scrape time.Duration) (*Report, error) {
+//
+// With control, both clusters run without admin listeners (an A/A run):
+// the "overhead" it reports is the noise floor of the machine.
+func MetricsOverhead(ctx context.Context, cfg ReplicationConfig, scrape time.Duration, control bool) (*Report, error) {
 	if cfg.Progress == nil {
 		cfg.Progress = io.Discard
 	}
@@ -39,7 +42,7 @@ func MetricsOverhead(ctx context.Context, cfg ReplicationConfig, scrape time.Dur
 		return rep, err
 	}
 	defer on.close()
-	on.admin = true
+	on.admin = !control
 	off, err := newCluster(cfg)
 	if err != nil {
 		return rep, err
@@ -68,21 +71,30 @@ func MetricsOverhead(ctx context.Context, cfg ReplicationConfig, scrape time.Dur
 		}
 		targets[i] = a
 	}
-	adminURL, err := runAdminURL(targets[0].home)
-	if err != nil {
-		return rep, err
+	adminURL := ""
+	if !control {
+		if adminURL, err = runAdminURL(targets[0].home); err != nil {
+			return rep, err
+		}
+	} else {
+		rep.Note("control run (A/A): both clusters without admin listeners; the differences are the machine's noise")
 	}
 
 	sctx, stop := context.WithCancel(ctx)
 	var scrapes, scrapeBytes, scrapeErrs atomic.Uint64
 	var wg sync.WaitGroup
-	wg.Go(func() { scrapeLoop(sctx, adminURL+"/metrics", scrape, &scrapes, &scrapeBytes, &scrapeErrs) })
+	if adminURL != "" {
+		wg.Go(func() { scrapeLoop(sctx, adminURL+"/metrics", scrape, &scrapes, &scrapeBytes, &scrapeErrs) })
+	}
 
 	c := NewClient(cfg.Concurrency + 1)
 	defer c.CloseIdleConnections()
 	ts := []target{
 		{name: "metrics off", newOp: setOps(c, targets[1].url, cfg.Size, seed)},
 		{name: fmt.Sprintf("metrics on (scraped every %v)", scrape), newOp: setOps(c, targets[0].url, cfg.Size, seed+1)},
+	}
+	if control {
+		ts[0].name, ts[1].name = "off (control A)", "off (control B)"
 	}
 	fmt.Fprintf(cfg.Progress, "bench: /set throughput, %d workers, %v per node, values of %d B\n", cfg.Concurrency, cfg.Duration, cfg.Size)
 	if cfg.Warmup > 0 {
@@ -131,6 +143,9 @@ func MetricsOverhead(ctx context.Context, cfg ReplicationConfig, scrape time.Dur
 	avg := uint64(0)
 	if n > 0 {
 		avg = scrapeBytes.Load() / n
+	}
+	if adminURL == "" {
+		return rep, nil
 	}
 	rep.Add(secMetrics, Row{Metric: "scrapes of " + adminURL + "/metrics", Value: fmt.Sprintf("%d (%d B each, %d errors)", n, avg, scrapeErrs.Load())})
 	return rep, nil

@@ -76,3 +76,35 @@ func TestSelfContained(t *testing.T) {
 		}
 	}
 }
+
+func TestMetricsOverheadSelfContained(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches gomcat nodes (-short)")
+	}
+	exe := buildGomcat(t)
+	cfg := DefaultReplicationConfig()
+	cfg.Exe, cfg.InitHome = exe, testInit(exe)
+	cfg.Duration, cfg.Round, cfg.Warmup = 600*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
+	cfg.Concurrency = 4
+	var progress bytes.Buffer
+	cfg.Progress = &progress
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	rep, err := MetricsOverhead(ctx, cfg, 100*time.Millisecond, false)
+	var out bytes.Buffer
+	if rep != nil {
+		_, _ = rep.WriteTo(&out)
+	}
+	t.Logf("progress:\n%s\nreport:\n%s", progress.String(), out.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"metrics off", "metrics on", "metrics overhead, throughput", "scrapes of http://127.0.0.1:"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(out.String(), "(0 (") {
+		t.Error("the metrics node was never scraped")
+	}
+}

@@ -153,6 +153,7 @@ func benchMetricsCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "concurrency", Value: d.Concurrency, Usage: "workers, each with its own session"},
 			&ucli.IntFlag{Name: "size", Value: d.Size, Usage: "bytes of each value written"},
 			&ucli.DurationFlag{Name: "scrape", Value: time.Second, Usage: "how often the metrics node's /metrics is scraped during the measure"},
+			&ucli.BoolFlag{Name: "control", Usage: "A/A run: both clusters without admin listeners (the machine's noise floor)"},
 		},
 		Action: func(c *ucli.Context) error {
 			cfg := bench.DefaultReplicationConfig()
@@ -160,7 +161,7 @@ func benchMetricsCommand() *ucli.Command {
 			cfg.Concurrency, cfg.Size = c.Int("concurrency"), c.Int("size")
 			cfg.InitHome = benchInitHome
 			cfg.Progress = c.App.ErrWriter
-			rep, err := bench.MetricsOverhead(c.Context, cfg, c.Duration("scrape"))
+			rep, err := bench.MetricsOverhead(c.Context, cfg, c.Duration("scrape"), c.Bool("control"))
 			return printBenchReport(c, rep, err)
 		},
 	}

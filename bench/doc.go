@@ -23,7 +23,8 @@
 // temporary directory: HTTP on 127.0.0.1, multicast bound to 127.0.0.1
 // with TTL 0 on a random port with a random domain, the shutdown port off.
 // They are stopped by PID (SIGTERM, then SIGKILL after 10 s), killed by
-// the kernel if the bench dies (Pdeathsig), and the homes are removed.
+// the kernel if the bench dies (Pdeathsig, Linux only), and the homes are
+// removed.
 //
 // Goroutines: Run's workers (they end when the duration or the budget is
 // used up, or ctx ends; Run waits for them); per launched node a log

@@ -264,7 +264,9 @@ func (n *node) stop(grace time.Duration) {
 			return
 		default:
 		}
-		_ = n.cmd.Process.Signal(syscall.SIGTERM)
+		if err := n.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+			grace = 0 // no SIGTERM here (Windows): kill at once
+		}
 		t := time.NewTimer(grace)
 		defer t.Stop()
 		select {

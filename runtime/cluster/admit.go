@@ -27,8 +27,8 @@ import (
 func (c *Cluster) admitHello(ctx context.Context, p transport.Peer) error {
 	var timeout <-chan time.Time
 	for {
-		v := c.view.Load()
-		if v.isMember(p, c.learn != nil) || c.learn != nil && v.staticHosts[p.Host] {
+		v, static := c.view.Load(), c.static.Load()
+		if v.isMember(p, static) || static && v.staticHosts[p.Host] {
 			return nil
 		}
 		if timeout == nil {
@@ -67,7 +67,7 @@ func sameHost(m mcast.Member, host netip.Addr) bool {
 // fromMember checks one inbound message of a non-probe channel; false
 // counts and logs (once per burst) a refused message.
 func (c *Cluster) fromMember(from transport.Peer, ch transport.Channel) bool {
-	if c.view.Load().isMember(from, c.learn != nil) {
+	if c.view.Load().isMember(from, c.static.Load()) {
 		return true
 	}
 	c.st.refusedMessages.Add(1)

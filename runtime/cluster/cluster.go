@@ -42,7 +42,10 @@ type Cluster struct {
 	self     mcast.Member
 
 	// Written in Start before the event loop starts, then read-only.
-	learn   learner // non-nil for memberships that learn names over the transport
+	learn learner // non-nil for memberships that learn names over the transport
+	// static is learn != nil for the receiver's goroutines, which start
+	// before learn is known (the membership needs the receiver's port).
+	static  atomic.Bool
 	results chan probeResult
 	nudges  chan nudge
 	urlSet  chan struct{} // SetHTTPURL: re-announce to static peers
@@ -164,6 +167,7 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 		return err
 	}
 	c.learn, _ = c.members.(learner)
+	c.static.Store(c.learn != nil)
 	c.results = make(chan probeResult, 64)
 	c.nudges = make(chan nudge, 64)
 	c.urlSet = make(chan struct{}, 1)

@@ -322,9 +322,12 @@ func TestBalancerForgedHeartbeats(t *testing.T) {
 
 	stop := make(chan struct{})
 	defer close(stop)
-	forgeHeartbeats(t, evil, domain, "node1", evilURL, 4000, stop)
+	// Each fake has its own receiver address: members at one host:port
+	// with different ids are incarnations of one member to the table, and
+	// only one of them would ever be listed.
+	forgeHeartbeats(t, evil, domain, "node1", evilURL, 4001, stop)
 	forgeHeartbeats(t, evil, domain, "evil", evilURL, 4000, stop)
-	forgeHeartbeats(t, evil, domain, "ghost", ghostURL, 4000, stop)
+	forgeHeartbeats(t, evil, domain, "ghost", ghostURL, 4002, stop)
 	lb.WaitLog(t, `"node":"ghost".*"message":"node added: unverified`, 15*time.Second)
 
 	// For 4 s (a dozen forged heartbeats each), every user keeps its session on its node.

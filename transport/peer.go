@@ -52,6 +52,7 @@ type peer struct {
 	connected bool // has ever connected
 
 	sent, acked, failed, reconnects atomic.Uint64
+	sentBytes                       atomic.Uint64 // frame bytes of successful writes (direct ones included)
 }
 
 // enqueue appends the item v to the queue, waiting for space until the
@@ -261,6 +262,7 @@ func (p *peer) stats() PeerStats {
 	}
 	p.mu.Unlock()
 	st.Sent = p.sent.Load()
+	st.SentBytes = p.sentBytes.Load()
 	st.Acked = p.acked.Load()
 	st.Failed = p.failed.Load()
 	st.Reconnects = p.reconnects.Load()

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,10 +46,11 @@ type frameReader struct {
 	minRate int // bytes/s; <= 0: no allowance for the length
 	maxBody int // largest body accepted now (the hello's is small)
 	buf     []byte
-	r, w    int       // buf[r:w] holds bytes not yet returned
-	full    bool      // the last read filled the buffer: grow it up to readBufSize
-	start   time.Time // when the frame being read began; zero between frames
-	dl      time.Time // read deadline set on conn; zero if none
+	r, w    int            // buf[r:w] holds bytes not yet returned
+	full    bool           // the last read filled the buffer: grow it up to readBufSize
+	start   time.Time      // when the frame being read began; zero between frames
+	dl      time.Time      // read deadline set on conn; zero if none
+	count   *atomic.Uint64 // bytes read are added here; nil: not counted
 }
 
 func newFrameReader(rd io.Reader, conn net.Conn, timeout time.Duration, maxBody int) *frameReader {
@@ -170,6 +172,9 @@ func (fr *frameReader) fill(between bool) error {
 		n, err := fr.rd.Read(fr.buf[fr.w:])
 		fr.w += n
 		if n > 0 {
+			if fr.count != nil {
+				fr.count.Add(uint64(n))
+			}
 			fr.full = fr.w == len(fr.buf)
 			return nil // an error comes back on the next read
 		}

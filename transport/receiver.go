@@ -42,6 +42,7 @@ type ReceiverStats struct {
 	Unadmitted     uint64 // connections whose hello Config.Admit refused
 	IdleClosed     uint64 // connections closed after IdleTimeout of silence
 	FrameTimeouts  uint64 // connections closed because a frame did not arrive whole in time
+	BytesReceived  uint64 // bytes read from all connections (hellos and frames)
 }
 
 // Receiver accepts connections from peers' Senders and hands their
@@ -69,7 +70,7 @@ type Receiver struct {
 	listen func(ctx context.Context, addr string) (net.Listener, error) // nil: TCP; tests swap it
 
 	accepted, messages, duplicates, handlerErrs, protoErrs, sealErrs atomic.Uint64
-	refused, unadmitted, idleClosed, frameTimeouts                   atomic.Uint64
+	refused, unadmitted, idleClosed, frameTimeouts, bytesIn          atomic.Uint64
 
 	// One log line per burst of each kind of refusal.
 	refusedLog, unadmittedLog, timeoutLog, protoLog, acceptLog *burst.Limiter
@@ -255,6 +256,7 @@ func (r *Receiver) Stats() ReceiverStats {
 		Unadmitted:     r.unadmitted.Load(),
 		IdleClosed:     r.idleClosed.Load(),
 		FrameTimeouts:  r.frameTimeouts.Load(),
+		BytesReceived:  r.bytesIn.Load(),
 	}
 }
 
@@ -333,6 +335,7 @@ func (r *Receiver) serve(ctx context.Context, c *rconn) {
 	remote := c.nc.RemoteAddr().String()
 	log := r.log.With().Str("remote", remote).Logger()
 	fr := newFrameReader(c.nc, c.nc, r.cfg.Timeout, min(maxHelloBody, r.cfg.MaxFrameSize))
+	fr.count = &r.bytesIn
 	fr.idle, fr.minRate = r.cfg.IdleTimeout, r.cfg.MinFrameRate
 	s := &session{
 		r:   r,

@@ -24,6 +24,7 @@ type PeerStats struct {
 	QueuedBytes    int    // bytes queued or written and not yet acknowledged
 	QueuedMessages int    // messages queued or written and not yet acknowledged
 	Sent           uint64 // frames written, re-sends included
+	SentBytes      uint64 // bytes of those frames (sealing included), counted after each successful write
 	Acked          uint64 // messages the peer confirmed
 	Failed         uint64 // messages given up on (returned as errors or reported to OnError)
 	Reconnects     uint64 // connections made after a lost or failed one

@@ -125,7 +125,7 @@ func (p *peer) write(c *pconn) {
 	}
 	c.nc.SetWriteDeadline(time.Now().Add(p.s.cfg.Timeout))
 	wv := iov // WriteTo consumes its receiver
-	_, err := wv.WriteTo(c.nc)
+	nb, err := wv.WriteTo(c.nc)
 	clear(iov)
 	p.iov = iov[:0]
 	if err != nil {
@@ -133,6 +133,7 @@ func (p *peer) write(c *pconn) {
 		return
 	}
 	p.sent.Add(uint64(n))
+	p.sentBytes.Add(uint64(nb))
 }
 
 // linger waits, before the writer writes async messages that came soon

@@ -106,8 +106,9 @@ type fakeCluster struct{}
 func (fakeCluster) Stats() cluster.Stats {
 	return cluster.Stats{Added: 3, Disappeared: 1, Probes: 2,
 		Channels: []cluster.ChannelStats{{Channel: 1, Sent: 10, Received: 7}},
-		Peers:    []transport.PeerStats{{Addr: "198.18.0.2:4000", Connected: true, QueuedBytes: 128, Sent: 9, Acked: 9}},
-		Receiver: transport.ReceiverStats{Accepted: 2, Active: 1, Messages: 7}}
+		Peers:    []transport.PeerStats{{Addr: "198.18.0.2:4000", Connected: true, QueuedBytes: 128, Sent: 9, SentBytes: 5120, Acked: 9}},
+		Receiver: transport.ReceiverStats{Accepted: 2, Active: 1, Messages: 7, SealErrors: 5, Refused: 6, Unadmitted: 7,
+			IdleClosed: 8, FrameTimeouts: 9, BytesReceived: 4096}}
 }
 
 func (fakeCluster) Members() []cluster.MemberInfo {

@@ -33,6 +33,7 @@ func ClusterCollector(get func() ClusterView) prometheus.Collector {
 	chFail := m.desc(ns+"_cluster_send_failures_total", "Cluster sends that failed (returned an error, or an async message lost after queueing), by channel.", "channel")
 	chDeliv := m.desc(ns+"_cluster_deliver_errors_total", "Inbound cluster messages the consumer refused, by channel.", "channel")
 	frames := m.desc(ns+"_transport_frames_sent_total", "Frames written to a peer, re-sends included.", "peer")
+	sentBytes := m.desc(ns+"_transport_sent_bytes_total", "Frame bytes written to a peer (sealing included), counted after each successful write.", "peer")
 	acked := m.desc(ns+"_transport_messages_acked_total", "Messages a peer confirmed.", "peer")
 	failed := m.desc(ns+"_transport_messages_failed_total", "Messages given up on (send errors), per peer.", "peer")
 	reconn := m.desc(ns+"_transport_reconnects_total", "Connections to a peer made after a lost or failed one.", "peer")
@@ -44,6 +45,8 @@ func ClusterCollector(get func() ClusterView) prometheus.Collector {
 	rMsg := m.desc(ns+"_transport_receiver_messages_total", "Messages the receiver handed on.")
 	rDup := m.desc(ns+"_transport_receiver_duplicates_total", "Re-sent messages recognised and not handled again.")
 	rErr := m.desc(ns+"_transport_receiver_errors_total", "Receiver errors, by kind (handler, protocol, seal).", "kind")
+	rBytes := m.desc(ns+"_transport_receiver_read_bytes_total", "Bytes the receiver read from all its connections (hellos and frames).")
+	rClosed := m.desc(ns+"_transport_receiver_connections_closed_total", "Receiver connections closed by the node, by reason: refused (over maxConnections or maxConnectionsPerHost), unadmitted (hello refused), idle, frame_timeout.", "reason")
 	m.collect = func(e emitter) {
 		v := get()
 		if v == nil {
@@ -89,6 +92,7 @@ func ClusterCollector(get func() ClusterView) prometheus.Collector {
 		}
 		for _, p := range st.Peers {
 			e.counter(frames, p.Sent, p.Addr)
+			e.counter(sentBytes, p.SentBytes, p.Addr)
 			e.counter(acked, p.Acked, p.Addr)
 			e.counter(failed, p.Failed, p.Addr)
 			e.counter(reconn, p.Reconnects, p.Addr)
@@ -108,6 +112,11 @@ func ClusterCollector(get func() ClusterView) prometheus.Collector {
 		e.counter(rErr, r.HandlerErrors, "handler")
 		e.counter(rErr, r.ProtocolErrors, "protocol")
 		e.counter(rErr, r.SealErrors, "seal")
+		e.counter(rBytes, r.BytesReceived)
+		e.counter(rClosed, r.Refused, "refused")
+		e.counter(rClosed, r.Unadmitted, "unadmitted")
+		e.counter(rClosed, r.IdleClosed, "idle")
+		e.counter(rClosed, r.FrameTimeouts, "frame_timeout")
 	}
 	return m
 }

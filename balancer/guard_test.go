@@ -7,12 +7,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-
-	"github.com/gomcat/gomcat/internal/testkit"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // desyncNode answers every request for /u/<id> with that user's cookie and
@@ -218,6 +220,13 @@ func TestSlowClientBody(t *testing.T) {
 	}
 	if b.SlowBodies() != 1 {
 		t.Fatalf("slow bodies = %d", b.SlowBodies())
+	}
+	if err := testutil.CollectAndCompare(b.Collector(), strings.NewReader(`# HELP gomcat_balancer_errors_total Requests the balancer answered itself, by reason: no_live_node (503), slow_body (client body too slow: 408).
+# TYPE gomcat_balancer_errors_total counter
+gomcat_balancer_errors_total{reason="no_live_node"} 0
+gomcat_balancer_errors_total{reason="slow_body"} 1
+`), "gomcat_balancer_errors_total"); err != nil {
+		t.Error(err)
 	}
 }
 

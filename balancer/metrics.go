@@ -41,7 +41,9 @@ var (
 	descRetries = prometheus.NewDesc("gomcat_balancer_retries_total",
 		"Requests sent to a second node after the first attempt failed.", nil, nil)
 	descNoLive = prometheus.NewDesc("gomcat_balancer_errors_total",
-		"Requests the balancer answered itself, by reason.", []string{"reason"}, nil)
+		"Requests the balancer answered itself, by reason: no_live_node (503), slow_body (client body too slow: 408).", []string{"reason"}, nil)
+	descMovesHeld = prometheus.NewDesc("gomcat_balancer_moves_held_total",
+		"Unverified claims that a live node moved to another URL, held while the node still answered.", nil, nil)
 	descLatency = prometheus.NewDesc("gomcat_balancer_upstream_duration_seconds",
 		"Time from sending an attempt to a node to its response headers.", []string{"node"}, nil)
 	descState = prometheus.NewDesc("gomcat_balancer_node_state",
@@ -58,7 +60,7 @@ var (
 type balancerCollector struct{ b *Balancer }
 
 func (c balancerCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descResponses, descRequests, descFailures, descFailovers, descRetries, descNoLive, descLatency, descState, descOutstanding, descLive, descBusy, descDesync} {
+	for _, d := range []*prometheus.Desc{descResponses, descRequests, descFailures, descFailovers, descRetries, descNoLive, descLatency, descState, descOutstanding, descLive, descBusy, descDesync, descMovesHeld} {
 		ch <- d
 	}
 }
@@ -100,5 +102,7 @@ func (c balancerCollector) Collect(ch chan<- prometheus.Metric) {
 	st := c.b.Stats()
 	counter(descRetries, st.Retries)
 	counter(descNoLive, st.NoLiveNode, "no_live_node")
+	counter(descNoLive, c.b.SlowBodies(), "slow_body")
+	counter(descMovesHeld, c.b.MovesHeld())
 	gauge(descLive, float64(live))
 }

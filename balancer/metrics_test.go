@@ -39,6 +39,8 @@ func TestAdminMetricsAndStatusPage(t *testing.T) {
 		`gomcat_balancer_node_state{node="gone",state="down"} 1`,
 		`gomcat_balancer_nodes_live 1`,
 		`gomcat_balancer_retries_total 0`,
+		`gomcat_balancer_errors_total{reason="slow_body"} 0`,
+		`gomcat_balancer_moves_held_total 0`,
 	} {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
 	"github.com/gomcat/gomcat/internal/testkit"
 )
 
@@ -56,6 +58,12 @@ func TestMoveClaimHeldWhileNodeAnswers(t *testing.T) {
 	waitState(t, b, "a", StateLive)
 	fm.send(MemberEvent{Kind: MemberReplaced, Name: "a", HTTPURL: attacker.URL})
 	testkit.WaitFor(t, "the claim held", func() bool { return b.MovesHeld() == 1 })
+	if err := testutil.CollectAndCompare(b.Collector(), strings.NewReader(`# HELP gomcat_balancer_moves_held_total Unverified claims that a live node moved to another URL, held while the node still answered.
+# TYPE gomcat_balancer_moves_held_total counter
+gomcat_balancer_moves_held_total 1
+`), "gomcat_balancer_moves_held_total"); err != nil {
+		t.Error(err)
+	}
 	for range 5 {
 		if code, _, node := get(t, http.DefaultClient, b.testURL()+"/", "Cookie", "JSESSIONID=abc.a"); code != 200 || node != "a" {
 			t.Fatalf("served by %q (%d), want the real node", node, code)

@@ -73,6 +73,7 @@ func (n *Node) newAdminPart() *adminPart {
 		}),
 		p.ack.Collector(),
 		n.ajpCollector(), // ajp.go
+		n.httpConnectorCollector(),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gomcat_node_ready", Help: "1 while /readyz answers 200."},
 			func() float64 {
 				if n.Ready() == nil {

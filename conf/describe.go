@@ -74,6 +74,15 @@ func ms(x time.Duration) string {
 	return strconv.FormatInt(int64(x/time.Millisecond), 10) + " ms"
 }
 
+// capped is a limit: "-1 (off)" when negative (off says what that
+// means), else n and its unit.
+func capped(n int, unit, off string) string {
+	if n < 0 {
+		return "-1 (" + off + ")"
+	}
+	return strconv.Itoa(n) + unit
+}
+
 func secs(x time.Duration, negative string) string {
 	if x < 0 {
 		return "-1 (" + negative + ")"
@@ -105,6 +114,13 @@ func (d *describer) connector(c *Connector) {
 	d.kv(2, "keepAliveTimeout", ms(c.KeepAliveTimeout))
 	d.kv(2, "maxThreads", c.MaxThreads)
 	d.kv(2, "maxHttpHeaderSize", c.MaxHTTPHeaderSize)
+	d.kv(2, "maxHeaderCount", capped(c.MaxHeaderCount, "", "no limit"))
+	d.kv(2, "maxConnections", capped(c.MaxConnections, "", "no limit"))
+	d.kv(2, "disableUploadTimeout", c.DisableUploadTimeout)
+	if !c.DisableUploadTimeout {
+		d.kv(2, "connectionUploadTimeout", ms(c.ConnectionUploadTimeout))
+	}
+	d.kv(2, "minUploadRate", capped(c.MinUploadRate, " bytes/s", "no minimum"))
 	d.kv(2, "scheme", c.Scheme)
 	d.kv(2, "secure", c.Secure)
 	d.kv(2, "SSLEnabled", c.SSLEnabled)

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"testing"
 	"testing/synctest"
 )
@@ -8,10 +9,16 @@ import (
 // TestByteCounters: a peer's SentBytes grows by each frame's bytes, by
 // the payload's growth exactly for a bigger frame, in the direct-write
 // path and the writer's; the receiver reads every one of those bytes.
-func TestByteCounters(t *testing.T) { inBubble(t, testByteCounters) }
+func TestByteCounters(t *testing.T) {
+	t.Run("plain", func(t *testing.T) { inBubble(t, func(t *testing.T, pn *pipeNet) { testByteCounters(t, pn, nil) }) })
+	t.Run("sealed", func(t *testing.T) {
+		inBubble(t, func(t *testing.T, pn *pipeNet) { testByteCounters(t, pn, bytes.Repeat([]byte{5}, 32)) })
+	})
+}
 
-func testByteCounters(t *testing.T, pn *pipeNet) {
+func testByteCounters(t *testing.T, pn *pipeNet, key []byte) {
 	c := testConfig(t)
+	c.Key = key
 	r := startPipeReceiver(t, pn, c, &seqChecker{})
 	s := newPipeSender(t, pn, c)
 	addr := r.Addr().String()
@@ -35,6 +42,7 @@ func testByteCounters(t *testing.T, pn *pipeNet) {
 	if d1 < 100 || d2 != d1+500 {
 		t.Fatalf("frame bytes: %d for 100 payload bytes, %d for 600", d1, d2)
 	}
+	t.Logf("frame of 100 payload bytes: %d bytes", d1)
 	if r1 != d1 || r2 != d2 {
 		t.Fatalf("receiver read %d and %d bytes, sender wrote %d and %d", r1, r2, d1, d2)
 	}

@@ -138,9 +138,11 @@ func (c *Cluster) onEvent(ctx context.Context, ev mcast.Event) {
 		c.added(ctx, m)
 	case mcast.Disappeared:
 		c.st.disappeared.Add(1)
+		c.dropClaim(m)
 		c.disappeared(ctx, m)
 	case mcast.Left:
 		c.st.left.Add(1)
+		c.dropClaim(m)
 		if e := c.find(m); e != nil {
 			e.heard(m)
 			c.left(ctx, e)
@@ -214,6 +216,7 @@ func (c *Cluster) added(ctx context.Context, m mcast.Member) {
 func (c *Cluster) left(ctx context.Context, e *entry) {
 	if len(c.cfg.Key) > 0 || c.cfg.Keys != nil || !c.cfg.FailureDetector.Enabled || e.st == statePending {
 		c.remove(e, "left")
+		c.takeClaim(ctx, e)
 		return
 	}
 	e.st, e.since = stateLeaving, time.Now()
@@ -228,6 +231,7 @@ func (c *Cluster) left(ctx context.Context, e *entry) {
 // tell). While e answers, claims are ignored for SuspectTimeout.
 func (c *Cluster) claim(ctx context.Context, e *entry, m mcast.Member) {
 	if e.claimProbing || time.Now().Before(e.claimUntil) {
+		e.claim = &m // held: the newest claimant is the one takeClaim adds
 		return
 	}
 	e.claim, e.claimProbing = &m, true
@@ -253,6 +257,7 @@ func (c *Cluster) onClaim(ctx context.Context, e *entry, probeErr error) {
 	}
 	if probeErr == nil {
 		c.st.takeoversRefused.Add(1)
+		e.claim = m // held until e leaves (takeClaim) or the claimant does (dropClaim)
 		e.claimUntil = time.Now().Add(c.cfg.FailureDetector.SuspectTimeout)
 		if ok, n := c.claimLog.Allow(time.Now()); ok {
 			c.log.Warn().Str("member", e.m.Name).Str("claimant", m.String()).Uint64("suppressed", n).
@@ -263,6 +268,27 @@ func (c *Cluster) onClaim(ctx context.Context, e *entry, probeErr error) {
 	c.st.probeFailures.Add(1)
 	c.remove(e, "restarted")
 	c.added(ctx, *m)
+}
+
+// dropClaim forgets a held claim whose claimant the membership lost.
+func (c *Cluster) dropClaim(m mcast.Member) {
+	if e := c.tab.entries[m.Name]; e != nil && e.claim != nil && e.claim.UniqueID == m.UniqueID {
+		e.claim = nil
+	}
+}
+
+// takeClaim hands a claim on e's name to added once e was removed some
+// other way (its goodbye or disappearance verified, a suspect timed out)
+// while the claim was held (refused while e answered) or its probe was in
+// flight (that probe's result finds no entry): the membership reports the
+// claimant only once, so it would otherwise never become a member.
+func (c *Cluster) takeClaim(ctx context.Context, e *entry) {
+	if e.claim == nil || c.tab.entries[e.m.Name] == e {
+		return
+	}
+	m := *e.claim
+	e.claim, e.claimProbing = nil, false
+	c.added(ctx, m)
 }
 
 // disappeared handles a member whose heartbeats stopped: verify first.
@@ -279,6 +305,7 @@ func (c *Cluster) disappeared(ctx context.Context, m mcast.Member) {
 	case stateLive:
 		if !c.cfg.FailureDetector.Enabled {
 			c.remove(e, "expired")
+			c.takeClaim(ctx, e)
 			return
 		}
 		c.log.Info().Str("member", m.Name).Msg("Received memberDisappeared[" + e.m.String() + "] message. Will verify.")
@@ -410,6 +437,7 @@ func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
 		c.onClaim(ctx, e, r.err)
 		return
 	}
+	defer c.takeClaim(ctx, e)
 	e.probing = false
 	if r.err != nil {
 		c.st.probeFailures.Add(1)
@@ -483,10 +511,12 @@ func (c *Cluster) onTick(ctx context.Context) {
 			c.log.Info().Str("member", e.m.Name).Dur("suspect_for", now.Sub(e.since)).
 				Msg("suspect's heartbeats never resumed")
 			c.remove(e, "suspect timeout")
+			c.takeClaim(ctx, e)
 		case e.st == stateSuspect:
 			c.startProbe(ctx, e)
 		case e.st == stateLeaving && now.Sub(e.since) > c.cfg.FailureDetector.SuspectTimeout:
 			c.remove(e, "left")
+			c.takeClaim(ctx, e)
 		case e.st == stateLeaving:
 			c.startProbe(ctx, e)
 		}

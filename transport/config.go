@@ -77,6 +77,12 @@ type Config struct {
 	// until ctx ends (the receiver stops) and must be safe for concurrent
 	// use. Default: nil (every well-formed hello is admitted).
 	Admit func(ctx context.Context, from Peer) error
+	// ExpectedID, if set, tells a sealed sender the unique id of the
+	// receiver it means to reach at addr; a greeting from another unique
+	// id fails the dial (ErrWrongReceiver) and the connection is never
+	// used. ok false (an id not known yet) accepts any greeting. It must
+	// be safe for concurrent use and not block. Default: nil (no check).
+	ExpectedID func(addr string) (id [16]byte, ok bool)
 	// OnError, if set, is called for every message that failed without a
 	// caller waiting for it (async sends): the peer could not be reached
 	// within Timeout, or the peer was closed before the message was

@@ -3,6 +3,7 @@ package transport
 import (
 	"crypto/rand"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -44,6 +45,10 @@ const (
 	dirReceiver    = 'R'
 	replayEntries  = 32768 // transport messages within a seal window
 )
+
+// ErrWrongReceiver fails a sealed dial whose greeting carries another
+// unique id than Config.ExpectedID gives for the address.
+var ErrWrongReceiver = errors.New("transport: greeting from an unexpected receiver")
 
 var greetAD = []byte("gomcat-transport/2 greeting")
 

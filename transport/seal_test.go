@@ -231,3 +231,49 @@ func FuzzDecodeGreeting(f *testing.F) {
 		}
 	})
 }
+
+// A sealed sender that expects receiver b refuses the greeting of c (a
+// relayed connection to the wrong node) and still reaches b.
+func TestSealedWrongReceiverRefused(t *testing.T) {
+	c := testConfig(t)
+	c.Key = bytes.Repeat([]byte{6}, 32)
+	var handled atomic.Int64
+	h := HandlerFunc(func(context.Context, Peer, *Message) error { handled.Add(1); return nil })
+	cb := c
+	cb.Self = Peer{Name: "b", UniqueID: [16]byte{0xb}}
+	b := startReceiver(t, cb, h)
+	cc := c
+	cc.Self = Peer{Name: "c", UniqueID: [16]byte{0xc}}
+	rc := startReceiver(t, cc, h)
+	// The attacker's address for b relays to c.
+	relay := record(t, rc.Addr().String())
+	bAddr, relayAddr := b.Addr().String(), relay.ln.Addr().String()
+	c.ExpectedID = func(addr string) ([16]byte, bool) {
+		if addr == bAddr || addr == relayAddr {
+			return [16]byte{0xb}, true
+		}
+		return [16]byte{}, false
+	}
+	s := newSender(t, c)
+	ctx := ctxT(t)
+	err := s.Send(ctx, relayAddr, Message{Options: OptUseAck | OptSync, Payload: []byte("x")})
+	if err == nil {
+		t.Fatal("send through the relay to the wrong receiver succeeded")
+	}
+	if !errors.Is(err, ErrWrongReceiver) {
+		t.Logf("send error: %v", err)
+	}
+	if got := handled.Load(); got != 0 {
+		t.Fatalf("wrong receiver handled %d messages", got)
+	}
+	if err := s.Send(ctx, bAddr, Message{Options: OptUseAck | OptSync, Payload: []byte("y")}); err != nil {
+		t.Fatal(err)
+	}
+	// No expected id known: any greeting is accepted, as before.
+	if err := s.Send(ctx, rc.Addr().String(), Message{Options: OptUseAck | OptSync, Payload: []byte("z")}); err != nil {
+		t.Fatal(err)
+	}
+	if got := handled.Load(); got != 2 {
+		t.Fatalf("handled %d, want 2", got)
+	}
+}

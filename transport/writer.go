@@ -304,6 +304,12 @@ func (p *peer) open() (*pconn, error) {
 			nc.Close()
 			return nil, err
 		}
+		if cfg.ExpectedID != nil {
+			if want, ok := cfg.ExpectedID(p.addr); ok && want != g.id {
+				nc.Close()
+				return nil, fmt.Errorf("greeting from %s: receiver %x, want %x: %w", p.addr, g.id, want, ErrWrongReceiver)
+			}
+		}
 		frame = newConnSeal(sl, dirHello, g, [16]byte{}, 0).seal(frame, appendEnvelope(nil, &e))
 		c.out = newConnSeal(sl, dirSender, g, cfg.Self.UniqueID, p.s.epoch)
 		c.in = newConnSeal(sl, dirReceiver, g, cfg.Self.UniqueID, p.s.epoch)

@@ -163,6 +163,9 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 	} else {
 		tc.OnError = c.asyncFailed
 	}
+	if tc.ExpectedID == nil {
+		tc.ExpectedID = c.expectedID // sealed greetings must come from the member dialed
+	}
 	if c.sender, err = transport.NewSender(tc); err != nil {
 		return err
 	}
@@ -291,4 +294,19 @@ func (c *Cluster) SetHTTPURL(url string) error {
 		}
 	}
 	return nil
+}
+
+// expectedID is the unique id of the member whose receiver is addr in the
+// live view (transport.Config.ExpectedID); unknown or zero (a static
+// member before its announce) accepts any greeting.
+func (c *Cluster) expectedID(addr string) ([16]byte, bool) {
+	v := c.view.Load()
+	if v == nil {
+		return [16]byte{}, false
+	}
+	r, ok := v.byAddr[addr]
+	if !ok || r.m.UniqueID == ([16]byte{}) {
+		return [16]byte{}, false
+	}
+	return r.m.UniqueID, true
 }

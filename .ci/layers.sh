@@ -46,6 +46,7 @@ allow runtime/lifecycle
 allow internal/seal
 allow internal/testkit # tests-only helpers (imported by _test.go files only)
 allow ajp
+allow discovery # providers: discovery/dns, discovery/kubernetes (leaves too)
 allow internal/burst
 # Consumers of the cluster seam see it only through their own interface.
 allow deltamgr runtime/session runtime/lifecycle 'internal/.*'

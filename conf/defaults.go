@@ -132,8 +132,8 @@ func newCluster() *Cluster {
 			RecoveryEnabled:   true,
 			RecoveryCounter:   10,
 			RecoverySleepTime: 5000 * time.Millisecond,
-			SoTimeout:         DefaultMcastFrequency,     // follows Frequency unless set
-			EstablishWait:     4 * DefaultMcastFrequency, // follows Frequency unless set
+			SoTimeout:         DefaultMcastFrequency, // follows Frequency unless set
+			EstablishWait:     0,                     // the fast join; Tomcat's sleep when set
 			ConnectTimeout:    500 * time.Millisecond,
 			ExpirationTime:    5000 * time.Millisecond,
 			RPCTimeout:        3000 * time.Millisecond,

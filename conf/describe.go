@@ -226,7 +226,11 @@ func (d *describer) cluster(n int, c *Cluster, where string) {
 		domain = strconv.Quote(mb.Domain)
 	}
 	d.kv(n+1, "domain", domain)
-	d.kv(n+1, "establishWait", ms(mb.EstablishWait))
+	if mb.EstablishWait == 0 {
+		d.kv(n+1, "establishWait", "0 ms (fast join: solicit heartbeats, wait for the answers)")
+	} else {
+		d.kv(n+1, "establishWait", ms(mb.EstablishWait))
+	}
 	for _, sm := range mb.Members {
 		d.staticMember(n+1, "Member", sm)
 	}

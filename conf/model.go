@@ -305,8 +305,10 @@ type Membership struct {
 	RecoverySleepTime     time.Duration // between recovery attempts (ms). Default: 5000 ms.
 	SoTimeout             time.Duration // socket read timeout (ms). Default: Frequency.
 	// EstablishWait is how long start sleeps so membership can form
-	// (Gomcat extension, ms; Tomcat 5.5 slept 4 × frequency and logged it).
-	// Default: 4 × Frequency.
+	// (Gomcat extension, ms; Tomcat 5.5 slept 4 × frequency and logged
+	// it). Default: 0: the fast join instead (the node solicits heartbeats
+	// and every member answers at once; start waits for those answers,
+	// or 200 ms when nobody answers).
 	EstablishWait time.Duration
 	// MaxMembers bounds the members (and, apart, the foreign members) a
 	// multicast membership keeps (Gomcat extension). 0: the default, 256.

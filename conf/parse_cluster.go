@@ -388,9 +388,6 @@ func (m *Membership) finish() {
 	if !m.Has("soTimeout") || m.SoTimeout <= 0 {
 		m.SoTimeout = m.Frequency // Tomcat replaces <= 0 by the frequency
 	}
-	if !m.Has("establishWait") {
-		m.EstablishWait = 4 * m.Frequency
-	}
 }
 
 func (p *parser) staticMember(e *elem) *StaticMember {

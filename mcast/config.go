@@ -61,6 +61,17 @@ type Config struct {
 	// EstablishWait is how long Start waits after the first heartbeat so the
 	// membership can form (logged like Tomcat). Default: 2s (4 × Frequency).
 	EstablishWait time.Duration
+	// JoinTimeout bounds Start's fast join (Service only): the first
+	// heartbeat solicits (FlagSolicit) and every member answers at once,
+	// its answer saying how many members it knows; Joined is closed once
+	// this node heard that many, once JoinQuiet passes with no answer (it
+	// is alone), or after JoinTimeout. 0: no solicit, Joined is closed at
+	// Start. Default: 2s (4 × Frequency, the establish wait it replaces).
+	JoinTimeout time.Duration
+	// JoinQuiet is how long a joining node with no answer at all waits
+	// before it concludes it is alone; the solicit is sent again halfway,
+	// so one lost datagram costs nothing. Default: 200ms.
+	JoinQuiet time.Duration
 	// EventBuffer is the capacity of the Events channel; when it is full the
 	// oldest event is dropped and counted. Default: 256.
 	EventBuffer int
@@ -108,6 +119,8 @@ func DefaultConfig() Config {
 		RecoveryCounter: 10,
 		RecoverySleep:   5 * time.Second,
 		EstablishWait:   2 * time.Second,
+		JoinTimeout:     2 * time.Second,
+		JoinQuiet:       200 * time.Millisecond,
 		EventBuffer:     256,
 		Logger:          zerolog.Nop(),
 		Now:             time.Now,
@@ -166,6 +179,9 @@ func (c Config) Validate() error {
 	}
 	if c.EstablishWait < 0 {
 		bad("EstablishWait %v must be >= 0", c.EstablishWait)
+	}
+	if c.JoinTimeout < 0 || c.JoinQuiet < 0 {
+		bad("JoinTimeout %v and JoinQuiet %v must be >= 0", c.JoinTimeout, c.JoinQuiet)
 	}
 	if c.MaxMembers < 0 {
 		bad("MaxMembers %d must be >= 0", c.MaxMembers)
@@ -254,6 +270,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.probe == nil {
 		c.probe = Probe
+	}
+	if c.JoinQuiet == 0 || c.JoinQuiet > c.JoinTimeout {
+		c.JoinQuiet = min(200*time.Millisecond, c.JoinTimeout)
 	}
 	return c
 }

@@ -19,10 +19,20 @@
 // those 23 bytes; the id must match the heartbeat's); all else is dropped and
 // counted (Stats.Rejected, OldFormat). Addresses come from the heartbeat.
 //
+// Fast join (join.go): a Service's first heartbeat carries FlagSolicit;
+// every member that accepts it answers at once (FlagAnswer, with the count
+// of members it knows; at most one answer per solicitGap, solicits heard
+// meanwhile share it; Stats.Solicits, Answers), and Joined is closed when
+// this node knows as many members as the largest answer, after JoinQuiet
+// with no answer, or at JoinTimeout. Foreign (Tomcat) members ignore the
+// flags: the solicit is an ordinary heartbeat to them.
+//
 // Goroutines (Service/Observer): a receive loop (Frequency read deadline;
 // after RecoveryCounter consecutive errors it closes, sleeps RecoverySleep
 // and reopens, or with RecoveryDisabled logs an error and ends) and a tick
-// loop (heartbeat every Frequency and on Update; expiry). Static: one probe
+// loop (heartbeat every Frequency, on Update and in answer to solicits;
+// expiry), and while joining the join loop (resends the solicit, ends the
+// join at JoinQuiet or JoinTimeout). Static: one probe
 // loop. Start starts them; Stop cancels, closes the socket, waits, then
 // closes Events. Locks: Service.mu (or Static.mu) before emitter.mu;
 // Service.connMu is never held with mu.

@@ -28,8 +28,21 @@ type Payload struct {
 	Name      string `cbor:"2,keyasint"`           // jvmRoute
 	HTTPURL   string `cbor:"3,keyasint,omitempty"` // connector address for balancers
 	StartedAt int64  `cbor:"4,keyasint"`           // unix ms
-	Flags     uint64 `cbor:"5,keyasint,omitempty"` // reserved, 0
+	Flags     uint64 `cbor:"5,keyasint,omitempty"` // FlagSolicit, FlagAnswer; other bits 0
+	// Members is, in an answer (FlagAnswer), how many Gomcat members the
+	// sender knows besides itself, the solicitor included.
+	Members uint64 `cbor:"6,keyasint,omitempty"`
 }
+
+// Payload flags. Unknown bits are ignored by readers.
+const (
+	// FlagSolicit asks every member that hears it to heartbeat at once
+	// (a starting member's "who is there"); answers are rate-limited.
+	FlagSolicit uint64 = 1 << iota
+	// FlagAnswer marks a heartbeat sent in answer to a solicit; its
+	// Members count tells the solicitor how many members to expect.
+	FlagAnswer
+)
 
 var (
 	encMode = func() cbor.EncMode {

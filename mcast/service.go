@@ -64,6 +64,8 @@ type Service struct {
 	kick   chan struct{}
 	st     counters
 
+	answers chan struct{} // solicits to answer (cap 1: they coalesce)
+
 	// receive loop counters of consecutive errors; either reaching
 	// RecoveryCounter triggers recovery.
 	recvErrs, sendErrs atomic.Int32
@@ -76,6 +78,7 @@ type Service struct {
 	local Member
 	start time.Time
 	run   lifecycle.Runner // Begin, Ready and End under mu
+	join  join
 
 	cappedLog, takeoverLog *burst.Limiter // once per burst
 }
@@ -115,6 +118,9 @@ func newService(cfg Config, silent bool) (*Service, error) {
 		ev:     newEmitter(cfg.EventBuffer),
 		kick:   make(chan struct{}, 1),
 
+		answers: make(chan struct{}, 1),
+		join:    join{done: make(chan struct{})},
+
 		cappedLog:   burst.New(0),
 		takeoverLog: burst.New(0),
 	}
@@ -129,9 +135,10 @@ func newService(cfg Config, silent bool) (*Service, error) {
 	return s, nil
 }
 
-// Start joins the group, sends the first heartbeat, starts the goroutines and
-// then waits EstablishWait (logged as Tomcat does) or until ctx ends, in
-// which case it returns ctx.Err() with the service running: call Stop.
+// Start joins the group, sends the first heartbeat (soliciting answers
+// unless JoinTimeout is 0; see Joined), starts the goroutines and then
+// waits EstablishWait (logged as Tomcat does) or until ctx ends, in which
+// case it returns ctx.Err() with the service running: call Stop.
 func (s *Service) Start(ctx context.Context) error {
 	s.mu.Lock()
 	life, err := s.run.Begin()
@@ -152,6 +159,10 @@ func (s *Service) Start(ctx context.Context) error {
 	s.setConn(pc)
 	s.start = s.cfg.Now()
 	s.local.StartedAt = s.start.UnixMilli()
+	solicit := !s.silent && s.cfg.JoinTimeout > 0
+	if !solicit {
+		s.join.end()
+	}
 	s.run.Ready()
 	s.mu.Unlock()
 
@@ -163,7 +174,12 @@ func (s *Service) Start(ctx context.Context) error {
 		ev.Msg("membership observer started")
 		return nil
 	}
-	s.send(false)
+	if solicit {
+		s.send(FlagSolicit)
+		s.run.Go(s.joinLoop)
+	} else {
+		s.send(0)
+	}
 	ev.Str("local", s.Local().String()).Msg("membership started")
 	if w := s.cfg.EstablishWait; w > 0 {
 		s.log.Info().Msgf("Sleeping for %d milliseconds to establish cluster membership", w.Milliseconds())
@@ -192,8 +208,8 @@ func (s *Service) Stop(ctx context.Context) error {
 		return nil
 	}
 	if !s.silent {
-		s.send(true) // twice: one lost datagram should not cost peers DropTime;
-		s.send(true) // the second is ignored by whoever got the first
+		s.send(flagShutdown) // twice: one lost datagram should not cost peers DropTime;
+		s.send(flagShutdown) // the second is ignored by whoever got the first
 	}
 	s.setConn(nil)
 	if err := s.run.Wait(ctx); err != nil {
@@ -281,19 +297,30 @@ func (s *Service) setConn(pc packetConn) {
 	}
 }
 
-// heartbeat encodes (and seals) the local member's packet.
-func (s *Service) heartbeat(shutdown bool) ([]byte, error) {
+// flagShutdown is send's flag for the goodbye (BABY-ALEX); it is not a
+// payload flag.
+const flagShutdown uint64 = 1 << 63
+
+// heartbeat encodes (and seals) the local member's packet with the payload
+// flags (FlagSolicit, FlagAnswer: then with the member count) or the
+// goodbye (flagShutdown).
+func (s *Service) heartbeat(flags uint64) ([]byte, error) {
 	s.mu.Lock()
 	l := s.local
 	alive := s.cfg.Now().Sub(s.start).Milliseconds()
+	known := len(s.tab.members)
 	s.mu.Unlock()
-	payload, err := EncodePayload(nil, Payload{Protocol: ProtocolVersion, Name: l.Name, HTTPURL: l.HTTPURL, StartedAt: l.StartedAt})
+	p := Payload{Protocol: ProtocolVersion, Name: l.Name, HTTPURL: l.HTTPURL, StartedAt: l.StartedAt, Flags: flags &^ flagShutdown}
+	if flags&FlagAnswer != 0 {
+		p.Members = uint64(known)
+	}
+	payload, err := EncodePayload(nil, p)
 	if err != nil {
 		return nil, err
 	}
 	h := Heartbeat{Alive: alive, Port: l.Port, SecurePort: -1, UDPPort: -1, Host: l.Host,
 		Domain: []byte(s.cfg.Domain), UniqueID: l.UniqueID, Payload: payload}
-	if shutdown {
+	if flags&flagShutdown != 0 {
 		h.Command = ShutdownCommand
 	}
 	b, err := h.AppendTo(make([]byte, 0, h.Size()))
@@ -305,12 +332,12 @@ func (s *Service) heartbeat(shutdown bool) ([]byte, error) {
 	return s.sealer.SealAD(out, b, out[:sealHeader]), nil
 }
 
-func (s *Service) send(shutdown bool) {
+func (s *Service) send(flags uint64) {
 	pc := s.getConn()
 	if pc == nil {
 		return
 	}
-	b, err := s.heartbeat(shutdown)
+	b, err := s.heartbeat(flags)
 	if err != nil {
 		s.log.Error().Err(err).Msg("encode heartbeat") // a broken invariant, not a peer's fault
 		return
@@ -327,24 +354,44 @@ func (s *Service) send(shutdown bool) {
 	s.st.sent.Add(1)
 }
 
-// tickLoop sends a heartbeat every Frequency (and on Update) and expires
-// silent members. Exits when ctx ends.
+// tickLoop sends a heartbeat every Frequency (and on Update), answers
+// solicits (at most one answer per solicitGap) and expires silent
+// members. Exits when ctx ends.
 func (s *Service) tickLoop(ctx context.Context) {
 	t := time.NewTicker(s.cfg.Frequency)
 	defer t.Stop()
+	var gap <-chan time.Time // set while an answer waits for solicitGap
+	var lastAnswer time.Time
+	answer := func() {
+		lastAnswer = time.Now()
+		s.st.answers.Add(1)
+		s.send(FlagAnswer)
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 			if !s.silent {
-				s.send(false)
+				s.send(0)
 			}
 			s.expire()
 		case <-s.kick:
 			if !s.silent {
-				s.send(false)
+				s.send(0)
 			}
+		case <-s.answers:
+			if gap != nil {
+				continue // the answer already waiting covers this solicit
+			}
+			if wait := solicitGap - time.Since(lastAnswer); wait > 0 {
+				gap = time.After(wait)
+				continue
+			}
+			answer()
+		case <-gap:
+			gap = nil
+			answer()
 		}
 	}
 }
@@ -503,6 +550,9 @@ func (s *Service) apply(h Heartbeat) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	o, m, evs, err := s.tab.receive(h, s.cfg.Now())
+	if o == oKnown || o == oNew {
+		s.solicited(h.Payload)
+	}
 	switch o {
 	case oOtherDomain:
 		s.st.otherDomain.Add(1)
@@ -534,6 +584,21 @@ func (s *Service) apply(h Heartbeat) {
 		}
 	}
 	s.emit(evs)
+}
+
+// solicited answers a solicit and advances this node's own join with the
+// payload of an accepted member's heartbeat. s.mu is held.
+func (s *Service) solicited(payload []byte) {
+	p, err := DecodePayload(payload) // decoded again: the table keeps no flags
+	if err != nil {
+		return
+	}
+	if p.Flags&FlagSolicit != 0 && !s.silent {
+		s.answer()
+	}
+	if !s.join.ended && s.join.heard(p, len(s.tab.members)) {
+		s.join.end()
+	}
 }
 
 // probeTakeover probes old's receiver on its own goroutine and settles the

@@ -262,7 +262,7 @@ func TestSealedReplay(t *testing.T) {
 		return s
 	}
 	a, b, c := mk("a"), mk("b"), mk("c")
-	pkt, err := a.heartbeat(false)
+	pkt, err := a.heartbeat(0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,14 +300,14 @@ func TestSealedReplay(t *testing.T) {
 	rc, _ := seal.NewRing(key, nu)
 	a.sealer, _ = seal.New(ra, seal.PurposeHeartbeat)
 	c.sealer, _ = seal.New(rc, seal.PurposeHeartbeat)
-	p1, _ := a.heartbeat(false)
+	p1, _ := a.heartbeat(0)
 	c.handle(p1)
 	ra.Set(nu, key)
-	p2, _ := a.heartbeat(false)
+	p2, _ := a.heartbeat(0)
 	c.handle(p2)
 	rc.Set(nu) // the old key dropped: a heartbeat still sealed with it is refused
 	ra.Set(key)
-	p3, _ := a.heartbeat(false)
+	p3, _ := a.heartbeat(0)
 	c.handle(p3)
 	if st := c.Stats(); st.Members != 1 || st.Rejected != 2 {
 		t.Fatalf("rotation: %+v", st)
@@ -687,7 +687,7 @@ func FuzzHandleSealed(f *testing.F) {
 		return s
 	}
 	a, b := mk("a"), mk("b")
-	pkt, err := a.heartbeat(false)
+	pkt, err := a.heartbeat(0)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -701,4 +701,83 @@ func FuzzHandleSealed(f *testing.F) {
 			t.Fatalf("%d members from fuzz input", st.Members)
 		}
 	})
+}
+
+// A starting member learns the whole group from the answers to its
+// solicit: heartbeats are 30 s apart here, so nothing else could tell it
+// before Joined. Clear and sealed.
+func TestJoinSolicit(t *testing.T) {
+	for _, key := range [][]byte{nil, bytes.Repeat([]byte{7}, 32)} {
+		t.Run(fmt.Sprintf("sealed=%v", key != nil), func(t *testing.T) {
+			g, p := testGroup()
+			cfg := func(name string) Config {
+				c := loopConfig(t, g, p, name)
+				c.Frequency, c.DropTime = 30*time.Second, time.Minute
+				c.JoinTimeout, c.JoinQuiet = 2*time.Minute, time.Minute
+				c.Key = key
+				return c
+			}
+			ac := cfg("a")
+			ac.JoinQuiet = time.Millisecond // alone: ends at once
+			a, _ := start(t, ac)
+			<-a.Joined()
+			b, _ := start(t, cfg("b"))
+			testkit.WaitFor(t, "b joined", closed(b.Joined()))
+			if got := names(b.Members()); !slices.Equal(got, []string{"a"}) {
+				t.Fatalf("b joined knowing %v, want [a]", got)
+			}
+			c, _ := start(t, cfg("c"))
+			testkit.WaitFor(t, "c joined", closed(c.Joined()))
+			if got := names(c.Members()); !slices.Equal(got, []string{"a", "b"}) {
+				t.Fatalf("c joined knowing %v, want [a b]", got)
+			}
+			st := a.Stats()
+			if st.Solicits < 2 || st.Answers < 1 || st.Answers > st.Solicits {
+				t.Fatalf("a: solicits %d answers %d", st.Solicits, st.Answers)
+			}
+		})
+	}
+}
+
+// With JoinTimeout 0 nothing is solicited and Joined is closed by Start.
+func TestJoinOff(t *testing.T) {
+	g, p := testGroup()
+	c := loopConfig(t, g, p, "a")
+	c.JoinTimeout = 0
+	a, _ := start(t, c)
+	select {
+	case <-a.Joined():
+	default:
+		t.Fatal("Joined open after Start with JoinTimeout 0")
+	}
+}
+
+func closed(ch <-chan struct{}) func() bool {
+	return func() bool {
+		select {
+		case <-ch:
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func TestJoinHeard(t *testing.T) {
+	var j join
+	if j.heard(Payload{}, 5) {
+		t.Fatal("complete before any answer")
+	}
+	if j.heard(Payload{Flags: FlagAnswer, Members: 2}, 1) {
+		t.Fatal("complete knowing 1 of 2")
+	}
+	if j.heard(Payload{Flags: FlagSolicit}, 1) {
+		t.Fatal("a solicit completed the join")
+	}
+	if !j.heard(Payload{}, 2) {
+		t.Fatal("not complete knowing 2 of 2")
+	}
+	if j.heard(Payload{Flags: FlagAnswer, Members: 3}, 2) {
+		t.Fatal("a larger answer did not raise the count")
+	}
 }

@@ -26,12 +26,17 @@ type Stats struct {
 	// TakeoversRefused counts probes that found alive the member whose
 	// name a newer incarnation at another address claimed.
 	TakeoversRefused uint64
+	// Solicits counts solicits heard from starting members; Answers the
+	// heartbeats sent in answer (solicits heard within solicitGap of an
+	// answer share the next one, so Answers ≤ Solicits).
+	Solicits, Answers uint64
 }
 
 type counters struct {
 	sent, received, decodeErrors, rejected, foreign, otherDomain, misdirected,
 	conflicts, sendErrors, receiveErrors, recoveries, probes, probeFailures, oldFormat atomic.Uint64
 	capped, takeoversRefused atomic.Uint64
+	solicits, answers        atomic.Uint64
 	gaveUp                   atomic.Bool
 }
 
@@ -43,5 +48,6 @@ func (c *counters) snapshot() Stats {
 		ReceiveErrors: c.receiveErrors.Load(), Recoveries: c.recoveries.Load(),
 		Probes: c.probes.Load(), ProbeFailures: c.probeFailures.Load(), GaveUp: c.gaveUp.Load(),
 		Capped: c.capped.Load(), TakeoversRefused: c.takeoversRefused.Load(),
+		Solicits: c.solicits.Load(), Answers: c.answers.Load(),
 	}
 }

@@ -239,7 +239,7 @@ func BenchmarkEncodeHeartbeat(b *testing.B) {
 	s := benchService(b, nil)
 	var n int
 	for b.Loop() {
-		p, err := s.heartbeat(false)
+		p, err := s.heartbeat(0)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func BenchmarkEncodeHeartbeatSealed(b *testing.B) {
 	s := benchService(b, bytes.Repeat([]byte{1}, 32))
 	var n int
 	for b.Loop() {
-		p, _ := s.heartbeat(false)
+		p, _ := s.heartbeat(0)
 		n = len(p)
 	}
 	b.ReportMetric(float64(n), "bytes/heartbeat")
@@ -260,7 +260,7 @@ func BenchmarkEncodeHeartbeatSealed(b *testing.B) {
 
 func BenchmarkDecodeHeartbeat(b *testing.B) {
 	s := benchService(b, nil)
-	p, _ := s.heartbeat(false)
+	p, _ := s.heartbeat(0)
 	b.SetBytes(int64(len(p)))
 	for b.Loop() {
 		h, err := DecodeHeartbeat(p)

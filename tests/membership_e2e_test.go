@@ -44,7 +44,7 @@ func TestMembershipThreeNodesAndObserver(t *testing.T) {
 			t.Errorf("%s logged %d additions, want 2:\n%s", n.Route, c, strings.Join(linesAfter(n.Proc, 0, anyAddedRE), "\n"))
 		}
 		n.WaitLog(t, `Cluster is about to start`, time.Second)
-		n.WaitLog(t, `Sleeping for 2000 milliseconds to establish cluster membership`, time.Second)
+		n.WaitLog(t, `Membership established`, time.Second)
 	}
 
 	tb, out := membersOnce(t, nt.NS[3])
@@ -418,7 +418,7 @@ func TestMembershipReadmeTour(t *testing.T) {
 	n2.Start(t)
 	for _, n := range []*Node{n1, n2} {
 		n.WaitLog(t, `Cluster is about to start`, StartTimeout)
-		n.WaitLog(t, `Sleeping for 2000 milliseconds to establish cluster membership`, StartTimeout)
+		n.WaitLog(t, `Membership established`, StartTimeout)
 		n.WaitStarted(t)
 	}
 	n1.WaitLog(t, `Replication member added: tcp://127\.0\.0\.1:4002,node2,`, 10*time.Second)

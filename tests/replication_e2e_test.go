@@ -530,15 +530,23 @@ func TestReplicationSimultaneousStart(t *testing.T) {
 			t.Errorf("%s: %d state transfer timeouts", n.Route, k)
 		}
 	}
+	// The younger asks the elder, which either answers (its manager is up:
+	// zero sessions received) or, still joining itself, has no such context
+	// yet: both fine, since a starting node holds no sessions. Never both
+	// asking, never a timeout.
 	skip1, skip2 := n1.CountLog(skipAnyRE), n2.CountLog(skipAnyRE)
-	if skip1+skip2 != 1 {
-		t.Fatalf("skip lines: node1 %d, node2 %d; want exactly one node to skip the transfer", skip1, skip2)
-	}
 	asker := n2
-	if skip2 == 1 {
+	if n1.CountLog(requestingAnyRE) > 0 {
 		asker = n1
 	}
-	if asker.CountLog(requestingAnyRE) != 1 || asker.CountLog(receivedRE) != 1 {
-		t.Errorf("%s neither skipped nor received the session state", asker.Route)
+	if n1.CountLog(requestingAnyRE)+n2.CountLog(requestingAnyRE) != 1 {
+		t.Fatalf("requests: node1 %d, node2 %d; want exactly one node to ask", n1.CountLog(requestingAnyRE), n2.CountLog(requestingAnyRE))
+	}
+	switch {
+	case asker.CountLog(receivedRE) == 1 && skip1+skip2 == 1:
+	case asker.CountLog(noContextSkipRE) == 1 && skip1+skip2 == 2:
+		t.Logf("%s asked while its senior was still joining: no context there yet", asker.Route)
+	default:
+		t.Errorf("%s asked but neither received the session state nor learned there is none (skips: node1 %d, node2 %d)", asker.Route, skip1, skip2)
 	}
 }

@@ -27,6 +27,7 @@ const (
 	mgrRE           = `Manager \[localhost#/?\]`
 	skipAloneRE     = mgrRE + `: skipping state transfer\. No members active in cluster group\.`
 	skipAnyRE       = mgrRE + `: skipping state transfer\.`
+	noContextSkipRE = mgrRE + `: skipping state transfer\. No member has this context yet\.`
 	requestingRE    = mgrRE + `, requesting session state from \[node1\]\. This operation will timeout if no session state has been received within \[60\] seconds\.`
 	requestingAnyRE = mgrRE + `, requesting session state from \[[^\]]+\]\. This operation will timeout if no session state has been received within \[60\] seconds\.`
 	receivedRE      = mgrRE + `; session state sent at \[[^\]]+\] received in \[[0-9]+\] ms\.`

@@ -48,8 +48,9 @@ type Cluster struct {
 	static  atomic.Bool
 	results chan probeResult
 	nudges  chan nudge
-	urlSet  chan struct{} // SetHTTPURL: re-announce to static peers
-	tab     *table        // owned by the event loop
+	settle  chan chan struct{} // Start's join: closed once the members heard are probed
+	urlSet  chan struct{}      // SetHTTPURL: re-announce to static peers
+	tab     *table             // owned by the event loop
 
 	subs            subscribers // Subscribe; its mutex serialises view publication
 	batching, dirty bool        // event loop only (batch)
@@ -84,8 +85,11 @@ func New(cfg Config) (*Cluster, error) {
 
 // Start starts the cluster in Tomcat's order: the receiver first (its bound
 // port is what the membership advertises), then the sender, then the
-// membership; then it waits EstablishWait for the membership to form, or
-// until ctx ends (it then returns ctx.Err() with the cluster running: call
+// membership; then it waits EstablishWait for the membership to form
+// (Tomcat's sleep), or, with EstablishWait 0, for the membership's fast
+// join (mcast.Service.Joined: the members answered its solicit) and the
+// failure detector's probe of every member heard (at most one
+// FailureDetector.ConnectTimeout), or until ctx ends (it then returns ctx.Err() with the cluster running: call
 // Stop) or Stop is called (ErrClosed). Register handlers (Handle) before Start. A failed Start stops what
 // it started; the Cluster cannot be started again.
 func (c *Cluster) Start(ctx context.Context) error {
@@ -125,8 +129,54 @@ func (c *Cluster) Start(ctx context.Context) error {
 			return ErrClosed
 		case <-t.C:
 		}
+		c.log.Info().Int("members", len(c.view.Load().members)).Msg("Done sleeping, membership established")
+		return nil
 	}
-	c.log.Info().Int("members", len(c.view.Load().members)).Msg("Done sleeping, membership established")
+	began := time.Now()
+	if err := c.awaitJoin(ctx, life.Done()); err != nil {
+		return err
+	}
+	c.log.Info().Int("members", len(c.view.Load().members)).Int64("ms", time.Since(began).Milliseconds()).
+		Msg("Membership established")
+	return nil
+}
+
+// joiner is a membership with a fast join (mcast.Service).
+type joiner interface{ Joined() <-chan struct{} }
+
+// awaitJoin waits for the membership's join, then for the event loop to
+// have probed every member the membership heard (bounded by one
+// ConnectTimeout: a member whose receiver does not answer at once is not
+// waited for; it is added when it answers). A membership without a join
+// (static) is not waited for.
+func (c *Cluster) awaitJoin(ctx context.Context, stopped <-chan struct{}) error {
+	j, ok := c.members.(joiner)
+	if !ok {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-stopped:
+		return ErrClosed
+	case <-j.Joined():
+	}
+	done := make(chan struct{})
+	select {
+	case c.settle <- done:
+	case <-stopped:
+		return ErrClosed
+	}
+	t := time.NewTimer(c.cfg.FailureDetector.ConnectTimeout)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-stopped:
+		return ErrClosed
+	case <-t.C:
+	case <-done:
+	}
 	return nil
 }
 
@@ -173,6 +223,7 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 	c.static.Store(c.learn != nil)
 	c.results = make(chan probeResult, 64)
 	c.nudges = make(chan nudge, 64)
+	c.settle = make(chan chan struct{}, 1)
 	c.urlSet = make(chan struct{}, 1)
 	c.tab = newTable()
 	if err := c.members.Start(ctx); err != nil {

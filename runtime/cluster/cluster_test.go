@@ -1,6 +1,7 @@
 package cluster_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -67,6 +68,13 @@ func mcastNode(t *testing.T, group string, port int, name string, key []byte) *n
 	cfg.Membership = cluster.Multicast{Config: mc}
 	cfg.HTTPURL = "http://127.0.0.1:8080"
 	cfg.Key = key
+	return newNode(t, cfg)
+}
+
+// newNode makes a cluster of cfg with a test logger and an inbox on the
+// sessions channel, stopped at cleanup.
+func newNode(t *testing.T, cfg cluster.Config) *node {
+	t.Helper()
 	n := &node{in: &inbox{}}
 	cfg.Logger, n.log = testkit.NewLogger(t)
 	c, err := cluster.New(cfg)
@@ -110,7 +118,7 @@ func TestThreeNodes(t *testing.T) {
 
 	t.Run("log lines", func(t *testing.T) {
 		for _, n := range []*node{a, b, c} {
-			if n.log.Count("Cluster is about to start") != 1 || n.log.Count("Done sleeping, membership established") != 1 {
+			if n.log.Count("Cluster is about to start") != 1 || n.log.Count("Membership established") != 1 {
 				t.Errorf("%s: start lines missing", n.c.Self())
 			}
 			if n.log.Count("cluster traffic is not sealed") != 1 {
@@ -391,4 +399,45 @@ func TestRestartReplaces(t *testing.T) {
 	if err := a.c.Port(1).Send(t.Context(), "b", []byte("still"), 6); err != nil {
 		t.Fatalf("after the old incarnation's goodbye: %v", err)
 	}
+}
+
+// With EstablishWait 0, Start returns once the members that answered the
+// solicit are members: heartbeats are 30 s apart here, so only the answers
+// could have told the joiner. Clear and sealed.
+func TestFastJoin(t *testing.T) {
+	for _, key := range [][]byte{nil, bytes.Repeat([]byte{9}, 32)} {
+		t.Run(fmt.Sprintf("sealed=%v", key != nil), func(t *testing.T) {
+			group, port := testGroup()
+			a := slowNode(t, group, port, "a", key, time.Millisecond)
+			startAll(t, a)
+			b := slowNode(t, group, port, "b", key, time.Minute)
+			startAll(t, b)
+			if !sees(b, "a")() {
+				t.Fatalf("b started seeing %v, want [a]", b.c.Port(1).Members())
+			}
+			c := slowNode(t, group, port, "c", key, time.Minute)
+			startAll(t, c)
+			if !sees(c, "a", "b")() {
+				t.Fatalf("c started seeing %v, want [a b]", c.c.Port(1).Members())
+			}
+			if c.log.Count("Membership established") != 1 || c.log.Count("Sleeping for") != 0 {
+				t.Fatal("c: no 'Membership established', or it slept")
+			}
+		})
+	}
+}
+
+// slowNode is a multicast node heartbeating every 30 s whose join waits
+// up to quiet for a first answer.
+func slowNode(t *testing.T, group string, port int, name string, key []byte, quiet time.Duration) *node {
+	t.Helper()
+	cfg := cluster.DefaultLocalConfig(name)
+	mc := mcast.DefaultLocalConfig()
+	mc.Address, mc.Port = group, port
+	mc.Frequency, mc.DropTime = 30*time.Second, time.Minute
+	mc.JoinTimeout, mc.JoinQuiet = 2*time.Minute, quiet
+	cfg.Membership = cluster.Multicast{Config: mc}
+	cfg.FailureDetector.ConnectTimeout = time.Minute // the probe of a live loopback receiver answers at once
+	cfg.Key = key
+	return newNode(t, cfg)
 }

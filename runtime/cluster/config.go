@@ -54,9 +54,11 @@ type Config struct {
 	// transport.Config.IdleTimeout, if set, takes precedence. 0: never.
 	// Default: 20 (10 s at Tomcat's 500 ms).
 	IdleHeartbeats int
-	// EstablishWait is how long Start waits for the membership to form
+	// EstablishWait is how long Start sleeps for the membership to form
 	// ("Sleeping for N milliseconds to establish cluster membership").
-	// 0 does not wait. Default: 2000ms.
+	// 0 (the default) waits instead for the membership's fast join: its
+	// solicit answered by every member, those members probed
+	// ("Membership established"). Default: 0.
 	EstablishWait time.Duration
 	// Key (16, 24 or 32 bytes) seals heartbeats and frames; it overrides
 	// the Key of the membership and transport configs. nil: the cluster
@@ -106,7 +108,6 @@ func DefaultConfig() Config {
 		Transport:       tc,
 		SendOptions:     transport.OptAsync,
 		FailureDetector: DefaultFailureDetectorConfig(),
-		EstablishWait:   2 * time.Second,
 		AdmitWait:       3 * time.Second,
 		IdleHeartbeats:  20,
 		Logger:          zerolog.Nop(),

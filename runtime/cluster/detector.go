@@ -101,10 +101,19 @@ func (c *Cluster) run(ctx context.Context) {
 		ping = t.C
 	}
 	c.publish()
+	var settled []chan struct{} // Start's join waiters
 	for {
+		if len(settled) > 0 && c.settled() {
+			for _, ch := range settled {
+				close(ch)
+			}
+			settled = nil
+		}
 		select {
 		case <-ctx.Done():
 			return
+		case ch := <-c.settle:
+			settled = append(settled, ch)
 		case ev, ok := <-events:
 			if !ok {
 				events = nil // membership stopped
@@ -125,6 +134,18 @@ func (c *Cluster) run(ctx context.Context) {
 			c.keepAlive(ctx)
 		}
 	}
+}
+
+// settled reports whether every member the membership lists has been
+// through its first probe: a member, or pending with the probe failed.
+func (c *Cluster) settled() bool {
+	for _, m := range c.members.Members() {
+		e := c.find(m)
+		if e == nil || e.st == statePending && e.probing {
+			return false // its Added event is still queued, or its probe runs
+		}
+	}
+	return true
 }
 
 func (c *Cluster) onEvent(ctx context.Context, ev mcast.Event) {

@@ -11,7 +11,9 @@
 // Broadcast), MemberEvent (joined, left, replaced: what the detector
 // confirmed; events.go states the callback contract), Config,
 // MembershipConfig (Multicast, Static). Start order is Tomcat's:
-// receiver, sender, membership, EstablishWait; Stop runs it backwards.
+// receiver, sender, membership, then EstablishWait (Tomcat's sleep) or, by
+// default, the fast join (awaitJoin: mcast.Service.Joined, then every
+// member heard probed); Stop runs it backwards.
 //
 // Failure detector (detector.go; a probe is up to 3 TCP connects of
 // ConnectTimeout, a refusal ends it): Added → probe the receiver → member

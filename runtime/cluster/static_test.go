@@ -1,7 +1,6 @@
 package cluster_test
 
 import (
-	"context"
 	"net"
 	"slices"
 	"testing"
@@ -10,7 +9,6 @@ import (
 	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/mcast"
 	"github.com/gomcat/gomcat/runtime/cluster"
-	"github.com/gomcat/gomcat/transport"
 )
 
 func freePort(t *testing.T) int {
@@ -31,16 +29,7 @@ func staticNode(t *testing.T, name string, port, peerPort int) *node {
 	sc.Interval, sc.ExpirationTime, sc.ConnectTimeout = 50*time.Millisecond, 500*time.Millisecond, 200*time.Millisecond
 	sc.Members = []mcast.StaticMember{{Host: "127.0.0.1", Port: peerPort}}
 	cfg.Membership = cluster.Static{Config: sc}
-	n := &node{in: &inbox{}}
-	cfg.Logger, n.log = testkit.NewLogger(t)
-	c, err := cluster.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.c = c
-	c.Handle(transport.ChannelSessions, n.in.deliver)
-	t.Cleanup(func() { _ = c.Stop(context.Background()) })
-	return n
+	return newNode(t, cfg)
 }
 
 // Static members learn each other's names and start times from the

@@ -57,7 +57,7 @@ func TestClusterConfigTomcat55(t *testing.T) {
 	if m.Address != "228.0.0.4" || m.Port != 45565 || m.Bind != "127.0.0.1" || m.Frequency != 400*time.Millisecond || m.DropTime != 2*time.Second {
 		t.Errorf("mcast config %+v", m)
 	}
-	if cfg.Name != "tomcat2" || cfg.Domain != "shop" || cfg.EstablishWait != 1600*time.Millisecond {
+	if cfg.Name != "tomcat2" || cfg.Domain != "shop" || cfg.EstablishWait != 0 {
 		t.Errorf("cluster config name %q domain %q wait %v", cfg.Name, cfg.Domain, cfg.EstablishWait)
 	}
 	if cfg.Transport.Address != "auto" || cfg.Transport.Port != 4002 || cfg.Transport.Timeout != 15*time.Second {

@@ -11,7 +11,8 @@
 // and shutdown port's sockets bound, not yet served (a port in use fails
 // before the node announces itself); with a <Cluster>, the
 // SimpleTcpCluster ("Cluster is about to start", receiver bound,
-// membership, "Sleeping for N milliseconds to establish cluster
+// membership, its fast join — "Membership established" — or with
+// establishWait "Sleeping for N milliseconds to establish cluster
 // membership"); the hosts, whose distributable contexts get a
 // deltamgr.Manager named "<host>#<path>" (ROOT "localhost#") whose Start
 // runs the state transfer; with a <Deployer>, the farm deployer ("Cluster

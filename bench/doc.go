@@ -1,5 +1,6 @@
-// Package bench measures a Gomcat cluster: "gomcat bench replication" and
-// "gomcat bench balancer". Figures are reported, never asserted.
+// Package bench measures a Gomcat cluster: "gomcat bench replication",
+// "gomcat bench balancer", "gomcat bench start". Figures are reported,
+// never asserted.
 //
 // Replication (ReplicationConfig) measures, against running nodes (Target,
 // Peer, optional Baseline without a Cluster) or against nodes it launches
@@ -9,7 +10,10 @@
 // the samples), the state transfer of many sessions to a joining node
 // (timed from its own log lines) and the resident memory per session.
 // Balancer (BalancerConfig) compares small GETs with a session cookie
-// through a node directly, gomcat balancer and HAProxy.
+// through a node directly, gomcat balancer and HAProxy. Start
+// (StartConfig) times process start → first HTTP 200 of a lone cluster
+// node and of a node joining a filled member, and → /count == Sessions,
+// for this binary and optionally a Baseline binary in the same rounds.
 //
 // The load generator is Run: Concurrency workers in a closed loop (each a
 // user with its own session cookie) for a duration or a request budget,

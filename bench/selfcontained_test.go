@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -57,21 +58,9 @@ func TestSelfContained(t *testing.T) {
 	cfg.Exe, cfg.InitHome = exe, testInit(exe)
 	cfg.Duration, cfg.Round, cfg.Warmup = 600*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
 	cfg.Concurrency, cfg.Samples, cfg.Sessions, cfg.FillConcurrency = 4, 50, 2000, 16
-	var progress bytes.Buffer
-	cfg.Progress = &progress
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	rep, err := Replication(ctx, cfg)
-	var out bytes.Buffer
-	if rep != nil {
-		_, _ = rep.WriteTo(&out)
-	}
-	t.Logf("progress:\n%s\nreport:\n%s", progress.String(), out.String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	out := runReport(t, &cfg.Progress, func(ctx context.Context) (*Report, error) { return Replication(ctx, cfg) })
 	for _, want := range []string{"standalone", "node1", "replication overhead", "fill node1", "per session"} {
-		if !strings.Contains(out.String(), want) {
+		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
@@ -86,25 +75,53 @@ func TestMetricsOverheadSelfContained(t *testing.T) {
 	cfg.Exe, cfg.InitHome = exe, testInit(exe)
 	cfg.Duration, cfg.Round, cfg.Warmup = 600*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
 	cfg.Concurrency = 4
-	var progress bytes.Buffer
-	cfg.Progress = &progress
+	out := runReport(t, &cfg.Progress, func(ctx context.Context) (*Report, error) {
+		return MetricsOverhead(ctx, cfg, 100*time.Millisecond, false)
+	})
+	for _, want := range []string{"metrics off", "metrics on", "metrics overhead, throughput", "scrapes of http://127.0.0.1:"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+	if strings.Contains(out, "(0 (") {
+		t.Error("the metrics node was never scraped")
+	}
+}
+
+// Start with a baseline binary (the same one here): both columns, a ratio,
+// and the joining node received every session.
+func TestStartSelfContained(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches gomcat nodes (-short)")
+	}
+	exe := buildGomcat(t)
+	cfg := DefaultStartConfig()
+	cfg.Exe, cfg.Baseline, cfg.InitHome = exe, exe, testInit(exe)
+	cfg.Rounds, cfg.Sessions, cfg.FillConcurrency = 1, 200, 8
+	out := runReport(t, &cfg.Progress, func(ctx context.Context) (*Report, error) { return Start(ctx, cfg) })
+	for _, want := range []string{"first HTTP 200 (before)", "first HTTP 200 (after)", "× before)", "/count == 200 (after)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// runReport runs a self-contained bench with its progress captured, logs
+// progress and report, fails on an error and returns the report's text.
+func runReport(t *testing.T, progress *io.Writer, run func(context.Context) (*Report, error)) string {
+	t.Helper()
+	var pb bytes.Buffer
+	*progress = &pb
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	rep, err := MetricsOverhead(ctx, cfg, 100*time.Millisecond, false)
+	rep, err := run(ctx)
 	var out bytes.Buffer
 	if rep != nil {
 		_, _ = rep.WriteTo(&out)
 	}
-	t.Logf("progress:\n%s\nreport:\n%s", progress.String(), out.String())
+	t.Logf("progress:\n%s\nreport:\n%s", pb.String(), out.String())
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"metrics off", "metrics on", "metrics overhead, throughput", "scrapes of http://127.0.0.1:"} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("report lacks %q", want)
-		}
-	}
-	if strings.Contains(out.String(), "(0 (") {
-		t.Error("the metrics node was never scraped")
-	}
+	return out.String()
 }

@@ -21,6 +21,7 @@ func benchCommand() *ucli.Command {
 			benchBalancerCommand(),
 			benchAJPCommand(), // bench_ajp.go
 			benchMetricsCommand(),
+			benchStartCommand(), // bench_start.go
 		},
 	}
 }

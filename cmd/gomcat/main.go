@@ -6,7 +6,7 @@ package main
 import (
 	"os"
 
-	"github.com/gomcat/gomcat/runtime/node/cli"
+	"github.com/gomcat/gomcat/cli"
 )
 
 func main() { os.Exit(cli.Main(os.Args)) }

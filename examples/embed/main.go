@@ -18,7 +18,7 @@ import (
 	"os"
 
 	"github.com/gomcat/gomcat/runtime/host"
-	"github.com/gomcat/gomcat/runtime/node/cli"
+	"github.com/gomcat/gomcat/cli"
 	"github.com/gomcat/gomcat/runtime/session"
 )
 

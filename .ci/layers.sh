@@ -60,7 +60,8 @@ allow runtime/admin runtime/session runtime/cluster deltamgr farmdeploy mcast 'm
 
 # Direct imports (with tests, with and without the e2e tag): nothing imports
 # tests/; cmd/X and examples/X are imported only from inside themselves; only
-# runtime/node (the wiring place), cmd/ and examples/ import conf.
+# runtime/node (the wiring place), cli (the command line), cmd/ and examples/
+# import conf.
 check_imports() {
 	local from imports imp rel frel
 	while read -r from imports; do
@@ -79,7 +80,7 @@ check_imports() {
 				[[ $frel == "$top" || $frel == "$top/"* ]] || { report "$frel must not import $rel"; } ;;
 			conf | conf/*)
 				case $frel in
-				conf | conf/* | runtime/node | runtime/node/* | cmd/* | examples/* | tests | tests/*) ;;
+				conf | conf/* | runtime/node | runtime/node/* | cli | cli/* | cmd/* | examples/* | tests | tests/*) ;;
 				*) report "$frel must not import $rel (only runtime/node maps the config model)" ;;
 				esac ;;
 			esac

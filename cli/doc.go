@@ -1,7 +1,14 @@
 // Package cli is the gomcat command line, importable so that a program of
-// your own can register its apps (host.Register) and run the stock CLI:
+// your own can register its apps (host.Register) and run the stock CLI
+// (Caddy's cmd shape: cmd/gomcat is only this main):
+//
+//	import "github.com/gomcat/gomcat/cli"
 //
 //	func main() { os.Exit(cli.Main(os.Args)) }
+//
+// cli sits above runtime/node: it reads the config model (conf), hands it to
+// node.Nodes and imports every part it reports on; nothing of ours but
+// cmd/ and examples/ imports cli.
 //
 // Main installs the signal handling (SIGINT/SIGTERM stop the node
 // gracefully; a second one exits at once with code 130) and runs App.

@@ -1,5 +1,5 @@
 // Command gomcat runs Gomcat nodes: init, configtest, start, stop, members,
-// bundle, deploy, demo, version. The command line lives in package cli so that your own
+// bundle, deploy, demo, version. The command line lives in package cli (./cli) so that your own
 // main can register apps and run it (see examples/embed).
 package main
 

@@ -17,8 +17,8 @@ import (
 	"net/http"
 	"os"
 
-	"github.com/gomcat/gomcat/runtime/host"
 	"github.com/gomcat/gomcat/cli"
+	"github.com/gomcat/gomcat/runtime/host"
 	"github.com/gomcat/gomcat/runtime/session"
 )
 

@@ -260,3 +260,39 @@ func TestFrameReaderStartsSmall(t *testing.T) {
 		t.Fatalf("busy buffer %d bytes, want %d", len(fr.buf), readBufSize)
 	}
 }
+
+// A run of frames bigger than maxKeepBuf reuses one grown buffer; the
+// first smaller frame lets it go.
+func TestFrameReaderKeepsBigBufferForBigFrames(t *testing.T) {
+	big := bytes.Repeat([]byte{1}, maxKeepBuf+maxKeepBuf/4)
+	var in []byte
+	for range 3 {
+		in = append(in, appendFrame(nil, big)...)
+	}
+	in = append(in, appendFrame(nil, []byte("small"))...)
+	in = append(in, appendFrame(nil, []byte("small"))...)
+	fr := newFrameReader(bytes.NewReader(in), nil, 0, 4<<20)
+	var grown []byte
+	for i := range 3 {
+		b, err := fr.next(true)
+		if err != nil || len(b) != len(big) {
+			t.Fatalf("frame %d: %d bytes, %v", i, len(b), err)
+		}
+		if i == 0 {
+			grown = fr.buf
+		} else if &fr.buf[0] != &grown[0] {
+			t.Fatalf("frame %d: the buffer was grown again", i)
+		}
+	}
+	for range 2 {
+		if b, err := fr.next(true); err != nil || string(b) != "small" {
+			t.Fatalf("small frame: %q, %v", b, err)
+		}
+	}
+	if _, err := fr.next(true); err != io.EOF { // empty now: the next read starts afresh
+		t.Fatalf("after the frames: %v, want EOF", err)
+	}
+	if len(fr.buf) > maxKeepBuf {
+		t.Fatalf("buffer kept at %d bytes after small frames", len(fr.buf))
+	}
+}

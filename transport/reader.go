@@ -13,7 +13,7 @@ import (
 const (
 	firstReadBuf = 2 << 10   // a connection's first buffer: the hello fits, nothing bigger is allocated
 	readBufSize  = 256 << 10 // a busy connection's buffer; several frames arrive per read
-	maxKeepBuf   = 1 << 20   // a buffer grown past this is dropped once empty
+	maxKeepBuf   = 1 << 20   // a buffer grown past this is dropped once empty after a frame that fits readBufSize
 	maxHelloBody = 1 << 10   // the hello (sealed or not) must fit: ~1 KiB before admission
 )
 
@@ -31,7 +31,9 @@ var (
 // The buffer starts small (firstReadBuf) and grows only with bytes that
 // actually arrived: to readBufSize when reads fill it, and beyond when it
 // is full of one frame, at most doubling: a claimed length is never
-// allocated up front.
+// allocated up front. A buffer grown past maxKeepBuf is kept while frames
+// that big keep coming (a state transfer's chunks would otherwise regrow
+// it, copying, for each one) and dropped once empty after a smaller frame.
 //
 // Deadlines (when conn is set): a frame must arrive whole within timeout
 // + length/minRate from its first byte (not per read, so a trickle is
@@ -48,6 +50,7 @@ type frameReader struct {
 	buf     []byte
 	r, w    int            // buf[r:w] holds bytes not yet returned
 	full    bool           // the last read filled the buffer: grow it up to readBufSize
+	big     bool           // the last frame returned did not fit readBufSize
 	start   time.Time      // when the frame being read began; zero between frames
 	dl      time.Time      // read deadline set on conn; zero if none
 	count   *atomic.Uint64 // bytes read are added here; nil: not counted
@@ -88,6 +91,7 @@ func (fr *frameReader) next(idleOK bool) ([]byte, error) {
 				}
 				fr.r += need
 				fr.start = time.Time{}
+				fr.big = need > readBufSize
 				return avail[frameHeaderLen:end:end], nil
 			}
 		} else if k := min(len(avail), len(startMarker)); string(avail[:k]) != startMarker[:k] {
@@ -142,7 +146,7 @@ func (fr *frameReader) arm(between bool, need int) error {
 func (fr *frameReader) makeRoom(need int) {
 	if fr.r == fr.w {
 		fr.r, fr.w = 0, 0
-		if len(fr.buf) > maxKeepBuf {
+		if len(fr.buf) > maxKeepBuf && !fr.big {
 			fr.buf = make([]byte, readBufSize)
 		}
 	}

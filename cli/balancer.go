@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
+	"strconv"
 	"time"
 
 	ucli "github.com/urfave/cli/v2"
@@ -115,13 +117,13 @@ func runBalancer(c *ucli.Context) error {
 		// Started here, not by discovery, so that a group the balancer
 		// cannot join fails the command instead of leaving it without nodes.
 		if err := obs.Start(c.Context); err != nil {
-			return fmt.Errorf("cannot listen on %s:%d (bind %q): %w", mc.Address, mc.Port, mc.Bind, err)
+			return fmt.Errorf("cannot listen on %s (bind %q): %w", net.JoinHostPort(mc.Address, strconv.Itoa(mc.Port)), mc.Bind, err)
 		}
 		defer obs.Stop(context.WithoutCancel(c.Context))
 		cfg.Discovery = balancer.Observe(started{obs})
 		// Sealed heartbeats are facts; clear ones only claims, checked first.
 		cfg.TrustDiscovery = len(mc.Key) > 0 || mc.Keys != nil
-		log.Info().Str("group", fmt.Sprintf("%s:%d", mc.Address, mc.Port)).Str("bind", mc.Bind).
+		log.Info().Str("group", net.JoinHostPort(mc.Address, strconv.Itoa(mc.Port))).Str("bind", mc.Bind).
 			Str("domain", mc.Domain).Bool("sealed", len(mc.Key) > 0 || mc.Keys != nil).Msg("discovering nodes by their heartbeats")
 	}
 

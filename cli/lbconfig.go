@@ -267,7 +267,7 @@ func membershipNodes(c *ucli.Context, homes []string) ([]balancer.NodeInfo, erro
 		return nil, err
 	}
 	if err := obs.Start(c.Context); err != nil {
-		return nil, fmt.Errorf("cannot listen on %s:%d (bind %q): %w", cfg.Address, cfg.Port, cfg.Bind, err)
+		return nil, fmt.Errorf("cannot listen on %s (bind %q): %w", net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port)), cfg.Bind, err)
 	}
 	defer obs.Stop(context.WithoutCancel(c.Context))
 	if !sleepCtx(c.Context, c.Duration("wait")) {
@@ -275,8 +275,8 @@ func membershipNodes(c *ucli.Context, homes []string) ([]balancer.NodeInfo, erro
 	}
 	nodes := balancer.NodesOf(obs.Members())
 	if len(nodes) == 0 {
-		return nil, fmt.Errorf("no Gomcat node heard on %s:%d (bind %q, domain %q) within %s: check the group, --mcast-bind and --cluster-key (gomcat members shows what is heard)",
-			cfg.Address, cfg.Port, cfg.Bind, cfg.Domain, c.Duration("wait"))
+		return nil, fmt.Errorf("no Gomcat node heard on %s (bind %q, domain %q) within %s: check the group, --mcast-bind and --cluster-key (gomcat members shows what is heard)",
+			net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port)), cfg.Bind, cfg.Domain, c.Duration("wait"))
 	}
 	return nodes, nil
 }

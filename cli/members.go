@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -44,7 +46,7 @@ func membersCommand() *ucli.Command {
 				return err
 			}
 			if err := obs.Start(c.Context); err != nil {
-				return fmt.Errorf("cannot listen on %s:%d (bind %q): %w", cfg.Address, cfg.Port, cfg.Bind, err)
+				return fmt.Errorf("cannot listen on %s (bind %q): %w", net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port)), cfg.Bind, err)
 			}
 			defer obs.Stop(context.WithoutCancel(c.Context))
 			w := c.App.Writer
@@ -152,8 +154,8 @@ func printMembers(w io.Writer, cfg mcast.Config, obs *mcast.Observer, now time.T
 	if len(cfg.Key) > 0 || cfg.Keys != nil {
 		sealed = "yes"
 	}
-	fmt.Fprintf(w, "%s  group %s:%d  bind %s  domain %s  sealed %s  members %d\n",
-		now.Format("15:04:05"), cfg.Address, cfg.Port, orDash(cfg.Bind), domain, sealed, len(ms))
+	fmt.Fprintf(w, "%s  group %s  bind %s  domain %s  sealed %s  members %d\n",
+		now.Format("15:04:05"), net.JoinHostPort(cfg.Address, strconv.Itoa(cfg.Port)), orDash(cfg.Bind), domain, sealed, len(ms))
 	if len(ms) == 0 {
 		fmt.Fprintln(w, "no members heard")
 	} else {

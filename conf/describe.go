@@ -19,7 +19,7 @@ func (s *Server) Describe(w io.Writer) {
 	d.head(0, "Server")
 	shutdown := "disabled"
 	if s.Port != -1 {
-		shutdown = fmt.Sprintf("%s:%d", s.Address, s.Port)
+		shutdown = net.JoinHostPort(s.Address, strconv.Itoa(s.Port))
 	}
 	d.kv(1, "shutdown port", shutdown)
 	cmd := "default"
@@ -302,7 +302,7 @@ func (d *describer) cluster(n int, c *Cluster, where string) {
 }
 
 func (d *describer) staticMember(n int, what string, sm *StaticMember) {
-	s := fmt.Sprintf("%s %s:%d", what, sm.Host, sm.Port)
+	s := what + " " + net.JoinHostPort(sm.Host, strconv.Itoa(sm.Port))
 	if sm.Domain != "" {
 		s += fmt.Sprintf(" domain %q", sm.Domain)
 	}

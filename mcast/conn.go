@@ -1,8 +1,6 @@
 package mcast
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"net"
 	"strconv"
@@ -112,7 +110,7 @@ func multicastInterface(bind, group string) (*net.Interface, error) {
 	ip := net.ParseIP(bind)
 	if bind == "" {
 		var err error
-		if ip, err = routeSource(group); err != nil {
+		if ip, err = RouteSource(group); err != nil {
 			return nil, err
 		}
 	}
@@ -120,15 +118,6 @@ func multicastInterface(bind, group string) (*net.Interface, error) {
 		return nil, fmt.Errorf("%w: %q is not an IP", ErrNoInterface, bind)
 	}
 	return interfaceByIP(ip)
-}
-
-func routeSource(group string) (net.IP, error) {
-	c, err := net.Dial("udp4", net.JoinHostPort(group, "9"))
-	if err != nil {
-		return nil, fmt.Errorf("%w: no route to %s: %v", ErrNoInterface, group, err)
-	}
-	defer c.Close()
-	return c.LocalAddr().(*net.UDPAddr).IP, nil
 }
 
 func interfaceByIP(ip net.IP) (*net.Interface, error) {
@@ -156,47 +145,4 @@ func interfaceByIP(ip net.IP) (*net.Interface, error) {
 		return loop, nil
 	}
 	return nil, fmt.Errorf("%w: %s", ErrNoInterface, ip)
-}
-
-// AdvertiseAddress picks the receiver address a node puts in its heartbeats.
-// An explicit configured IP (or host name, resolved) wins; "" or "auto" means
-// the address of the interface multicast is bound to: bind itself, or with
-// bind == "" the source address of the route to 228.0.0.4. It never returns
-// an unspecified address, and returns loopback only when bound to loopback.
-func AdvertiseAddress(bind, configured string) (net.IP, error) {
-	if configured != "" && configured != "auto" {
-		if ip := net.ParseIP(configured); ip != nil {
-			if ip.IsUnspecified() || ip.IsMulticast() {
-				return nil, fmt.Errorf("%w: address %q cannot be reached by peers", ErrConfig, configured)
-			}
-			return ip, nil
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		ips, err := net.DefaultResolver.LookupIP(ctx, "ip", configured)
-		if err != nil || len(ips) == 0 {
-			return nil, fmt.Errorf("%w: address %q: %v", ErrConfig, configured, err)
-		}
-		for _, ip := range ips {
-			if ip.To4() != nil {
-				return ip, nil
-			}
-		}
-		return ips[0], nil
-	}
-	if bind != "" {
-		ip := net.ParseIP(bind)
-		if ip == nil || ip.IsUnspecified() {
-			return nil, fmt.Errorf("%w: bind %q: use an interface address or set the address explicitly", ErrConfig, bind)
-		}
-		return ip, nil
-	}
-	ip, err := routeSource(DefaultConfig().Address)
-	if err != nil {
-		return nil, err
-	}
-	if ip.IsLoopback() || ip.IsUnspecified() {
-		return nil, errors.Join(ErrNoInterface, fmt.Errorf("mcast: the multicast route uses %s; set bind or address explicitly", ip))
-	}
-	return ip, nil
 }

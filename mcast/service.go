@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,7 +169,7 @@ func (s *Service) Start(ctx context.Context) error {
 
 	s.run.Go(s.receiveLoop)
 	s.run.Go(s.tickLoop)
-	ev := s.log.Info().Str("group", fmt.Sprintf("%s:%d", s.cfg.Address, s.cfg.Port)).
+	ev := s.log.Info().Str("group", net.JoinHostPort(s.cfg.Address, strconv.Itoa(s.cfg.Port))).
 		Str("bind", s.cfg.Bind).Str("domain", s.cfg.Domain).Bool("sealed", s.sealer != nil)
 	if s.silent {
 		ev.Msg("membership observer started")

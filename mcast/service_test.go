@@ -650,7 +650,7 @@ func TestAdvertiseAddress(t *testing.T) {
 		{"127.0.0.1", "228.0.0.4", "", true},
 	}
 	for _, tt := range tests {
-		ip, err := AdvertiseAddress(tt.bind, tt.configured)
+		ip, err := AdvertiseAddress(tt.bind, tt.configured, "")
 		if tt.fail != (err != nil) || (!tt.fail && ip.String() != tt.want) {
 			t.Errorf("AdvertiseAddress(%q, %q) = %v, %v; want %s", tt.bind, tt.configured, ip, err, tt.want)
 		}

@@ -190,8 +190,8 @@ func (r *Receiver) Start(ctx context.Context) error {
 	}
 	if err != nil {
 		if errors.Is(err, syscall.EADDRINUSE) {
-			return fmt.Errorf("transport: no free port in %s:%d-%d: %w",
-				r.cfg.Address, r.cfg.Port, r.cfg.Port+tries-1, err)
+			return fmt.Errorf("transport: no free port in %s-%d: %w",
+				net.JoinHostPort(r.cfg.Address, strconv.Itoa(r.cfg.Port)), r.cfg.Port+tries-1, err)
 		}
 		return fmt.Errorf("transport: listen: %w", err)
 	}

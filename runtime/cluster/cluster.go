@@ -236,26 +236,27 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 
 // addresses resolves the receiver's listen address and the address the
 // membership advertises: an explicit IP is both; "auto" is the membership's
-// interface address (never loopback unless bound to loopback) for both; ""
+// interface address (bind, or the source of the route to its Target; never
+// loopback unless bound to loopback or the target is on it) for both; ""
 // or an unspecified IP listens everywhere and advertises that address.
 func (c *Cluster) addresses() (listen string, advertise net.IP, err error) {
 	a := c.cfg.Transport.Address
 	ip := net.ParseIP(a)
 	switch {
 	case a == "auto":
-		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), "auto")
+		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), "auto", c.cfg.Membership.Target())
 		if err != nil {
 			return "", nil, fmt.Errorf("cluster: receiver address auto: %w", err)
 		}
 		return advertise.String(), advertise, nil
 	case a == "" || ip != nil && ip.IsUnspecified():
-		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), "auto")
+		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), "auto", c.cfg.Membership.Target())
 		if err != nil {
 			return "", nil, fmt.Errorf("cluster: receiver address %q: %w", a, err)
 		}
 		return a, advertise, nil
 	default:
-		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), a)
+		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), a, c.cfg.Membership.Target())
 		if err != nil {
 			return "", nil, fmt.Errorf("cluster: receiver address %q: %w", a, err)
 		}

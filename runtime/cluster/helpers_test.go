@@ -35,6 +35,8 @@ type fakeConfig struct{ f *fakeMembership }
 
 func (fakeConfig) Bind() string { return "127.0.0.1" }
 
+func (fakeConfig) Target() string { return "" }
+
 func (c fakeConfig) NewMembership(l cluster.Local) (cluster.Membership, error) {
 	f := c.f
 	f.mu.Lock()

@@ -27,9 +27,13 @@ type Local struct {
 // MembershipConfig builds the membership once the receiver is bound.
 type MembershipConfig interface {
 	// Bind is the IP of the interface the membership uses ("" = the
-	// interface of the route to the group). A receiver Address of "auto"
+	// interface of the route to Target). A receiver Address of "auto"
 	// resolves to it (mcast.AdvertiseAddress).
 	Bind() string
+	// Target is where the membership sends: the multicast group, or a
+	// static or discovered peer. With Bind "" the receiver's "auto" is the
+	// source address of the route to it ("" = the default group).
+	Target() string
 	// NewMembership allocates the membership for l; no sockets, no
 	// goroutines (its Start opens them).
 	NewMembership(l Local) (Membership, error)
@@ -42,6 +46,9 @@ type Multicast struct{ Config mcast.Config }
 
 // Bind returns the multicast bind address.
 func (m Multicast) Bind() string { return m.Config.Bind }
+
+// Target is the multicast group.
+func (m Multicast) Target() string { return m.Config.Address }
 
 // NewMembership returns an mcast.Service for l.
 func (m Multicast) NewMembership(l Local) (Membership, error) {
@@ -62,6 +69,15 @@ type Static struct{ Config mcast.StaticConfig }
 
 // Bind is "" (no multicast interface): "auto" is the route's source address.
 func (s Static) Bind() string { return "" }
+
+// Target is the first member's host ("" without members): the interface
+// peers are reached through is the one to advertise.
+func (s Static) Target() string {
+	if len(s.Config.Members) == 0 {
+		return ""
+	}
+	return s.Config.Members[0].Host
+}
 
 // NewMembership returns an mcast.Static for l.
 func (s Static) NewMembership(l Local) (Membership, error) {

@@ -159,7 +159,8 @@ func failureDetector(cl *conf.Cluster) cluster.FailureDetectorConfig {
 }
 
 // membershipBind is the multicast interface the receiver's "auto" resolves
-// against ("" for a static membership: the route's source address).
+// against ("" for a static membership: the source address of the route to
+// membershipTarget).
 func membershipBind(cl *conf.Cluster) string {
 	if cl.Membership.ClassName == conf.StaticMembershipService {
 		return ""
@@ -167,15 +168,28 @@ func membershipBind(cl *conf.Cluster) string {
 	return cl.Membership.Bind
 }
 
+// membershipTarget is where the membership sends, the route "auto"
+// follows: the first static member, or the multicast group.
+func membershipTarget(cl *conf.Cluster) string {
+	if cl.Membership.ClassName == conf.StaticMembershipService {
+		if len(cl.Membership.Members) == 0 {
+			return ""
+		}
+		return cl.Membership.Members[0].Host
+	}
+	return cl.Membership.Address
+}
+
 // receiverAdvertise is the address the receiver advertises, resolved as
 // runtime/cluster does: an explicit IP or name wins; "auto", "" and
-// 0.0.0.0 mean the membership interface's address.
+// 0.0.0.0 mean the membership interface's address (for a static
+// membership the source of the route to its first member).
 func receiverAdvertise(cl *conf.Cluster) (net.IP, error) {
 	a := cl.Receiver.Address
 	if ip := net.ParseIP(a); a == "" || ip != nil && ip.IsUnspecified() {
 		a = "auto"
 	}
-	return mcast.AdvertiseAddress(membershipBind(cl), a)
+	return mcast.AdvertiseAddress(membershipBind(cl), a, membershipTarget(cl))
 }
 
 // httpURL is the primary connector's address as peers and balancers can

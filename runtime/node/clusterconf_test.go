@@ -138,6 +138,38 @@ func TestClusterConfigStatic(t *testing.T) {
 	}
 }
 
+// A static membership over IPv6: the receiver's "auto" is the source of
+// the route to the first member (here ::1, so ::1), not the multicast
+// route's interface, and the advertised URL brackets the address.
+func TestClusterConfigStaticIPv6Auto(t *testing.T) {
+	if _, err := net.ListenPacket("udp6", "[::1]:0"); err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	s := parse(t, `<Server port="-1"><Service name="Catalina">
+  <Connector port="8080"/>
+  <Engine name="Catalina" defaultHost="localhost" jvmRoute="s1">
+    <Cluster className="SimpleTcpCluster">
+      <Channel className="GroupChannel">
+        <Membership className="StaticMembershipService">
+          <Member host="::1" port="4001"/>
+        </Membership>
+        <Receiver className="NioReceiver" address="auto" port="4000"/>
+      </Channel>
+    </Cluster>
+    <Host name="localhost" appBase="webapps"/>
+  </Engine></Service></Server>`)
+	cfg, err := clusterConfig(context.Background(), s, true, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Membership.Target(); got != "::1" {
+		t.Errorf("membership target %q, want ::1", got)
+	}
+	if cfg.HTTPURL != "http://[::1]:8080" {
+		t.Errorf("HTTPURL %q, want http://[::1]:8080", cfg.HTTPURL)
+	}
+}
+
 func TestHTTPURL(t *testing.T) {
 	ip := net.ParseIP("198.18.0.2")
 	for _, tc := range []struct {
@@ -148,6 +180,8 @@ func TestHTTPURL(t *testing.T) {
 		{`<Connector port="8091" address="0.0.0.0"/>`, "http://198.18.0.2:8091"},
 		{`<Connector port="8091" address="127.0.0.1"/>`, "http://127.0.0.1:8091"},
 		{`<Connector port="0"/>`, ""},
+		{`<Connector port="8091" address="fd00::2"/>`, "http://[fd00::2]:8091"},
+		{`<Connector port="8091" address="::"/>`, "http://198.18.0.2:8091"},
 	} {
 		s := parse(t, `<Server port="-1"><Service name="Catalina">`+tc.conn+`
   <Engine name="Catalina" defaultHost="localhost" jvmRoute="n"><Host name="localhost" appBase="webapps"/></Engine></Service></Server>`)

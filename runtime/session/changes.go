@@ -106,20 +106,16 @@ func (s *Session) Apply(c Changes, notify bool) {
 		return
 	}
 	for _, a := range c.Attrs {
-		old, had := s.attrs[a.Name]
 		switch {
 		case a.Removed:
+			old, had := s.attrs.del(a.Name)
 			if !had {
 				continue
 			}
-			delete(s.attrs, a.Name)
 			s.size -= len(a.Name) + len(old)
 			events = append(events, event{evRemoved, a.Name})
 		default:
-			if s.attrs == nil {
-				s.attrs = make(map[string][]byte, len(c.Attrs))
-			}
-			s.attrs[a.Name] = a.Value
+			old, had := s.attrs.set(a.Name, a.Value)
 			s.size += len(a.Value) - len(old)
 			if had {
 				events = append(events, event{evReplaced, a.Name})

@@ -33,15 +33,15 @@ func (s *Session) Snapshot() Record {
 	}
 	if len(s.attrs) > 0 {
 		r.Attrs = make(map[string][]byte, len(s.attrs))
-		for k, v := range s.attrs {
-			r.Attrs[k] = v
+		for _, a := range s.attrs {
+			r.Attrs[a.name] = a.value
 		}
 	}
 	return r
 }
 
-// FromRecord rebuilds a valid session from r, taking ownership of r.Attrs
-// (its values must not be modified afterwards). It records no changes,
+// FromRecord rebuilds a valid session from r, taking ownership of the
+// values of r.Attrs (they must not be modified afterwards). It records no changes,
 // ignores o.MaxInactive and o.MaxSize, does not register the session with a
 // manager, and fires no listener. Attribute bytes are not checked; a value
 // that does not decode makes Get report false and GetAs fail.
@@ -61,7 +61,7 @@ func FromRecord(r Record, o Options) *Session {
 		o:           o,
 	}
 	if len(r.Attrs) > 0 {
-		s.attrs = r.Attrs
+		s.attrs = attrsOf(r.Attrs)
 		for k, v := range r.Attrs {
 			s.size += len(k) + len(v)
 		}

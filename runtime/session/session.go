@@ -3,7 +3,6 @@ package session
 import (
 	"bytes"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 )
@@ -48,10 +47,10 @@ type Session struct {
 
 	principal, authType string
 
-	attrs map[string][]byte // name → CBOR; slices are never mutated in place
-	size  int               // sum of len(name)+len(value)
-	log   *changeLog        // nil when nothing changed since TakeChanges
-	note  any               // the manager's per-session data (SetNote)
+	attrs attrs      // sorted by name; values (CBOR) are never mutated in place
+	size  int        // sum of len(name)+len(value)
+	log   *changeLog // nil when nothing changed since TakeChanges
+	note  any        // the manager's per-session data (SetNote)
 
 	o Options
 }
@@ -162,7 +161,7 @@ func (s *Session) put(key string, b []byte) error {
 		s.mu.Unlock()
 		return fmt.Errorf("set %q: %w", key, ErrInvalid)
 	}
-	old, had := s.attrs[key]
+	old, had := s.attrs.get(key)
 	size := s.size + len(b) - len(old)
 	if !had {
 		size += len(key)
@@ -171,10 +170,7 @@ func (s *Session) put(key string, b []byte) error {
 		s.mu.Unlock()
 		return fmt.Errorf("set %q: %w: %d bytes, limit %d", key, ErrTooLarge, size, s.o.MaxSize)
 	}
-	if s.attrs == nil {
-		s.attrs = make(map[string][]byte, 1)
-	}
-	s.attrs[key] = b
+	s.attrs.set(key, b)
 	s.size = size
 	s.changes().attr(AttrChange{Name: key, Value: b})
 	l := s.o.Listeners
@@ -231,19 +227,18 @@ func (s *Session) GetRaw(key string) ([]byte, bool) {
 func (s *Session) raw(key string) ([]byte, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	b, ok := s.attrs[key]
-	return b, ok
+	return s.attrs.get(key)
 }
 
 // Delete removes key; absent keys and invalid sessions are a no-op.
 func (s *Session) Delete(key string) {
 	s.mu.Lock()
-	old, had := s.attrs[key]
+	old, had := s.attrs.get(key)
 	if !had || !s.valid {
 		s.mu.Unlock()
 		return
 	}
-	delete(s.attrs, key)
+	s.attrs.del(key)
 	s.size -= len(key) + len(old)
 	s.changes().attr(AttrChange{Name: key, Removed: true})
 	l := s.o.Listeners
@@ -254,12 +249,11 @@ func (s *Session) Delete(key string) {
 // Keys returns the attribute names, sorted.
 func (s *Session) Keys() []string {
 	s.mu.Lock()
-	keys := make([]string, 0, len(s.attrs))
-	for k := range s.attrs {
-		keys = append(keys, k)
+	keys := make([]string, len(s.attrs))
+	for i, a := range s.attrs {
+		keys[i] = a.name // sorted already
 	}
 	s.mu.Unlock()
-	slices.Sort(keys)
 	return keys
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -207,5 +208,37 @@ func TestNote(t *testing.T) {
 	}
 	if r := s.Snapshot(); len(r.Attrs) != 0 {
 		t.Fatal("note in the record")
+	}
+}
+
+func TestAttrsSorted(t *testing.T) {
+	var a attrs
+	for _, k := range []string{"m", "a", "z", "b"} {
+		if _, had := a.set(k, []byte(k)); had {
+			t.Fatalf("set %q: had", k)
+		}
+	}
+	if old, had := a.set("a", []byte("A")); !had || string(old) != "a" {
+		t.Fatalf("replace a: %q %v", old, had)
+	}
+	if old, had := a.del("m"); !had || string(old) != "m" {
+		t.Fatalf("del m: %q %v", old, had)
+	}
+	if _, had := a.del("m"); had {
+		t.Fatal("del m twice")
+	}
+	var names []string
+	for _, x := range a {
+		names = append(names, x.name)
+	}
+	if !slices.Equal(names, []string{"a", "b", "z"}) {
+		t.Fatalf("names %v", names)
+	}
+	if v, ok := a.get("a"); !ok || string(v) != "A" {
+		t.Fatalf("get a: %q %v", v, ok)
+	}
+	b := attrsOf(map[string][]byte{"z": nil, "a": nil, "b": nil})
+	if len(b) != 3 || b[0].name != "a" || b[2].name != "z" {
+		t.Fatalf("attrsOf %v", b)
 	}
 }

@@ -1,5 +1,5 @@
 // Package bench measures a Gomcat cluster: "gomcat bench replication",
-// "gomcat bench balancer", "gomcat bench start". Figures are reported,
+// "gomcat bench balancer", "gomcat bench start", "gomcat bench memory". Figures are reported,
 // never asserted.
 //
 // Replication (ReplicationConfig) measures, against running nodes (Target,
@@ -14,6 +14,8 @@
 // (StartConfig) times process start → first HTTP 200 of a lone cluster
 // node and of a node joining a filled member, and → /count == Sessions,
 // for this binary and optionally a Baseline binary in the same rounds.
+// Memory (MemoryConfig) reports VmRSS per session on a node that created
+// the sessions and on the member holding them by replication.
 //
 // The load generator is Run: Concurrency workers in a closed loop (each a
 // user with its own session cookie) for a duration or a request budget,

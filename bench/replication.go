@@ -243,13 +243,22 @@ func selfContained(ctx context.Context, cfg ReplicationConfig, rep *Report, seed
 	return cl.transfer(ctx, rep, node1)
 }
 
+// gomcatBinary is exe, or the running executable when exe is "".
+func gomcatBinary(exe string) (string, error) {
+	if exe != "" {
+		return exe, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return "", fmt.Errorf("bench: find the gomcat binary: %w", err)
+	}
+	return exe, nil
+}
+
 func newCluster(cfg ReplicationConfig) (*cluster, error) {
-	exe := cfg.Exe
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return nil, fmt.Errorf("bench: find the gomcat binary: %w", err)
-		}
+	exe, err := gomcatBinary(cfg.Exe)
+	if err != nil {
+		return nil, err
 	}
 	mport, err := freeUDPPort()
 	if err != nil {

@@ -125,3 +125,19 @@ func runReport(t *testing.T, progress *io.Writer, run func(context.Context) (*Re
 	}
 	return out.String()
 }
+
+func TestMemorySelfContained(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches gomcat nodes (-short)")
+	}
+	exe := buildGomcat(t)
+	cfg := DefaultMemoryConfig()
+	cfg.Exe, cfg.Baseline, cfg.InitHome = exe, exe, testInit(exe)
+	cfg.Sessions, cfg.FillConcurrency = 500, 8
+	out := runReport(t, &cfg.Progress, func(ctx context.Context) (*Report, error) { return Memory(ctx, cfg) })
+	for _, want := range []string{"node1 (created the sessions), value 1.0 KiB (before)", "node2 (holds them by replication), value 1.0 KiB (after)", "× before)"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}

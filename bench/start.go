@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strconv"
 	"time"
@@ -83,12 +82,9 @@ func Start(ctx context.Context, cfg StartConfig) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Machine: ThisMachine(), Title: "gomcat bench start: process start → serving (nodes launched on 127.0.0.1)"}
-	exe := cfg.Exe
-	if exe == "" {
-		var err error
-		if exe, err = os.Executable(); err != nil {
-			return rep, fmt.Errorf("bench: find the gomcat binary: %w", err)
-		}
+	exe, err := gomcatBinary(cfg.Exe)
+	if err != nil {
+		return rep, err
 	}
 	bins := []*startTimes{{label: "after", exe: exe}}
 	if cfg.Baseline != "" {

@@ -21,7 +21,8 @@ func benchCommand() *ucli.Command {
 			benchBalancerCommand(),
 			benchAJPCommand(), // bench_ajp.go
 			benchMetricsCommand(),
-			benchStartCommand(), // bench_start.go
+			benchStartCommand(),  // bench_start.go
+			benchMemoryCommand(), // bench_memory.go
 		},
 	}
 }

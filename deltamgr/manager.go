@@ -484,12 +484,13 @@ func outbound(wasPrimary, announced bool, last time.Time, d *Delta, mi time.Dura
 func (m *Manager) send(ctx context.Context, msg *Message) error {
 	msg.Context = m.cfg.Name
 	msg.Timestamp = m.now().UnixMilli()
-	b, err := Encode(msg)
-	if err != nil {
+	buf := getBuf()
+	defer putBuf(buf)
+	if err := encodeTo(buf, msg); err != nil {
 		return err
 	}
 	m.stats.sent[msg.Kind].Add(1)
-	if err := m.cl.Broadcast(ctx, b, m.cfg.SendOptions); err != nil {
+	if err := m.cl.Broadcast(ctx, buf.Bytes(), m.cfg.SendOptions); err != nil { // Broadcast keeps no reference
 		m.stats.sendFailures.Add(1)
 		return err
 	}
@@ -498,11 +499,12 @@ func (m *Manager) send(ctx context.Context, msg *Message) error {
 
 // sendTo stamps msg and sends it to one member.
 func (m *Manager) sendTo(ctx context.Context, to string, msg *Message, opts int) error {
-	b, err := Encode(m.stamp(msg))
-	if err != nil {
+	buf := getBuf()
+	defer putBuf(buf)
+	if err := encodeTo(buf, m.stamp(msg)); err != nil {
 		return err
 	}
-	return m.sendBytes(ctx, to, msg.Kind, b, opts)
+	return m.sendBytes(ctx, to, msg.Kind, buf.Bytes(), opts) // Send keeps no reference
 }
 
 // stamp sets the context name and, if unset, the timestamp.

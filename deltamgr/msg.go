@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strconv"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -139,6 +140,22 @@ func Encode(m *Message) ([]byte, error) {
 		return nil, fmt.Errorf("deltamgr: encode %s: %w", m.Kind, err)
 	}
 	return b, nil
+}
+
+// sendBufs are the buffers send and sendTo encode into: the Cluster
+// keeps no reference to a message once Send or Broadcast returned, so a
+// request's delta costs no allocation for its wire bytes.
+var sendBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBuf: a buffer grown past this (a huge session) is left to the GC.
+const maxPooledBuf = 64 << 10
+
+func getBuf() *bytes.Buffer { return sendBufs.Get().(*bytes.Buffer) }
+
+func putBuf(b *bytes.Buffer) {
+	if b.Cap() <= maxPooledBuf {
+		sendBufs.Put(b)
+	}
 }
 
 // encodeTo is Encode into buf (reset first), so a caller that encodes many

@@ -78,6 +78,10 @@ type ReplicationConfig struct {
 	// Exe is the gomcat binary the self-contained bench runs. Default:
 	// the running executable.
 	Exe string
+	// BaselineExe is another gomcat binary (e.g. one built from main)
+	// whose own node1 + node2 are measured in the same interleaved /set
+	// rounds (self-contained only). Default: "" (none).
+	BaselineExe string
 	// InitHome creates node homes. Default: runs "Exe init" (which can't
 	// make a standalone home: the baseline is then skipped).
 	InitHome InitFunc

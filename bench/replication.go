@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -80,13 +81,22 @@ func throughput(ctx context.Context, cfg ReplicationConfig, rep *Report, ts []ta
 		rep.Add(secThroughput, Row{Metric: "replication overhead", Value: fmt.Sprintf("%.1f %% (%s vs %s)", 100*over, ts[1].name, ts[0].name),
 			Goal: "≤ 15 %", Verdict: verdict(over <= 0.15)})
 	}
-	// A sealed target last: its cost against the clear pair before it.
-	if n := len(ts); n >= 2 && sealedTarget(ts[n-1]) && res[n-2].Rate() > 0 {
-		over := 1 - res[n-1].Rate()/res[n-2].Rate()
-		rep.Add(secThroughput, Row{Metric: "sealing cost", Value: fmt.Sprintf("%.1f %% (%s vs %s)", 100*over, ts[n-1].name, ts[n-2].name)})
+	for i := 1; i < len(ts); i++ {
+		switch {
+		case sealedTarget(ts[i]) && res[i-1].Rate() > 0: // its cost against the clear pair before it
+			over := 1 - res[i].Rate()/res[i-1].Rate()
+			rep.Add(secThroughput, Row{Metric: "sealing cost", Value: fmt.Sprintf("%.1f %% (%s vs %s)", 100*over, ts[i].name, ts[i-1].name)})
+		case ts[i].name == nameBaselinePair && res[i].Rate() > 0: // this binary's pair against it
+			k := slices.IndexFunc(ts, func(t target) bool { return strings.HasPrefix(t.name, "node1") })
+			rep.Add(secThroughput, Row{Metric: "this binary vs the baseline binary",
+				Value: fmt.Sprintf("%.2f× (%s vs %s)", res[k].Rate()/res[i].Rate(), ts[k].name, ts[i].name)})
+		}
 	}
 	return nil
 }
+
+// nameBaselinePair is the target of BaselineExe's node1 (+node2).
+const nameBaselinePair = "baseline binary's node1 (+node2)"
 
 func sealedTarget(t target) bool { return strings.HasSuffix(t.name, "sealed)") }
 
@@ -212,6 +222,15 @@ func selfContained(ctx context.Context, cfg ReplicationConfig, rep *Report, seed
 		ts = append(ts, target{name: "node1s (+node2s, sealed)", newOp: setOps(c, node1s.url, cfg.Size, seed+2)})
 		rep.Note("sealed pair: node1s + node2s with a cluster key (AES-256-GCM, HKDF per purpose), domain %s-sealed, measured in the same interleaved rounds", cl.domain)
 	}
+	if cfg.BaselineExe != "" && clustered {
+		b, err := baselinePair(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		defer b.close()
+		ts = append(ts, target{name: nameBaselinePair, newOp: setOps(c, b.nodes[0].url, cfg.Size, seed+5)})
+		rep.Note("baseline binary: %s, its own node1 + node2 (multicast port %d, domain %s), measured in the same interleaved rounds", cfg.BaselineExe, b.mcast, b.domain)
+	}
 	if err := throughput(ctx, cfg, rep, ts); err != nil {
 		return err
 	}
@@ -253,6 +272,31 @@ func gomcatBinary(exe string) (string, error) {
 		return "", fmt.Errorf("bench: find the gomcat binary: %w", err)
 	}
 	return exe, nil
+}
+
+// baselinePair starts node1 + node2 of cfg.BaselineExe in their own
+// cluster and waits until they see each other; the caller closes it.
+func baselinePair(ctx context.Context, cfg ReplicationConfig) (*cluster, error) {
+	cfg.Exe = cfg.BaselineExe
+	cl, err := newCluster(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range []string{"node1b", "node2b"} {
+		n, err := cl.start(ctx, name, false)
+		if err == nil {
+			err = cl.ready(ctx, n)
+		}
+		if err != nil {
+			cl.close()
+			return nil, fmt.Errorf("baseline binary: %w", err)
+		}
+	}
+	if _, err := cl.nodes[0].waitLog(ctx, lineMemberAdded, 15*time.Second); err != nil {
+		cl.close()
+		return nil, fmt.Errorf("baseline binary: %w", err)
+	}
+	return cl, nil
 }
 
 func newCluster(cfg ReplicationConfig) (*cluster, error) {

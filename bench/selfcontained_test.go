@@ -58,8 +58,9 @@ func TestSelfContained(t *testing.T) {
 	cfg.Exe, cfg.InitHome = exe, testInit(exe)
 	cfg.Duration, cfg.Round, cfg.Warmup = 600*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
 	cfg.Concurrency, cfg.Samples, cfg.Sessions, cfg.FillConcurrency = 4, 50, 2000, 16
+	cfg.BaselineExe = exe // the same binary: the column is there, the ratio near 1
 	out := runReport(t, &cfg.Progress, func(ctx context.Context) (*Report, error) { return Replication(ctx, cfg) })
-	for _, want := range []string{"standalone", "node1", "replication overhead", "fill node1", "per session"} {
+	for _, want := range []string{"standalone", "node1", "replication overhead", "fill node1", "per session", nameBaselinePair, "this binary vs the baseline binary"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q", want)
 		}

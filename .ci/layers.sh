@@ -48,6 +48,7 @@ allow internal/testkit # tests-only helpers (imported by _test.go files only)
 allow ajp
 allow discovery # providers: discovery/dns, discovery/kubernetes (leaves too)
 allow discovery/kubernetes discovery
+allow discovery/dns discovery
 allow internal/burst
 # Consumers of the cluster seam see it only through their own interface.
 allow deltamgr runtime/session runtime/lifecycle 'internal/.*'

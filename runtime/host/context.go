@@ -131,6 +131,14 @@ func (h *Host) startContext(ctx context.Context, spec ContextSpec, mgr session.M
 	}
 
 	var next http.Handler = stripPrefix(spec.Path, c.app)
+	if _, ext := mgr.(session.Loader); ext {
+		// An external store: every node reads it, so no route binding and
+		// no replication filter; the response waits for the write, and a
+		// failed write is a 503, never a success the store did not keep.
+		next = &ReplicationValve{Sync: true, FailClosed: true, BufferBytes: h.cfg.Valves.SyncBufferBytes, Logger: c.log, Next: next}
+		c.pipeline = session.MiddlewareWith(mgr, session.MiddlewareOptions{Cookie: session.DefaultCookieConfig(spec.Path), Logger: c.log}, next)
+		return c, nil
+	}
 	v := h.cfg.Valves
 	cluster := spec.Distributable && (v.Replication || v.JvmRouteBinder)
 	if spec.Distributable && v.Replication {

@@ -30,9 +30,14 @@ import (
 //
 // With a LocalManager RequestCompleted does nothing, so the valve costs one
 // buffer copy in sync mode and nothing in async mode.
+//
+// FailClosed (sync only; the host sets it for a session.Loader manager):
+// when RequestCompleted fails while the response is still held, the held
+// response is dropped and the client gets 503 Service Unavailable.
 type ReplicationValve struct {
 	Filter      *regexp.Regexp // nil = replicate every request
 	Sync        bool
+	FailClosed  bool
 	BufferBytes int // sync buffer bound; <= 0 = 1 MiB
 	Logger      zerolog.Logger
 	Next        http.Handler
@@ -47,10 +52,12 @@ func (v *ReplicationValve) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if limit <= 0 {
 		limit = 1 << 20
 	}
-	sw := &syncWriter{w: w, limit: limit, complete: func() {
+	sw := &syncWriter{w: w, limit: limit, complete: func() bool {
 		if err := session.Complete(r); err != nil {
 			v.Logger.Warn().Err(err).Msg("session replication failed")
+			return !v.FailClosed
 		}
+		return true
 	}}
 	defer sw.finish()
 	v.Next.ServeHTTP(sw, r)
@@ -89,17 +96,19 @@ func (m filterManager) RequestCompleted(ctx context.Context, s *session.Session)
 type syncWriter struct {
 	w        http.ResponseWriter
 	limit    int
-	complete func()
+	complete func() bool // false: answer 503 instead of the held response
 
 	buf      bytes.Buffer
 	status   int
 	released bool
+	discard  bool // the response became a 503: drop what the handler writes
 }
 
 func (s *syncWriter) Header() http.Header { return s.w.Header() }
 
 func (s *syncWriter) WriteHeader(code int) {
 	switch {
+	case s.discard:
 	case s.released:
 		s.w.WriteHeader(code)
 	case code >= 100 && code < 200 && code != http.StatusSwitchingProtocols:
@@ -110,6 +119,9 @@ func (s *syncWriter) WriteHeader(code int) {
 }
 
 func (s *syncWriter) Write(p []byte) (int, error) {
+	if s.discard {
+		return len(p), nil
+	}
 	if s.released {
 		return s.w.Write(p)
 	}
@@ -136,7 +148,17 @@ func (s *syncWriter) Unwrap() http.ResponseWriter { return s.w }
 
 func (s *syncWriter) release() {
 	s.released = true
-	s.complete()
+	if !s.complete() {
+		s.buf = bytes.Buffer{}
+		h := s.w.Header()
+		for k := range h {
+			delete(h, k)
+		}
+		http.Error(s.w, "503 session store unavailable", http.StatusServiceUnavailable)
+		s.status = 0
+		s.discard = true
+		return
+	}
 	if s.status != 0 {
 		s.w.WriteHeader(s.status)
 	}

@@ -290,3 +290,33 @@ func TestJvmRouteBinderReplicationFailed(t *testing.T) {
 		t.Fatalf("log %q", l)
 	}
 }
+
+// failingManager's writes fail, like an external store that is down.
+type failingManager struct{ *fakeManager }
+
+func (f failingManager) RequestCompleted(context.Context, *session.Session) error {
+	return errors.New("store down")
+}
+
+func TestFailClosedAnswers503(t *testing.T) {
+	m := failingManager{newFake(t, "")}
+	app := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, err := session.Ensure(r)
+		must(t, err)
+		must(t, s.Set("k", 1))
+		w.Header().Set("X-App", "1")
+		w.WriteHeader(http.StatusCreated)
+		_, _ = w.Write([]byte("created"))
+	})
+	for _, failClosed := range []bool{false, true} {
+		h := session.Middleware(m, session.CookieConfig{}, &ReplicationValve{Sync: true, FailClosed: failClosed, Next: app})
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", "/", nil))
+		switch {
+		case failClosed && (rec.Code != http.StatusServiceUnavailable || rec.Header().Get("X-App") != "" || strings.Contains(rec.Body.String(), "created")):
+			t.Fatalf("failClosed: %d %v %q", rec.Code, rec.Header(), rec.Body)
+		case !failClosed && rec.Code != http.StatusCreated:
+			t.Fatalf("not failClosed: %d", rec.Code)
+		}
+	}
+}

@@ -102,6 +102,10 @@ func DecodeInto(b []byte, dst any) error {
 	return decMode.Unmarshal(b, dst)
 }
 
+// WellFormed reports whether b is exactly one well-formed CBOR data item
+// (what SetRaw accepts); stores check the bytes they read back with it.
+func WellFormed(b []byte) error { return wellFormed(b) }
+
 // wellFormed reports whether b is exactly one well-formed CBOR data item.
 func wellFormed(b []byte) error {
 	if err := decMode.Wellformed(b); err != nil {

@@ -36,3 +36,16 @@ type Manager interface {
 	// Route returns the jvmRoute appended to new ids ("" for none).
 	Route() string
 }
+
+// Loader is a Manager whose sessions live in an external store (redismgr):
+// looking one up may fail. The middleware calls Load instead of Find and
+// answers 503 Service Unavailable when it fails, without running the
+// handler; the host holds such a context's responses until
+// RequestCompleted succeeded (a failed write is a 503 too).
+type Loader interface {
+	Manager
+	// Load returns the live session with id, nil when there is none, or
+	// an error when the store cannot answer (bounded in time by ctx and
+	// the manager's own timeout).
+	Load(ctx context.Context, id string) (*Session, error)
+}

@@ -58,7 +58,12 @@ func MiddlewareWith(m Manager, o MiddlewareOptions, next http.Handler) http.Hand
 	log := o.Logger.With().Str("component", "session").Logger()
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		q := &reqState{m: m, cookie: c, secure: secureRequest(r)}
-		r = q.begin(r)
+		r, err := q.begin(r)
+		if err != nil {
+			log.Warn().Err(err).Msg("session store unavailable")
+			http.Error(w, "503 session store unavailable", http.StatusServiceUnavailable)
+			return
+		}
 		rw := &responseWriter{ResponseWriter: w, q: q}
 		defer func() {
 			rw.commit()
@@ -102,8 +107,9 @@ func (q *reqState) current() *Session {
 	return q.s
 }
 
-// begin finds the requested session and returns the request for next.
-func (q *reqState) begin(r *http.Request) *http.Request {
+// begin finds the requested session and returns the request for next; it
+// fails only when a Loader manager's store cannot answer.
+func (q *reqState) begin(r *http.Request) (*http.Request, error) {
 	var param string
 	if strings.Contains(r.URL.Path, ";") || strings.Contains(r.URL.RawPath, ";") {
 		u := *r.URL
@@ -121,24 +127,34 @@ func (q *reqState) begin(r *http.Request) *http.Request {
 		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, q))
 	}
 
+	find := func(id string) (*Session, error) { return q.m.Find(id), nil }
+	if l, ok := q.m.(Loader); ok {
+		find = func(id string) (*Session, error) { return l.Load(r.Context(), id) }
+	}
 	var s *Session
+	var err error
 	if cookies := r.CookiesNamed(q.cookie.Name); len(cookies) > 0 {
 		q.requested, q.fromCookie = cookies[0].Value, true
 		for _, k := range cookies {
-			if s = q.m.Find(k.Value); s != nil {
+			if s, err = find(k.Value); err != nil {
+				return r, err
+			}
+			if s != nil {
 				q.requested = k.Value
 				break
 			}
 		}
 	} else if param != "" {
 		q.requested = param
-		s = q.m.Find(param)
+		if s, err = find(param); err != nil {
+			return r, err
+		}
 	}
 	if s != nil {
 		s.Access(s.now())
 		q.s, q.found = s, true
 	}
-	return r
+	return r, nil
 }
 
 // setCookie returns the Set-Cookie header value to add, or "".

@@ -1,0 +1,204 @@
+// Package redistest starts real redis-server and redis-sentinel processes
+// for tests: on 127.0.0.1 ports from internal/freeport, in the test's temp
+// dir, stopped by PID at cleanup. Tests-only (imports testing).
+//
+// When a binary is missing the test is skipped with a message, unless CI is
+// set: there the servers must run (.ci/run installs them).
+package redistest
+
+import (
+	"bufio"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gomcat/gomcat/internal/freeport"
+)
+
+// Server is one redis-server (or redis-sentinel) process.
+type Server struct {
+	t    testing.TB
+	Bin  string
+	Dir  string
+	Port int
+	conf string
+	cmd  *exec.Cmd
+	done chan struct{}
+}
+
+// Options of Start.
+type Options struct {
+	// Persist turns on the append-only file (appendfsync always), so a
+	// restart keeps every acknowledged write.
+	Persist bool
+	// ReplicaOf is "host port" of a master.
+	ReplicaOf string
+	// Extra config lines.
+	Extra []string
+}
+
+func need(t testing.TB, bin string) string {
+	t.Helper()
+	p, err := exec.LookPath(bin)
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("%s not installed (CI must run the Redis tests): %v", bin, err)
+		}
+		t.Skipf("%s not installed (apt-get install redis-server redis-sentinel): skipping", bin)
+	}
+	return p
+}
+
+// Start starts a redis-server on a free port and waits until it answers.
+func Start(t testing.TB, o Options) *Server {
+	t.Helper()
+	bin := need(t, "redis-server")
+	port, err := freeport.TCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	lines := []string{
+		"bind 127.0.0.1", "port " + strconv.Itoa(port), "dir " + dir,
+		"save \"\"", "daemonize no", "protected-mode no", "logfile " + filepath.Join(dir, "redis.log"),
+	}
+	if o.Persist {
+		lines = append(lines, "appendonly yes", "appendfsync always")
+	} else {
+		lines = append(lines, "appendonly no")
+	}
+	if o.ReplicaOf != "" {
+		lines = append(lines, "replicaof "+o.ReplicaOf)
+	}
+	lines = append(lines, o.Extra...)
+	s := &Server{t: t, Bin: bin, Dir: dir, Port: port, conf: filepath.Join(dir, "redis.conf")}
+	if err := os.WriteFile(s.conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.start()
+	t.Cleanup(s.Kill)
+	return s
+}
+
+// StartSentinel starts a redis-sentinel watching master (host:port) as
+// name with quorum, down-after 1 s and failover-timeout 5 s.
+func StartSentinel(t testing.TB, name, master string, quorum int) *Server {
+	t.Helper()
+	need(t, "redis-sentinel")
+	bin := need(t, "redis-server")
+	port, err := freeport.TCP()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, p, _ := net.SplitHostPort(master)
+	dir := t.TempDir()
+	lines := []string{
+		"bind 127.0.0.1", "port " + strconv.Itoa(port), "dir " + dir, "daemonize no", "protected-mode no",
+		"logfile " + filepath.Join(dir, "sentinel.log"),
+		fmt.Sprintf("sentinel monitor %s %s %s %d", name, h, p, quorum),
+		"sentinel down-after-milliseconds " + name + " 1000",
+		"sentinel failover-timeout " + name + " 5000",
+		"sentinel parallel-syncs " + name + " 1",
+	}
+	s := &Server{t: t, Bin: bin, Dir: dir, Port: port, conf: filepath.Join(dir, "sentinel.conf")}
+	if err := os.WriteFile(s.conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.start("--sentinel")
+	t.Cleanup(s.Kill)
+	return s
+}
+
+func (s *Server) start(args ...string) {
+	s.t.Helper()
+	s.cmd = exec.Command(s.Bin, append([]string{s.conf}, args...)...)
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := s.cmd.Start(); err != nil {
+		s.t.Fatalf("redistest: start %s: %v", s.Bin, err)
+	}
+	s.done = make(chan struct{})
+	go func(c *exec.Cmd, done chan struct{}) { _ = c.Wait(); close(done) }(s.cmd, s.done)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if s.ping() {
+			return
+		}
+		select {
+		case <-s.done:
+			s.t.Fatalf("redistest: %s exited at start; log: %s", s.Bin, s.Log())
+		default:
+		}
+		if time.Now().After(deadline) {
+			s.t.Fatalf("redistest: %s on port %d not answering after 10 s", s.Bin, s.Port)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// ping sends PING over RESP and reports whether +PONG came back.
+func (s *Server) ping() bool {
+	c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(500 * time.Millisecond))
+	if _, err := c.Write([]byte("PING\r\n")); err != nil {
+		return false
+	}
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return err == nil && strings.HasPrefix(line, "+PONG")
+}
+
+// Addr is 127.0.0.1:port.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+
+// URL is redis://127.0.0.1:port.
+func (s *Server) URL() string { return "redis://" + s.Addr() }
+
+// PID of the running process (0 when stopped).
+func (s *Server) PID() int {
+	if s.cmd == nil || s.cmd.Process == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// Kill stops the process with SIGKILL (by its PID) and waits for it.
+// Idempotent.
+func (s *Server) Kill() {
+	if s.cmd == nil {
+		return
+	}
+	_ = s.cmd.Process.Kill()
+	<-s.done
+	s.cmd = nil
+}
+
+// Restart starts the server again on the same port, dir and config (with
+// persistence it reloads its data).
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Kill()
+	if strings.HasSuffix(s.conf, "sentinel.conf") {
+		s.start("--sentinel")
+		return
+	}
+	s.start()
+}
+
+// Log returns the server's log file.
+func (s *Server) Log() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "redis.log"))
+	if len(b) == 0 {
+		b, _ = os.ReadFile(filepath.Join(s.Dir, "sentinel.log"))
+	}
+	return string(b)
+}

@@ -78,6 +78,11 @@ type ReplicationConfig struct {
 	// Exe is the gomcat binary the self-contained bench runs. Default:
 	// the running executable.
 	Exe string
+	// SendOptions, when not 0, is the clustered nodes' channelSendOptions
+	// (6: sync, the response waits until every member applied the
+	// change), written over the home's "8" (self-contained only).
+	// Default: 0 (the home's async 8).
+	SendOptions int
 	// BaselineExe is another gomcat binary (e.g. one built from main)
 	// whose own node1 + node2 are measured in the same interleaved /set
 	// rounds (self-contained only). Default: "" (none).
@@ -137,6 +142,8 @@ func (c ReplicationConfig) Validate() error {
 		return fmt.Errorf("%w: sessions %d: want at least 1", ErrConfig, c.Sessions)
 	case c.Size < 1 || c.Size > 1<<20:
 		return fmt.Errorf("%w: size %d: want 1 .. 1048576 bytes (it travels in the query string)", ErrConfig, c.Size)
+	case c.SendOptions < 0 || c.SendOptions > 0xffff:
+		return fmt.Errorf("%w: send options %d: want 0 .. 65535", ErrConfig, c.SendOptions)
 	}
 	return nil
 }

@@ -3,6 +3,9 @@ package bench
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -93,5 +96,26 @@ func TestNodeLogBounded(t *testing.T) {
 	}
 	if tail := l.tail(3); len(tail) != 3 {
 		t.Errorf("tail = %v", tail)
+	}
+}
+
+func TestSetSendOptions(t *testing.T) {
+	home := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(home, "conf"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	f := filepath.Join(home, "conf", "server.xml")
+	if err := os.WriteFile(f, []byte(`<Cluster className="x"
+	         channelSendOptions="8">`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := setSendOptions(home, 6); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(f); !strings.Contains(string(b), `channelSendOptions="6"`) {
+		t.Fatalf("server.xml: %s", b)
+	}
+	if err := setSendOptions(home, 6); err == nil {
+		t.Fatal("a home without the async 8: no error")
 	}
 }

@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	crand "crypto/rand"
 	"encoding/hex"
@@ -170,8 +171,12 @@ func selfContained(ctx context.Context, cfg ReplicationConfig, rep *Report, seed
 		return err
 	}
 	defer cl.close()
-	rep.Note("nodes: %s, HTTP and receivers on 127.0.0.1, multicast 228.0.0.4:%d bound to 127.0.0.1 TTL 0, domain %s, async replication (channelSendOptions 8)",
-		cl.exe, cl.mcast, cl.domain)
+	so := "async replication (channelSendOptions 8)"
+	if cfg.SendOptions != 0 {
+		so = fmt.Sprintf("channelSendOptions %d", cfg.SendOptions)
+	}
+	rep.Note("nodes: %s, HTTP and receivers on 127.0.0.1, multicast 228.0.0.4:%d bound to 127.0.0.1 TTL 0, domain %s, %s",
+		cl.exe, cl.mcast, cl.domain, so)
 
 	solo, err := cl.start(ctx, "solo", true)
 	if errors.Is(err, ErrNoStandaloneInit) {
@@ -260,6 +265,22 @@ func selfContained(ctx context.Context, cfg ReplicationConfig, rep *Report, seed
 		return nil
 	}
 	return cl.transfer(ctx, rep, node1)
+}
+
+// setSendOptions writes channelSendOptions o over the async 8 that
+// "gomcat init" writes in home's server.xml.
+func setSendOptions(home string, o int) error {
+	f := filepath.Join(home, "conf", "server.xml")
+	b, err := os.ReadFile(f)
+	if err != nil {
+		return err
+	}
+	const async = `channelSendOptions="8"`
+	if !bytes.Contains(b, []byte(async)) {
+		return fmt.Errorf("%s: no %s to replace", f, async)
+	}
+	b = bytes.Replace(b, []byte(async), []byte(fmt.Sprintf(`channelSendOptions="%d"`, o)), 1)
+	return os.WriteFile(f, b, 0o600)
 }
 
 // gomcatBinary is exe, or the running executable when exe is "".
@@ -356,6 +377,11 @@ func (cl *cluster) startWith(ctx context.Context, name string, standalone bool, 
 	}
 	if err := cl.cfg.InitHome(ctx, home, p); err != nil {
 		return nil, fmt.Errorf("init %s: %w", name, err)
+	}
+	if o := cl.cfg.SendOptions; o != 0 && !standalone {
+		if err := setSendOptions(home, o); err != nil {
+			return nil, fmt.Errorf("init %s: %w", name, err)
+		}
 	}
 	kind := "cluster member"
 	if standalone {

@@ -52,6 +52,7 @@ func benchReplicationCommand() *ucli.Command {
 			&ucli.BoolFlag{Name: "skip-transfer", Usage: "skip the fill, the state transfer and the memory figures"},
 			&ucli.BoolFlag{Name: "sealed", Usage: "also measure a pair with a cluster key in the same run: the cost of sealing"},
 			&ucli.StringFlag{Name: "baseline-binary", Usage: "another gomcat binary whose own pair is measured in the same /set rounds (\"before\")"},
+			&ucli.IntFlag{Name: "send-options", Usage: "channelSendOptions of the clustered nodes (6: sync); 0 keeps the home's 8 (async)"},
 		},
 		Action: func(c *ucli.Context) error {
 			cfg := bench.DefaultReplicationConfig()
@@ -60,7 +61,7 @@ func benchReplicationCommand() *ucli.Command {
 			cfg.Concurrency, cfg.Samples, cfg.Poll = c.Int("concurrency"), c.Int("samples"), c.Duration("poll")
 			cfg.Sessions, cfg.FillConcurrency, cfg.Size = c.Int("sessions"), c.Int("fill-concurrency"), c.Int("size")
 			cfg.SkipTransfer, cfg.Sealed = c.Bool("skip-transfer"), c.Bool("sealed")
-			cfg.BaselineExe = c.String("baseline-binary")
+			cfg.BaselineExe, cfg.SendOptions = c.String("baseline-binary"), c.Int("send-options")
 			cfg.InitHome = benchInitHome
 			cfg.Progress = c.App.ErrWriter
 			rep, err := bench.Replication(c.Context, cfg)

@@ -72,7 +72,8 @@ func (p *Port) Send(ctx context.Context, to string, msg []byte, opts int) error 
 	return p.c.send(ctx, p.ch, to, msg, opts)
 }
 
-// Broadcast sends msg to every member (concurrently unless async) and
+// Broadcast sends msg to every member (concurrently unless async or a
+// single member: then on the caller's goroutine) and
 // returns errors.Join of the failures, each naming its member. No members
 // is not an error.
 func (p *Port) Broadcast(ctx context.Context, msg []byte, opts int) error {
@@ -127,7 +128,7 @@ func (c *Cluster) broadcast(ctx context.Context, ch transport.Channel, msg []byt
 		opts = c.cfg.SendOptions
 	}
 	errs := make([]error, len(v.members))
-	if opts&transport.OptAsync != 0 { // only queues: no need for goroutines
+	if opts&transport.OptAsync != 0 || len(v.members) == 1 { // only queues, or one wait: no need for goroutines
 		for i, r := range v.members {
 			errs[i] = c.send(ctx, ch, r.m.Name, msg, opts)
 		}

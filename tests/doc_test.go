@@ -7,9 +7,10 @@
 // TestMain builds ./cmd/gomcat once with -race. Building blocks:
 //
 //	nt := NewNet(t, 3)              // hub bridge + 3 namespaces, 198.18.X.(i+1)/24, no default route
+//	nt = NewNet6(t, 3)              // the same, IPv6 only: fd00::X:(i+1)/64 (nodad), no IPv4, no default route
 //	ns := nt.NS[0]                  // ns.Name, ns.Addr, ns.Port (its bridge port)
 //	n := StartNode(t, ns, NodeOptions{Route: "node1"}) // gomcat init + start, waits "Server startup in"
-//	n.URL("/set?k=a&v=1")           // http://198.18.X.1:8080/set?k=a&v=1
+//	n.URL("/set?k=a&v=1")           // http://198.18.X.1:8080/set?k=a&v=1 (NewNet6: http://[fd00::X:1]:8080/…)
 //	c := nt.NS[1].HTTPClient(true)  // client whose sockets live in NS[1], with a (per-host) cookie jar
 //	c = nt.NS[1].HTTPClientJar(NewClusterJar()) // one jar for all nodes, as behind a balancer
 //	Get(t, c, url); Cookie(t, c, url, "JSESSIONID"); GoGet(c, url).WaitServed(…)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"net/http"
 	"os"
 	"runtime"
@@ -89,6 +90,41 @@ func TestNetLayout(t *testing.T) {
 	}
 	if len(nt.NS[0].Port) > 15 || len(nt.Hub) == 0 {
 		t.Errorf("bad names: port %q hub %q", nt.NS[0].Port, nt.Hub)
+	}
+}
+
+// NewNet6: IPv6-only namespaces with ULA addresses (no IPv4, no global
+// address, no default route) that reach each other across the bridge.
+func TestNetLayout6(t *testing.T) {
+	t.Parallel()
+	nt := NewNet6(t, 2)
+	ula := netip.MustParsePrefix("fd00::/8")
+	for _, ns := range nt.NS {
+		if !nt.Subnet.Contains(ns.Addr) || !ula.Contains(ns.Addr) {
+			t.Errorf("%s: address %s outside %s or fd00::/8", ns, ns.Addr, nt.Subnet)
+		}
+		if v4 := strings.TrimSpace(ns.Run(t, "ip", "-4", "-o", "addr", "show", "dev", nodeIf)); v4 != "" {
+			t.Errorf("%s has an IPv4 address: %s", ns, v4)
+		}
+		if g := strings.TrimSpace(ns.Run(t, "ip", "-6", "-o", "addr", "show", "scope", "global")); !strings.Contains(g, ns.Addr.String()+"/64") || strings.Count(g, "\n") > 0 {
+			t.Errorf("%s: global-scope addresses %q, want only %s/64", ns, g, ns.Addr)
+		}
+		for _, fam := range []string{"-4", "-6"} {
+			if def := strings.TrimSpace(ns.Run(t, "ip", fam, "route", "show", "default")); def != "" {
+				t.Errorf("%s has a default route: %s", ns, def)
+			}
+		}
+	}
+	a, b := nt.NS[0], nt.NS[1]
+	l, err := b.Listen("tcp", net.JoinHostPort(b.Addr.String(), "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	echoServer(t, l)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if got, err := echo(ctx, a, l.Addr().String()); err != nil || got != "hello\n" {
+		t.Fatalf("echo a->b over IPv6 (%s): %q, %v", l.Addr(), got, err)
 	}
 }
 

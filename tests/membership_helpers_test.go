@@ -34,9 +34,9 @@ const perfEnvVar = "GOMCAT_E2E_PERF"
 
 func perfMode() bool { return os.Getenv(perfEnvVar) == "1" }
 
-// memberRE matches the tcp://HOST:PORT,NAME, prefix of a member's String.
+// memberRE matches the tcp://HOST:PORT,NAME, prefix (HOST in brackets for IPv6) of a member's String.
 func memberRE(n *Node) string {
-	return `tcp://` + regexp.QuoteMeta(n.NS.Addr.String()) + `:` + strconv.Itoa(n.ReceiverPort) + `,` + regexp.QuoteMeta(n.Route) + `,`
+	return `tcp://` + regexp.QuoteMeta(net.JoinHostPort(n.NS.Addr.String(), strconv.Itoa(n.ReceiverPort))) + `,` + regexp.QuoteMeta(n.Route) + `,`
 }
 
 // addedRE matches the line a peer logs when n joins.

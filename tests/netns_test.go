@@ -28,6 +28,10 @@ import (
 // root namespace: the veth pair is made in the hub and its peer moved into the
 // node at once. Names are "gmt<pid>-<run>-<role>", so leftovers of a crashed
 // run can be recognised and removed once their creator is dead.
+//
+// NewNet6 builds the same layout IPv6-only: nodes get fd00::X:(i+1)/64 (a
+// ULA /64 inside fd00::/8, added with nodad so it is usable at once), no
+// IPv4 address, no multicast route and no default route; lo has ::1.
 
 const (
 	nsPrefix = "gmt"  // every namespace we create starts with it
@@ -43,7 +47,7 @@ var netSeq atomic.Int64 // distinguishes the Nets of one test process
 type Net struct {
 	Hub    string       // hub namespace name
 	NS     []*NS        // node namespaces, in index order
-	Subnet netip.Prefix // the /24 of this Net, inside 198.18.0.0/15
+	Subnet netip.Prefix // the /24 of this Net inside 198.18.0.0/15 (NewNet6: a /64 inside fd00::/8)
 	t      testing.TB
 	made   []string // namespaces created, for cleanup (reverse order)
 }
@@ -52,7 +56,7 @@ type Net struct {
 type NS struct {
 	Name  string     // namespace name (ip netns)
 	Index int        // position in Net.NS
-	Addr  netip.Addr // address of eth0, 198.18.X.(Index+1)
+	Addr  netip.Addr // address of eth0, 198.18.X.(Index+1) (NewNet6: fd00::X:(Index+1))
 	Port  string     // the hub-side veth (bridge port) name, in the hub namespace
 	net   *Net
 }
@@ -64,6 +68,18 @@ func (ns *NS) String() string { return ns.Name }
 // root.
 func NewNet(t testing.TB, n int) *Net {
 	t.Helper()
+	return newNet(t, n, false)
+}
+
+// NewNet6 is NewNet with IPv6-only node namespaces (ULA addresses, see
+// above); NS.Addr is the node's fd00::/8 address.
+func NewNet6(t testing.TB, n int) *Net {
+	t.Helper()
+	return newNet(t, n, true)
+}
+
+func newNet(t testing.TB, n int, v6 bool) *Net {
+	t.Helper()
 	requireE2E(t)
 	if n < 1 || n > 250 {
 		t.Fatalf("NewNet: %d namespaces: want 1..250", n)
@@ -72,6 +88,9 @@ func NewNet(t testing.TB, n int) *Net {
 	base := fmt.Sprintf("%s%d-%d", nsPrefix, os.Getpid(), seq)
 	x := int((int64(os.Getpid()) + seq) % 512) // /24 number inside 198.18.0.0/15
 	subnet := netip.PrefixFrom(netip.AddrFrom4([4]byte{198, byte(18 + x/256), byte(x % 256), 0}), 24)
+	if v6 {
+		subnet = netip.PrefixFrom(netip.AddrFrom16([16]byte{0xfd, 6: byte(x >> 8), 7: byte(x)}), 64)
+	}
 	nt := &Net{Hub: base + "-hub", Subnet: subnet, t: t}
 	t.Cleanup(nt.destroy)
 
@@ -80,20 +99,35 @@ func NewNet(t testing.TB, n int) *Net {
 	nt.ip("-n", nt.Hub, "link", "add", bridge, "type", "bridge", "mcast_snooping", "0")
 	nt.ip("-n", nt.Hub, "link", "set", bridge, "up")
 	for i := range n {
-		a4 := subnet.Addr().As4()
-		a4[3] = byte(i + 1)
-		ns := &NS{Name: fmt.Sprintf("%s-n%d", base, i), Index: i, Addr: netip.AddrFrom4(a4), Port: fmt.Sprintf("v%d", i), net: nt}
+		ns := &NS{Name: fmt.Sprintf("%s-n%d", base, i), Index: i, Addr: hostAddr(subnet, i+1), Port: fmt.Sprintf("v%d", i), net: nt}
 		nt.addNS(ns.Name)
 		nt.ip("-n", ns.Name, "link", "set", "lo", "up")
 		nt.ip("-n", nt.Hub, "link", "add", ns.Port, "type", "veth", "peer", "name", nodeIf, "netns", ns.Name)
 		nt.ip("-n", nt.Hub, "link", "set", ns.Port, "master", bridge)
 		nt.ip("-n", nt.Hub, "link", "set", ns.Port, "up")
-		nt.ip("-n", ns.Name, "addr", "add", netip.PrefixFrom(ns.Addr, 24).String(), "dev", nodeIf)
-		nt.ip("-n", ns.Name, "link", "set", nodeIf, "up")
-		nt.ip("-n", ns.Name, "route", "add", "224.0.0.0/4", "dev", nodeIf)
+		if v6 {
+			nt.ip("-n", ns.Name, "addr", "add", netip.PrefixFrom(ns.Addr, 64).String(), "dev", nodeIf, "nodad")
+			nt.ip("-n", ns.Name, "link", "set", nodeIf, "up")
+		} else {
+			nt.ip("-n", ns.Name, "addr", "add", netip.PrefixFrom(ns.Addr, 24).String(), "dev", nodeIf)
+			nt.ip("-n", ns.Name, "link", "set", nodeIf, "up")
+			nt.ip("-n", ns.Name, "route", "add", "224.0.0.0/4", "dev", nodeIf)
+		}
 		nt.NS = append(nt.NS, ns)
 	}
 	return nt
+}
+
+// hostAddr is host number h of subnet (its last byte(s) set to h).
+func hostAddr(subnet netip.Prefix, h int) netip.Addr {
+	if subnet.Addr().Is4() {
+		a := subnet.Addr().As4()
+		a[3] = byte(h)
+		return netip.AddrFrom4(a)
+	}
+	a := subnet.Addr().As16()
+	a[14], a[15] = byte(h>>8), byte(h)
+	return netip.AddrFrom16(a)
 }
 
 // addNS creates a namespace and remembers it for cleanup.

@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"fmt"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -91,7 +92,7 @@ func InitNode(t testing.TB, ns *NS, o NodeOptions) *Node {
 	args := []string{"init", "--home", n.Home, "--jvm-route", o.Route,
 		"--http-port", strconv.Itoa(o.HTTPPort), "--shutdown-port", strconv.Itoa(o.ShutdownPort),
 		"--receiver-port", strconv.Itoa(o.ReceiverPort)}
-	if initHasFlag(bin, "--mcast-bind") {
+	if initHasFlag(bin, "--mcast-bind") && ns.Addr.Is4() { // IPv6-only (NewNet6): multicast stays on loopback
 		args = append(args, "--mcast-bind", ns.Addr.String())
 	}
 	if initHasFlag(bin, "--mcast-ttl") {
@@ -158,9 +159,10 @@ func (n *Node) WaitStarted(t testing.TB) {
 	n.WaitLog(t, `Server startup in [0-9]+ ?ms`, StartTimeout)
 }
 
-// URL is http://<namespace address>:<http port><path>.
+// URL is http://<namespace address>:<http port><path> (an IPv6 address in
+// brackets).
 func (n *Node) URL(path string) string {
-	return fmt.Sprintf("http://%s:%d%s", n.NS.Addr, n.HTTPPort, path)
+	return "http://" + net.JoinHostPort(n.NS.Addr.String(), strconv.Itoa(n.HTTPPort)) + path
 }
 
 // Stop runs `gomcat stop --home …` inside the node's namespace and returns

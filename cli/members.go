@@ -25,7 +25,9 @@ func membersCommand() *ucli.Command {
 		Usage: "listen to the cluster's heartbeats (never sending) and show its members",
 		Description: "The group comes from --home's server.xml (with GOMCAT_* and the flags applied), else from what\n" +
 			"gomcat init writes: 228.0.0.4:45564 on 127.0.0.1. Refreshes every second until Ctrl-C;\n" +
-			"--once prints once after --wait. Foreign (Tomcat) members are listed and marked.",
+			"--once prints once after --wait. Foreign (Tomcat) members are listed and marked.\n" +
+			"With --membership (dns:NAME, kubernetes) it lists the provider's targets instead, each\n" +
+			"probed over TCP at the receiver port, every --wait (once with --once).",
 		Flags: []ucli.Flag{
 			homeFlag(),
 			&ucli.StringFlag{Name: "mcast-address", Usage: "multicast group of the cluster membership"},
@@ -35,8 +37,14 @@ func membersCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "cluster-key", Usage: "hex cluster key, when the cluster is sealed"},
 			&ucli.BoolFlag{Name: "once", Usage: "print the members once (after --wait) and exit"},
 			&ucli.DurationFlag{Name: "wait", Value: 3 * time.Second, Usage: "with --once: how long to listen first"},
+			&ucli.StringFlag{Name: "membership", Usage: "instead of heartbeats, list what a provider returns and probe it: `dns:NAME`, dns:NAME@IP:PORT (that DNS server), dns ($DNS_MEMBERSHIP_SERVICE_NAME) or kubernetes"},
+			&ucli.IntFlag{Name: "port", Usage: "with --membership: receiver port of targets without one (default: --home's receiver port, else 4000)"},
+			&ucli.DurationFlag{Name: "connect-timeout", Value: time.Second, Usage: "with --membership: TCP probe timeout per target"},
 		},
 		Action: func(c *ucli.Context) error {
+			if c.IsSet("membership") {
+				return runMembersDiscovered(c)
+			}
 			cfg, err := observerConfig(c)
 			if err != nil {
 				return err

@@ -1,6 +1,6 @@
 // Package bench measures a Gomcat cluster: "gomcat bench replication",
-// "gomcat bench balancer", "gomcat bench start", "gomcat bench memory". Figures are reported,
-// never asserted.
+// "gomcat bench balancer", "gomcat bench start", "gomcat bench memory",
+// "gomcat bench table". Figures are reported, never asserted.
 //
 // Replication (ReplicationConfig) measures, against running nodes (Target,
 // Peer, optional Baseline without a Cluster) or against nodes it launches
@@ -15,7 +15,10 @@
 // node and of a node joining a filled member, and → /count == Sessions,
 // for this binary and optionally a Baseline binary in the same rounds.
 // Memory (MemoryConfig) reports VmRSS per session on a node that created
-// the sessions and on the member holding them by replication.
+// the sessions and on the member holding them by replication. Table
+// (TableConfig) runs replication (async, sync), start (10k, 100k),
+// memory and balancer in turn and summarizes them in issue 14's rows
+// (summarize, table-tested on synthetic reports).
 //
 // The load generator is Run: Concurrency workers in a closed loop (each a
 // user with its own session cookie) for a duration or a request budget,

@@ -23,6 +23,7 @@ func benchCommand() *ucli.Command {
 			benchMetricsCommand(),
 			benchStartCommand(),  // bench_start.go
 			benchMemoryCommand(), // bench_memory.go
+			benchTableCommand(),  // bench_table.go
 		},
 	}
 }

@@ -53,6 +53,7 @@ allow internal/burst
 # Consumers of the cluster seam see it only through their own interface.
 allow deltamgr runtime/session runtime/lifecycle 'internal/.*'
 allow redismgr runtime/session runtime/lifecycle 'internal/.*'
+allow backupmgr deltamgr runtime/session runtime/lifecycle 'internal/.*'
 allow farmdeploy internal/burst runtime/lifecycle
 # Middle layers.
 allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' runtime/lifecycle 'internal/.*'

@@ -1,0 +1,35 @@
+// Package backupmgr is Gomcat's BackupManager: a session.Manager for a
+// distributable context where each session has one primary and
+// Config.Backups backups (Tomcat's org.apache.catalina.ha.session.BackupManager
+// has exactly one); the other members know only the owners (id → primary,
+// backups), so memory and replication traffic per member stay flat as the
+// cluster grows.
+//
+// Pure core (core.go): the map of entries and the members running the
+// context. Inputs — a session created, a request completed (with or without
+// changes), a map message, a member up (MSG_INIT/MSG_STATE) or down, a
+// tick(now) — return effects (send to some members, replicate a value to
+// its backups, drop or forget a value, promoted, lost) that the shell
+// (manager.go) carries out. Backups are chosen round-robin over the peers;
+// a member that leaves has its primaries promoted to their first live
+// backup (every member computes the same guess; the new primary publishes
+// the new roles with a higher Ver), its backups replaced, entries with no
+// copy left forgotten and counted lost by one member (the first by name).
+// A request for a session held elsewhere retrieves it (backups first),
+// becomes primary and tells the previous holders before going on.
+// Roles are ordered by Ver, values by (Ver, generation).
+//
+// Wire (msg.go): CBOR with integer keys, versioned; kinds 1..13 keep
+// Tomcat's MapMessage numbers. Decode bounds ids, owners and entries; the
+// Router counts what does not decode (Refused). The cluster is deltamgr's
+// Cluster contract (shared, not copied).
+//
+// Goroutines (a lifecycle.Runner): the sweeper (idle expiry, tick), one per
+// relocation after a member left, one per inbound message whose effects
+// wait for peers (Deliver, on the transport's goroutine, only sends async).
+// Stop cancels and waits for them.
+//
+// Locks: Manager.mu guards the core and the retrieval bookkeeping; order
+// Manager.mu, session.Store's, the session's. No send happens under mu;
+// listeners run unlocked.
+package backupmgr

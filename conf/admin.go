@@ -28,8 +28,12 @@ type Admin struct {
 	TokenFile string
 }
 
+// newAdmin is the listener an --admin override creates: disabled until set.
 func newAdmin() *Admin {
-	return &Admin{Node: Node{Element: "Listener"}, Address: "127.0.0.1", Port: -1}
+	a := &Admin{Node: Node{Element: "Listener"}}
+	adminSpec.fill(a)
+	a.Port = -1
+	return a
 }
 
 // adminListener parses a <Listener> under <Server>: the admin listener, or
@@ -40,14 +44,9 @@ func (p *parser) adminListener(e *elem) *Admin {
 		p.ignore(e)
 		return nil
 	}
-	a := newAdmin()
-	a.Pos = e.pos
-	a.Port = 0
-	p.attrs(e, &a.Node, fields{
-		"address":   fStr(&a.Address),
-		"port":      fInt(&a.Port),
-		"tokenFile": fStr(&a.TokenFile),
-	}, inert{})
+	a := &Admin{Node: Node{Pos: e.pos, Element: "Listener"}}
+	adminSpec.fill(a)
+	p.attrs(e, &a.Node, adminSpec.fields(a), adminSpec.inert)
 	return a
 }
 
@@ -56,7 +55,7 @@ func (v *validator) admin(a *Admin) {
 	if a == nil {
 		return
 	}
-	v.port(&a.Node, "port", a.Port, -1, "-1 disables, 0..65535")
+	adminSpec.check(v, &a.Node, a)
 	v.address(&a.Node, "address", a.Address)
 	if a.Port != -1 && a.TokenFile == "" && !IsLoopback(a.Address) {
 		v.bad(&a.Node, "address", "%q is not a loopback address: the admin listener (metrics, sessions, expire) then needs tokenFile", a.Address)

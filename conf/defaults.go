@@ -2,7 +2,7 @@ package conf
 
 import "time"
 
-// Every default value of the model lives in this file. Tomcat's values
+// Named defaults the specs (specs.go) and other packages use. Tomcat's values
 // (reference §1.1, §2.5, §2.6, §4.4, §5, §6, §7.2) unless marked Gomcat.
 const (
 	DefaultShutdownPort    = 8005
@@ -60,131 +60,86 @@ func DefaultCluster() *Cluster {
 	return c
 }
 
+// The constructors below fill each element's defaults from its spec
+// (specs.go); what is not an attribute (class names, derived values) is
+// set here.
+
 func newServer() *Server {
-	return &Server{Node: Node{Element: "Server"}, Port: DefaultShutdownPort,
-		Address: DefaultShutdownAddress, Shutdown: DefaultShutdownCommand}
+	s := &Server{Node: Node{Element: "Server"}}
+	serverSpec.fill(s)
+	return s
 }
 
 func newService() *Service {
-	return &Service{Node: Node{Element: "Service"}, Name: DefaultServiceName}
+	s := &Service{Node: Node{Element: "Service"}}
+	serviceSpec.fill(s)
+	return s
 }
 
 func newConnector() *Connector {
-	return &Connector{
-		Node:                    Node{Element: "Connector"},
-		Port:                    DefaultHTTPPort,
-		Protocol:                "HTTP/1.1",
-		ConnectionTimeout:       20000 * time.Millisecond,
-		KeepAliveTimeout:        20000 * time.Millisecond, // follows ConnectionTimeout unless set
-		MaxThreads:              200,
-		MaxHTTPHeaderSize:       8192,
-		Scheme:                  "http",
-		MaxHeaderCount:          100,
-		MaxConnections:          8192,
-		DisableUploadTimeout:    true,
-		ConnectionUploadTimeout: 300000 * time.Millisecond,
-		MinUploadRate:           240,
-	}
+	c := &Connector{Node: Node{Element: "Connector"}, Protocol: "HTTP/1.1"}
+	connectorSpec.fill(c)
+	c.KeepAliveTimeout = c.ConnectionTimeout // follows ConnectionTimeout unless set
+	return c
 }
 
 func newEngine() *Engine {
-	return &Engine{Node: Node{Element: "Engine"}, Name: DefaultEngineName, DefaultHost: DefaultHostName}
+	e := &Engine{Node: Node{Element: "Engine"}}
+	engineSpec.fill(e)
+	return e
 }
 
 func newHost() *Host {
-	return &Host{Node: Node{Element: "Host"}, Name: DefaultHostName, AppBase: DefaultAppBase,
-		AutoDeploy: true, UnpackWARs: true}
+	h := &Host{Node: Node{Element: "Host"}}
+	hostSpec.fill(h)
+	return h
 }
 
 func newContext() *Context {
-	return &Context{Node: Node{Element: "Context"}, SessionTimeout: DefaultSessionTimeout}
+	c := &Context{Node: Node{Element: "Context"}}
+	contextSpec.fill(c)
+	return c
 }
 
 func newCluster() *Cluster {
-	return &Cluster{
-		Node:                Node{Element: "Cluster"},
-		ClassName:           "SimpleTcpCluster",
-		ChannelSendOptions:  DefaultSendOptions,
-		ChannelStartOptions: DefaultStartOptions,
-		Manager: Manager{
-			Node:                                Node{Element: "Manager"},
-			ClassName:                           "DeltaManager",
-			StateTransferTimeout:                60 * time.Second,
-			StateTransferSeniorTimeout:          10 * time.Second,
-			SendAllSessions:                     true,
-			SendAllSessionsSize:                 1000,
-			SendAllSessionsWaitTime:             2000 * time.Millisecond,
-			StateTimestampDrop:                  true,
-			NotifyListenersOnReplication:        true,
-			NotifySessionListenersOnReplication: true,
-			MaxActiveSessions:                   -1,
-			MaxSessionSize:                      DefaultMaxSessionSize,
-			ProcessExpiresFrequency:             6,
-		},
-		Membership: Membership{
-			Node:              Node{Element: "Membership"},
-			ClassName:         McastService,
-			Address:           DefaultMcastAddress,
-			Port:              DefaultMcastPort,
-			Frequency:         DefaultMcastFrequency,
-			DropTime:          DefaultMcastDropTime,
-			TTL:               -1,
-			RecoveryEnabled:   true,
-			RecoveryCounter:   10,
-			RecoverySleepTime: 5000 * time.Millisecond,
-			SoTimeout:         DefaultMcastFrequency, // follows Frequency unless set
-			EstablishWait:     0,                     // the fast join; Tomcat's sleep when set
-			ConnectTimeout:    500 * time.Millisecond,
-			ExpirationTime:    5000 * time.Millisecond,
-			RPCTimeout:        3000 * time.Millisecond,
-		},
-		Receiver: Receiver{
-			Node:            Node{Element: "Receiver"},
-			ClassName:       "NioReceiver",
-			Address:         "auto",
-			Port:            DefaultReceiverPort,
-			AutoBind:        DefaultReceiverAuto,
-			SelectorTimeout: 5000 * time.Millisecond,
-			MaxThreads:      15,
-			MinThreads:      6,
-			Timeout:         3000 * time.Millisecond,
-			MaxFrameSize:    DefaultMaxFrameSize,
-		},
+	c := &Cluster{
+		Node:       Node{Element: "Cluster"},
+		ClassName:  "SimpleTcpCluster",
+		Manager:    Manager{Node: Node{Element: "Manager"}, ClassName: "DeltaManager"},
+		Membership: Membership{Node: Node{Element: "Membership"}, ClassName: McastService},
+		Receiver:   Receiver{Node: Node{Element: "Receiver"}, ClassName: "NioReceiver"},
 		Sender: Sender{
 			Node:      Node{Element: "Sender"},
 			ClassName: "ReplicationTransmitter",
-			Transport: Transport{
-				Node:             Node{Element: "Transport"},
-				ClassName:        "PooledParallelSender",
-				Timeout:          3000 * time.Millisecond,
-				MaxRetryAttempts: 1,
-				PoolSize:         25,
-				MaxWait:          3000 * time.Millisecond,
-				KeepAliveCount:   -1,
-				KeepAliveTime:    -1,
-				QueueBytes:       DefaultQueueBytes,
-			},
+			Transport: Transport{Node: Node{Element: "Transport"}, ClassName: "PooledParallelSender"},
 		},
 	}
+	clusterSpec.fill(c)
+	managerSpec.fill(&c.Manager)
+	membershipSpec.fill(&c.Membership)
+	c.Membership.SoTimeout = c.Membership.Frequency // follows Frequency unless set
+	receiverSpec.fill(&c.Receiver)
+	senderSpec.fill(&c.Sender)
+	transportSpec.fill(&c.Sender.Transport)
+	return c
 }
 
 func newReplicationValve() *ReplicationValve {
-	return &ReplicationValve{Node: Node{Element: "Valve"}, PrimaryIndicatorName: DefaultPrimaryAttr}
+	v := &ReplicationValve{Node: Node{Element: "Valve"}}
+	replicationValveSpec.fill(v)
+	return v
 }
 
 func newJvmRouteBinderValve() *JvmRouteBinderValve {
-	return &JvmRouteBinderValve{Node: Node{Element: "Valve"}, Enabled: true}
+	v := &JvmRouteBinderValve{Node: Node{Element: "Valve"}}
+	jvmRouteBinderSpec.fill(v)
+	return v
 }
 
 func newDeployer() *Deployer {
-	return &Deployer{
-		Node:                   Node{Element: "Deployer"},
-		ClassName:              "FarmWarDeployer",
-		TempDir:                DefaultFarmTempDir,
-		ProcessDeployFrequency: 2,
-		MaxValidTime:           300 * time.Second,
-		MaxBundleSize:          DefaultMaxBundleSize,
-	}
+	d := &Deployer{Node: Node{Element: "Deployer"}, ClassName: "FarmWarDeployer"}
+	deployerSpec.fill(d)
+	return d
 }
 
 // interceptorDefaults are the documented defaults of the interceptors

@@ -17,19 +17,7 @@ import (
 func (s *Server) Describe(w io.Writer) {
 	d := &describer{w: w}
 	d.head(0, "Server")
-	shutdown := "disabled"
-	if s.Port != -1 {
-		shutdown = net.JoinHostPort(s.Address, strconv.Itoa(s.Port))
-	}
-	d.kv(1, "shutdown port", shutdown)
-	cmd := "default"
-	if s.Shutdown != DefaultShutdownCommand {
-		cmd = "custom (not shown)"
-	}
-	d.kv(1, "shutdown command", cmd)
-	if s.LogFile != "" { // only when configured: no line in older goldens
-		d.kv(1, "log file", s.LogFile)
-	}
+	serverSpec.describe(d, 1, s)
 	if a := s.Admin; a != nil { // only when configured: no line in older goldens
 		admin := "disabled"
 		if a.Port != -1 {
@@ -109,31 +97,12 @@ func orText(s, empty string) string {
 
 func (d *describer) connector(c *Connector) {
 	d.head(1, fmt.Sprintf("Connector %s port %d", c.Protocol, c.Port))
-	d.kv(2, "address", orText(c.Address, "all interfaces"))
-	d.kv(2, "connectionTimeout", ms(c.ConnectionTimeout))
-	d.kv(2, "keepAliveTimeout", ms(c.KeepAliveTimeout))
-	d.kv(2, "maxThreads", c.MaxThreads)
-	d.kv(2, "maxHttpHeaderSize", c.MaxHTTPHeaderSize)
-	d.kv(2, "maxHeaderCount", capped(c.MaxHeaderCount, "", "no limit"))
-	d.kv(2, "maxConnections", capped(c.MaxConnections, "", "no limit"))
-	d.kv(2, "disableUploadTimeout", c.DisableUploadTimeout)
-	if !c.DisableUploadTimeout {
-		d.kv(2, "connectionUploadTimeout", ms(c.ConnectionUploadTimeout))
-	}
-	d.kv(2, "minUploadRate", capped(c.MinUploadRate, " bytes/s", "no minimum"))
-	d.kv(2, "scheme", c.Scheme)
-	d.kv(2, "secure", c.Secure)
-	d.kv(2, "SSLEnabled", c.SSLEnabled)
-	if c.SSLEnabled {
-		d.kv(2, "certificateFile", c.CertificateFile)
-		d.kv(2, "certificateKeyFile", c.CertificateKeyFile)
-	}
+	connectorSpec.describe(d, 2, c)
 }
 
 func (d *describer) engine(e *Engine) {
 	d.head(1, "Engine "+e.Name)
-	d.kv(2, "defaultHost", e.DefaultHost)
-	d.kv(2, "jvmRoute", orText(e.JvmRoute, "(none)"))
+	engineSpec.describe(d, 2, e)
 	if e.Cluster != nil {
 		served := "(no such host)"
 		if h := e.Host(e.DefaultHost); h != nil {
@@ -143,22 +112,12 @@ func (d *describer) engine(e *Engine) {
 	}
 	for _, h := range e.Hosts {
 		d.head(2, "Host "+h.Name)
-		d.kv(3, "appBase", h.AppBase)
-		d.kv(3, "autoDeploy", h.AutoDeploy)
-		d.kv(3, "unpackWARs", h.UnpackWARs)
+		hostSpec.describe(d, 3, h)
 		ctxs := slices.Clone(h.Contexts)
 		slices.SortStableFunc(ctxs, func(a, b *Context) int { return strings.Compare(a.Path, b.Path) })
 		for _, c := range ctxs {
 			d.head(3, "Context "+c.Path)
-			d.kv(4, "docBase", c.DocBase)
-			d.kv(4, "distributable", c.Distributable)
-			timeout := "never expires"
-			if c.SessionTimeout > 0 {
-				timeout = fmt.Sprintf("%d min", c.SessionTimeout/time.Minute)
-			}
-			d.kv(4, "sessionTimeout", timeout)
-			d.kv(4, "app", orText(c.App, "(none: static files)"))
-			d.kv(4, "source", c.Pos)
+			contextSpec.describe(d, 4, c)
 		}
 		if h.Cluster != nil {
 			d.cluster(3, h.Cluster, "Host "+h.Name)
@@ -169,68 +128,15 @@ func (d *describer) engine(e *Engine) {
 func (d *describer) cluster(n int, c *Cluster, where string) {
 	d.head(n, "Cluster "+c.ClassName+" (in "+where+")")
 	n++
-	d.kv(n, "channelSendOptions", fmt.Sprintf("%d (%s)", c.ChannelSendOptions, FormatSendOptions(c.ChannelSendOptions)))
-	d.kv(n, "channelStartOptions", c.ChannelStartOptions)
-	key := "none (cluster traffic is not sealed)"
-	switch {
-	case c.Key != nil:
-		key = fmt.Sprintf("set (%d bytes, AES-GCM; not shown)", len(c.Key))
-	case c.KeyFile != "":
-		key = "from keyFile " + c.KeyFile
-	}
-	d.kv(n, "key", key)
-	if c.Insecure {
-		d.kv(n, "insecure", "true (may run off loopback without a key)")
-	}
+	clusterSpec.describe(d, n, c)
 
 	m := c.Manager
 	d.head(n, "Manager "+m.ClassName)
-	d.kv(n+1, "stateTransferTimeout", secs(m.StateTransferTimeout, "wait forever"))
-	d.kv(n+1, "stateTransferSeniorTimeout", secs(m.StateTransferSeniorTimeout, "no per-senior limit"))
-	d.kv(n+1, "replicatePrincipal", m.ReplicatePrincipal)
-	d.kv(n+1, "sendAllSessions", m.SendAllSessions)
-	d.kv(n+1, "sendAllSessionsSize", m.SendAllSessionsSize)
-	d.kv(n+1, "sendAllSessionsWaitTime", ms(m.SendAllSessionsWaitTime)+" (accepted; Gomcat does not pause)")
-	d.kv(n+1, "stateTimestampDrop", m.StateTimestampDrop)
-	d.kv(n+1, "expireSessionsOnShutdown", m.ExpireSessionsOnShutdown)
-	d.kv(n+1, "notifyListenersOnReplication", m.NotifyListenersOnReplication)
-	d.kv(n+1, "notifySessionListenersOnReplication", m.NotifySessionListenersOnReplication)
-	d.kv(n+1, "maxActiveSessions", m.MaxActiveSessions)
-	d.kv(n+1, "maxSessionSize", bytesStr(int64(m.MaxSessionSize)))
-	d.kv(n+1, "recordAllActions", m.RecordAllActions)
-	d.kv(n+1, "processExpiresFrequency", m.ProcessExpiresFrequency)
+	managerSpec.describe(d, n+1, &m)
 
 	mb := c.Membership
 	d.head(n, "Membership "+mb.ClassName)
-	if mb.ClassName == McastService {
-		d.kv(n+1, "address", mb.Address)
-		d.kv(n+1, "port", mb.Port)
-		d.kv(n+1, "frequency", ms(mb.Frequency))
-		d.kv(n+1, "dropTime", ms(mb.DropTime))
-		d.kv(n+1, "bind", orText(mb.Bind, "(default interface)"))
-		ttl := strconv.Itoa(mb.TTL)
-		if mb.TTL == -1 {
-			ttl = "-1 (system default)"
-		}
-		d.kv(n+1, "ttl", ttl)
-		d.kv(n+1, "soTimeout", ms(mb.SoTimeout))
-		d.kv(n+1, "localLoopbackDisabled", mb.LocalLoopbackDisabled)
-		d.kv(n+1, "recovery", fmt.Sprintf("%t (after %d errors, every %s)", mb.RecoveryEnabled, mb.RecoveryCounter, ms(mb.RecoverySleepTime)))
-	} else {
-		d.kv(n+1, "connectTimeout", ms(mb.ConnectTimeout))
-		d.kv(n+1, "expirationTime", ms(mb.ExpirationTime))
-		d.kv(n+1, "rpcTimeout", ms(mb.RPCTimeout))
-	}
-	domain := "(none)"
-	if mb.Domain != "" {
-		domain = strconv.Quote(mb.Domain)
-	}
-	d.kv(n+1, "domain", domain)
-	if mb.EstablishWait == 0 {
-		d.kv(n+1, "establishWait", "0 ms (fast join: solicit heartbeats, wait for the answers)")
-	} else {
-		d.kv(n+1, "establishWait", ms(mb.EstablishWait))
-	}
+	membershipSpec.describe(d, n+1, &mb)
 	for _, sm := range mb.Members {
 		d.staticMember(n+1, "Member", sm)
 	}
@@ -240,23 +146,11 @@ func (d *describer) cluster(n int, c *Cluster, where string) {
 
 	r := c.Receiver
 	d.head(n, "Receiver "+r.ClassName)
-	d.kv(n+1, "address", r.Address)
-	d.kv(n+1, "port", fmt.Sprintf("%d (autoBind %d: up to %d)", r.Port, r.AutoBind, r.Port+r.AutoBind-1))
-	d.kv(n+1, "selectorTimeout", ms(r.SelectorTimeout))
-	d.kv(n+1, "maxThreads", r.MaxThreads)
-	d.kv(n+1, "minThreads", r.MinThreads)
-	d.kv(n+1, "timeout", ms(r.Timeout))
-	d.kv(n+1, "maxFrameSize", bytesStr(int64(r.MaxFrameSize)))
+	receiverSpec.describe(d, n+1, &r)
 
 	t := c.Sender.Transport
 	d.head(n, "Sender "+c.Sender.ClassName+" / Transport "+t.ClassName)
-	d.kv(n+1, "timeout", ms(t.Timeout))
-	d.kv(n+1, "maxRetryAttempts", t.MaxRetryAttempts)
-	d.kv(n+1, "poolSize", t.PoolSize)
-	d.kv(n+1, "maxWait", ms(t.MaxWait))
-	d.kv(n+1, "keepAliveCount", t.KeepAliveCount)
-	d.kv(n+1, "keepAliveTime", ms(t.KeepAliveTime))
-	d.kv(n+1, "queueBytes", bytesStr(int64(t.QueueBytes)))
+	transportSpec.describe(d, n+1, &t)
 
 	for _, in := range c.Interceptors {
 		d.head(n, "Interceptor "+in.ClassName)
@@ -278,23 +172,15 @@ func (d *describer) cluster(n int, c *Cluster, where string) {
 	}
 	if v := c.JvmRouteBinderValve; v != nil {
 		d.head(n, "Valve JvmRouteBinderValve")
-		d.kv(n+1, "enabled", v.Enabled)
+		jvmRouteBinderSpec.describe(d, n+1, v)
 	}
 	if v := c.ReplicationValve; v != nil {
 		d.head(n, "Valve ReplicationValve")
-		d.kv(n+1, "filter", orText(v.Filter, "(none: every request replicates)"))
-		d.kv(n+1, "primaryIndicator", v.PrimaryIndicator)
-		d.kv(n+1, "primaryIndicatorName", v.PrimaryIndicatorName)
+		replicationValveSpec.describe(d, n+1, v)
 	}
 	if dp := c.Deployer; dp != nil {
 		d.head(n, "Deployer "+dp.ClassName)
-		d.kv(n+1, "tempDir", dp.TempDir)
-		d.kv(n+1, "deployDir", dp.DeployDir)
-		d.kv(n+1, "watchDir", orText(dp.WatchDir, "(none)"))
-		d.kv(n+1, "watchEnabled", dp.WatchEnabled)
-		d.kv(n+1, "processDeployFrequency", dp.ProcessDeployFrequency)
-		d.kv(n+1, "maxValidTime", secs(dp.MaxValidTime, "never expires"))
-		d.kv(n+1, "maxBundleSize", bytesStr(dp.MaxBundleSize))
+		deployerSpec.describe(d, n+1, dp)
 	}
 	for _, l := range c.Listeners {
 		d.head(n, "ClusterListener "+l.ClassName)

@@ -5,7 +5,13 @@
 // conf/<Engine>/<Host>/*.xml.
 //
 // The main type is Server, a tree of plain structs with every default
-// filled in (defaults.go holds them all). Each element embeds Node, which
+// filled in. Each element has ONE declarative spec (specs.go: attribute,
+// Tomcat 5.5 aliases, model field, unit, default, range, doc line) that
+// drives parsing, defaults, range checks, configtest's description
+// (Describe) and the reference docs/config.md (Reference; go generate
+// ./conf rewrites it, TestReference fails when it is stale). To add an
+// attribute: the model field, then one attrSpec line in specs.go (and a
+// rule in validate.go only if it spans attributes); then go generate ./conf. Each element embeds Node, which
 // remembers the file and line of the element and of each attribute, so a
 // problem reads "server.xml:42: element <Membership> attribute address:
 // "192.0.2.1" is not an IPv4 multicast address (…)".

@@ -362,6 +362,7 @@ type Sender struct {
 	Node
 	ClassName string // always "ReplicationTransmitter".
 	Transport Transport
+	old       legacy // Tomcat 5.5's replicationMode/waitForAck, until the Cluster is read
 }
 
 // Transport is the PooledParallelSender.
@@ -402,6 +403,7 @@ type ReplicationValve struct {
 	// is primary on this node. Default: false.
 	PrimaryIndicator     bool
 	PrimaryIndicatorName string // Default: "org.apache.catalina.ha.tcp.isPrimarySession".
+	tc55                 bool   // written with 5.5's class or attributes: filter is a ";" list
 }
 
 // JvmRouteBinderValve rewrites a failed-over session id to this node's route.

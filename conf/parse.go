@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"path"
 	"strings"
-	"time"
 )
 
 // Parse reads a server.xml document; name is used in messages. It fills
@@ -35,17 +34,7 @@ func (p *parser) server(e *elem) *Server {
 	s := newServer()
 	s.Pos = e.pos
 	p.standardClass(e, "org.apache.catalina.core.StandardServer")
-	p.attrs(e, &s.Node, fields{
-		"port":     fInt(&s.Port),
-		"shutdown": fStr(&s.Shutdown),
-		"logFile":  fStr(&s.LogFile),
-		"address":  fStr(&s.Address),
-		"portOffset": {set: func(p *parser, e *elem, a attr) {
-			if strings.TrimSpace(a.value) != "0" {
-				p.errorf(a.pos, e.name, a.name, "not supported (write the ports themselves)")
-			}
-		}},
-	}, inert{"utilityThreads": "", "utilityThreadsAsDaemon": "", "periodicEventDelay": ""})
+	p.attrs(e, &s.Node, serverSpec.fields(s), serverSpec.inert)
 	for _, k := range e.kids {
 		switch k.name {
 		case "Service":
@@ -65,7 +54,7 @@ func (p *parser) service(e *elem) *Service {
 	svc := newService()
 	svc.Pos = e.pos
 	p.standardClass(e, "org.apache.catalina.core.StandardService")
-	p.attrs(e, &svc.Node, fields{"name": fStr(&svc.Name)}, inert{"gracefulStopAwaitMillis": ""})
+	p.attrs(e, &svc.Node, serviceSpec.fields(svc), serviceSpec.inert)
 	for _, k := range e.kids {
 		switch k.name {
 		case "Connector":
@@ -107,39 +96,7 @@ func (p *parser) connector(e *elem) *Connector {
 	}
 	c := newConnector()
 	c.Pos = e.pos
-	keystore := "Java keystores are not supported; use certificateFile and certificateKeyFile (PEM)"
-	p.attrs(e, &c.Node, fields{
-		"port":                    fInt(&c.Port),
-		"address":                 fStr(&c.Address),
-		"protocol":                {set: func(*parser, *elem, attr) {}},
-		"connectionTimeout":       fDur(&c.ConnectionTimeout, time.Millisecond),
-		"keepAliveTimeout":        fDur(&c.KeepAliveTimeout, time.Millisecond),
-		"maxThreads":              fInt(&c.MaxThreads),
-		"maxHttpHeaderSize":       fInt(&c.MaxHTTPHeaderSize),
-		"maxHeaderCount":          fInt(&c.MaxHeaderCount),
-		"maxConnections":          fInt(&c.MaxConnections),
-		"disableUploadTimeout":    fBool(&c.DisableUploadTimeout),
-		"connectionUploadTimeout": fDur(&c.ConnectionUploadTimeout, time.Millisecond),
-		"minUploadRate":           fInt(&c.MinUploadRate),
-		"scheme":                  fStr(&c.Scheme),
-		"secure":                  fBool(&c.Secure),
-		"SSLEnabled":              fBool(&c.SSLEnabled),
-		"certificateFile":         fStr(&c.CertificateFile),
-		"certificateKeyFile":      fStr(&c.CertificateKeyFile),
-		"SSLCertificateFile":      fStr(&c.CertificateFile).as("certificateFile"),
-		"SSLCertificateKeyFile":   fStr(&c.CertificateKeyFile).as("certificateKeyFile"),
-	}, inert{
-		"redirectPort":      "Gomcat does not redirect to a TLS port",
-		"maxParameterCount": "", "URIEncoding": "Gomcat decodes URIs as UTF-8", "useBodyEncodingForURI": "",
-		"acceptCount": "", "enableLookups": "", "compression": "", "compressibleMimeType": "",
-		"maxPostSize": "", "maxSavePostSize": "", "proxyName": "", "proxyPort": "", "executor": "",
-		"minSpareThreads": "", "server": "", "xpoweredBy": "", "allowTrace": "",
-		"maxKeepAliveRequests": "",
-		"relaxedQueryChars":    "", "relaxedPathChars": "", "maxSwallowSize": "", "tcpNoDelay": "",
-		"parseBodyMethods": "", "bindOnInit": "", "maxSpareThreads": "", "minProcessors": "", "maxProcessors": "", "debug": "", "clientAuth": "client certificates are not supported",
-		"sslProtocol": "", "keystoreFile": keystore, "keystorePass": keystore, "keystoreType": keystore,
-		"SSLPassword": "encrypted private keys are not supported",
-	})
+	p.attrs(e, &c.Node, connectorSpec.fields(c), connectorSpec.inert)
 	for _, k := range e.kids {
 		switch k.name {
 		case "SSLHostConfig":
@@ -161,23 +118,14 @@ func (p *parser) connector(e *elem) *Connector {
 }
 
 func (p *parser) sslHostConfig(e *elem, c *Connector) {
-	p.attrs(e, &Node{}, fields{}, inert{"hostName": "one certificate per connector in Gomcat",
-		"protocols": "", "ciphers": "", "honorCipherOrder": "", "certificateVerification": "client certificates are not supported",
-		"sslProtocol": ""})
+	p.attrs(e, &Node{}, fields{}, sslHostConfigSpec.inert)
 	for _, k := range e.kids {
 		if k.name != "Certificate" {
 			p.ignore(k)
 			continue
 		}
-		keystore := "Java keystores are not supported; use certificateFile and certificateKeyFile (PEM)"
 		var n Node
-		p.attrs(k, &n, fields{
-			"certificateFile":    fStr(&c.CertificateFile),
-			"certificateKeyFile": fStr(&c.CertificateKeyFile),
-		}, inert{"certificateKeystoreFile": keystore, "certificateKeystorePassword": keystore,
-			"certificateKeyAlias": keystore, "certificateKeystoreType": keystore,
-			"certificateChainFile": "put the chain in certificateFile", "type": "",
-			"certificateKeyPassword": "encrypted private keys are not supported"})
+		p.attrs(k, &n, certificateSpec.fields(c), certificateSpec.inert)
 		for name, m := range n.attrs {
 			c.mark(name, m.Pos, m.as)
 		}
@@ -188,11 +136,7 @@ func (p *parser) engine(e *elem) *Engine {
 	eng := newEngine()
 	eng.Pos = e.pos
 	p.standardClass(e, "org.apache.catalina.core.StandardEngine")
-	p.attrs(e, &eng.Node, fields{
-		"name":        fStr(&eng.Name),
-		"defaultHost": fStr(&eng.DefaultHost),
-		"jvmRoute":    fStr(&eng.JvmRoute),
-	}, inert{"backgroundProcessorDelay": "", "startStopThreads": ""})
+	p.attrs(e, &eng.Node, engineSpec.fields(eng), engineSpec.inert)
 	for _, k := range e.kids {
 		switch k.name {
 		case "Host":
@@ -214,15 +158,7 @@ func (p *parser) host(e *elem) *Host {
 	h := newHost()
 	h.Pos = e.pos
 	p.standardClass(e, "org.apache.catalina.core.StandardHost")
-	p.attrs(e, &h.Node, fields{
-		"name":       fStr(&h.Name),
-		"appBase":    fStr(&h.AppBase),
-		"autoDeploy": fBool(&h.AutoDeploy),
-		"unpackWARs": fBool(&h.UnpackWARs),
-	}, inert{"xmlBase": "", "createDirs": "", "deployOnStartup": "", "deployXML": "", "copyXML": "",
-		"workDir": "", "deployIgnore": "", "errorReportValveClass": "", "startStopThreads": "",
-		"backgroundProcessorDelay": "", "failCtxIfServletStartFails": "", "xmlValidation": "",
-		"xmlNamespaceAware": "", "legacyAppBase": ""})
+	p.attrs(e, &h.Node, hostSpec.fields(h), hostSpec.inert)
 	for _, k := range e.kids {
 		switch k.name {
 		case "Context":
@@ -248,18 +184,8 @@ func (p *parser) context(e *elem, fromFile string) *Context {
 	c := newContext()
 	c.Pos = e.pos
 	p.standardClass(e, "org.apache.catalina.core.StandardContext")
-	var written string
-	p.attrs(e, &c.Node, fields{
-		"path":           fStr(&written),
-		"docBase":        fStr(&c.DocBase),
-		"distributable":  fBool(&c.Distributable),
-		"sessionTimeout": fDur(&c.SessionTimeout, time.Minute),
-		"app":            fStr(&c.App),
-	}, inert{"reloadable": "", "crossContext": "", "cookies": "", "privileged": "", "useHttpOnly": "",
-		"sessionCookieName": "", "sessionCookiePath": "", "sessionCookieDomain": "",
-		"antiResourceLocking": "", "swallowOutput": "", "override": "", "backgroundProcessorDelay": "",
-		"allowCasualMultipartParsing": "", "mapperContextRootRedirectEnabled": "", "useNaming": "",
-		"workDir": "", "unpackWAR": "", "logEffectiveWebXml": "", "parallelAnnotationScanning": ""})
+	p.attrs(e, &c.Node, contextSpec.fields(c), contextSpec.inert)
+	written := c.Path
 	for _, k := range e.kids {
 		p.ignore(k)
 	}

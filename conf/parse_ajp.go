@@ -55,44 +55,16 @@ func isAJPProtocol(v string) bool {
 }
 
 func newAJPConnector() *AJPConnector {
-	return &AJPConnector{Node: Node{Element: "Connector"}, Port: DefaultAJPPort, Address: DefaultAJPAddress,
-		Protocol: "AJP/1.3", SecretRequired: true, PacketSize: DefaultAJPPacketSize, MaxThreads: 200,
-		MaxConnections: DefaultAJPMaxConnections, ConnectionTimeout: DefaultAJPConnectionTimeout,
-		KeepAliveTimeout: DefaultAJPConnectionTimeout}
+	c := &AJPConnector{Node: Node{Element: "Connector"}, Protocol: "AJP/1.3"}
+	ajpSpec.fill(c)
+	c.KeepAliveTimeout = c.ConnectionTimeout
+	return c
 }
 
 func (p *parser) ajpConnector(e *elem) *AJPConnector {
 	c := newAJPConnector()
 	c.Pos = e.pos
-	noop := field{set: func(*parser, *elem, attr) {}}
-	p.attrs(e, &c.Node, fields{
-		"port":                            fInt(&c.Port),
-		"address":                         fStr(&c.Address),
-		"protocol":                        noop,
-		"secret":                          fStr(&c.Secret),
-		"requiredSecret":                  fStr(&c.Secret).as("secret"), // Tomcat 6–9.0.30
-		"request.secret":                  fStr(&c.Secret).as("secret"), // Tomcat 5.5
-		"secretRequired":                  fBool(&c.SecretRequired),
-		"allowedRequestAttributesPattern": fStr(&c.AllowedRequestAttributesPattern),
-		"packetSize":                      fInt(&c.PacketSize),
-		"maxThreads":                      fInt(&c.MaxThreads),
-		"maxProcessors":                   fInt(&c.MaxThreads).as("maxThreads"), // Tomcat 5.5
-		"maxConnections":                  fInt(&c.MaxConnections),
-		"connectionTimeout":               fDur(&c.ConnectionTimeout, time.Millisecond),
-		"keepAliveTimeout":                fDur(&c.KeepAliveTimeout, time.Millisecond),
-	}, inert{
-		"redirectPort": "Gomcat does not redirect to a TLS port", "enableLookups": "", "URIEncoding": "Gomcat decodes URIs as UTF-8",
-		"useBodyEncodingForURI": "", "acceptCount": "", "backlog": "", "minSpareThreads": "", "maxSpareThreads": "",
-		"minProcessors": "", "executor": "", "tcpNoDelay": "Gomcat always sets TCP_NODELAY", "bufferSize": "",
-		"tomcatAuthentication": "the web server's remote user is passed to the app as AJPInfo.RemoteUser, never trusted as a login",
-		"tomcatAuthorization":  "", "ajpFlush": "Gomcat always sends AJP flush packets on Flush", "maxHeaderCount": "",
-		"maxPostSize": "", "maxParameterCount": "", "xpoweredBy": "", "proxyName": "", "proxyPort": "", "scheme": "AJP takes the scheme from the web server",
-		"secure": "AJP takes it from the web server", "allowTrace": "", "asyncTimeout": "", "processorCache": "",
-		"acceptorThreadCount": "", "connectionLinger": "", "clientCertProvider": "", "bindOnInit": "", "debug": "",
-		"request.useSecret":        "Gomcat needs an explicit secret (set secret=\"…\")",
-		"request.shutdownEnabled":  "Gomcat always refuses the AJP shutdown packet",
-		"request.registerRequests": "",
-	})
+	p.attrs(e, &c.Node, ajpSpec.fields(c), ajpSpec.inert)
 	for _, k := range e.kids {
 		p.ignore(k)
 	}
@@ -115,13 +87,8 @@ func loopbackHost(a string) bool {
 }
 
 func (v *validator) ajpConnector(c *AJPConnector) {
-	v.port(&c.Node, "port", c.Port, 0, "0 picks a free port, 1..65535")
+	ajpSpec.check(v, &c.Node, c)
 	v.address(&c.Node, "address", c.Address)
-	v.atLeast(&c.Node, "maxThreads", c.MaxThreads, 1)
-	v.atLeast(&c.Node, "maxConnections", c.MaxConnections, 1)
-	if c.PacketSize < 8192 || c.PacketSize > 65536 {
-		v.bad(&c.Node, "packetSize", "%d is out of range (8192..65536, as mod_jk's max_packet_size)", c.PacketSize)
-	}
 	if c.SecretRequired && c.Secret == "" {
 		v.bad(&c.Node, "secret", "the AJP connector has secretRequired=\"true\" (the default since CVE-2020-1938) but no secret: "+
 			"set secret=\"…\" here and the same worker.NAME.secret in workers.properties, or secretRequired=\"false\" on a loopback address")
@@ -135,17 +102,5 @@ func (v *validator) ajpConnector(c *AJPConnector) {
 
 func (d *describer) ajpConnector(c *AJPConnector) {
 	d.head(1, fmt.Sprintf("Connector %s port %d", c.Protocol, c.Port))
-	d.kv(2, "address", orText(c.Address, "all interfaces"))
-	secret := "(none)"
-	if c.Secret != "" {
-		secret = "set (not shown)"
-	}
-	d.kv(2, "secret", secret)
-	d.kv(2, "secretRequired", c.SecretRequired)
-	d.kv(2, "allowedRequestAttributesPattern", orText(c.AllowedRequestAttributesPattern, "(none)"))
-	d.kv(2, "packetSize", c.PacketSize)
-	d.kv(2, "maxThreads", c.MaxThreads)
-	d.kv(2, "maxConnections", c.MaxConnections)
-	d.kv(2, "connectionTimeout", ms(c.ConnectionTimeout))
-	d.kv(2, "keepAliveTimeout", ms(c.KeepAliveTimeout))
+	ajpSpec.describe(d, 2, c)
 }

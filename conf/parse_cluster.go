@@ -1,11 +1,9 @@
 package conf
 
 import (
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // legacy holds Tomcat 5.5 sender settings that become channelSendOptions
@@ -27,44 +25,9 @@ func (p *parser) cluster(e *elem) *Cluster {
 		}
 	}
 	var (
-		old                             legacy
 		sawInterceptor, sawValve, sawCL bool
-		keyAt                           Pos
 	)
-	mgr := p.managerFields(&c.Manager)
-	fs := fields{
-		"channelSendOptions": {set: func(p *parser, e *elem, a attr) {
-			n, err := ParseSendOptions(a.value)
-			switch {
-			case err != nil:
-				p.errorf(a.pos, e.name, a.name, "%v", err)
-			case n == 0:
-				p.warnf(a.pos, e.name, a.name, "0 ignored, as in Tomcat (keeps %d)", c.ChannelSendOptions)
-			default:
-				c.ChannelSendOptions = n
-			}
-		}},
-		"channelStartOptions": fInt(&c.ChannelStartOptions),
-		"key": {set: func(p *parser, e *elem, a attr) {
-			k, err := ParseKey(a.value)
-			if err != nil {
-				p.errorf(a.pos, e.name, a.name, "%v", err)
-				return
-			}
-			c.Key, keyAt = k, a.pos
-		}},
-		"keyFile":  fStr(&c.KeyFile),
-		"insecure": fBool(&c.Insecure),
-		// Tomcat 5.5 put the manager's settings on the Cluster.
-		"managerClassName": {set: func(p *parser, e *elem, a attr) {
-			p.managerClass(e, a.pos, a.name, a.value)
-		}},
-		"expireSessionsOnShutdown":     mgr["expireSessionsOnShutdown"],
-		"notifyListenersOnReplication": mgr["notifyListenersOnReplication"],
-	}
-	in := inert{"clusterName": "", "heartbeatBackgroundEnabled": "", "notifyLifecycleListenerOnFailure": "",
-		"name": "", "debug": "", "printToScreen": "", "doClusterLog": "", "clusterLogName": "", "protocol": "",
-		"useDirtyFlag": "Gomcat records every change made through Session.Set"}
+	old := &c.Sender.old
 	// 5.5 "default mode" let sub-element settings ride on the Cluster with
 	// a prefix: manager.*, service.*, receiver.*, sender.*, valve.*.
 	var prefixed []attr
@@ -77,9 +40,9 @@ func (p *parser) cluster(e *elem) *Cluster {
 	for _, a := range prefixed {
 		skip = append(skip, a.name)
 	}
-	p.attrs(e, &c.Node, fs, in, skip...)
+	p.attrs(e, &c.Node, clusterSpec.fields(c), clusterSpec.inert, skip...)
 	for _, a := range prefixed {
-		p.prefixedAttr(e, a, c, &old)
+		p.prefixedAttr(e, a, c)
 	}
 
 	for _, k := range e.kids {
@@ -92,15 +55,15 @@ func (p *parser) cluster(e *elem) *Cluster {
 					p.errorf(pos, k.name, "className", "unsupported class %s (supported: %s)", cn, supported(channelClasses))
 				}
 			}
-			p.attrs(k, &Node{}, fields{}, inert{"heartbeatSleeptime": "", "optionCheck": ""})
+			p.attrs(k, &Node{}, fields{}, channelSpec.inert)
 			for _, kk := range k.kids {
 				if kk.name == "Interceptor" {
 					sawInterceptor = true
 				}
-				p.channelChild(kk, c, &old)
+				p.channelChild(kk, c)
 			}
 		case "Membership", "Receiver", "Sender":
-			p.channelChild(k, c, &old) // Tomcat 5.5 had no <Channel>
+			p.channelChild(k, c) // Tomcat 5.5 had no <Channel>
 		case "Valve":
 			sawValve = true
 			p.clusterValve(k, c)
@@ -134,8 +97,8 @@ func (p *parser) cluster(e *elem) *Cluster {
 		c.Listeners = append(c.Listeners, &ClusterListener{Node: Node{Element: "ClusterListener"}, ClassName: "ClusterSessionListener"})
 	}
 	c.placeDefaults()
-	p.resolveLegacySend(c, &old)
-	p.resolveInterceptors(c, keyAt)
+	p.resolveLegacySend(c, old)
+	p.resolveInterceptors(c)
 	c.Membership.finish()
 	return c
 }
@@ -165,7 +128,7 @@ func (c *Cluster) placeDefaults() {
 
 // prefixedAttr applies 5.5's "manager.x", "service.x", "receiver.x",
 // "sender.x", "valve.x" Cluster attributes.
-func (p *parser) prefixedAttr(e *elem, a attr, c *Cluster, old *legacy) {
+func (p *parser) prefixedAttr(e *elem, a attr, c *Cluster) {
 	prefix, name, _ := strings.Cut(a.name, ".")
 	var (
 		n  *Node
@@ -174,18 +137,19 @@ func (p *parser) prefixedAttr(e *elem, a attr, c *Cluster, old *legacy) {
 	)
 	switch prefix {
 	case "manager":
-		n, fs, in = &c.Manager.Node, p.managerFields(&c.Manager), managerInert
+		n, fs, in = &c.Manager.Node, managerSpec.fields(&c.Manager), managerSpec.inert
 	case "service":
-		n, fs, in = &c.Membership.Node, membershipFields(&c.Membership), membershipInert
+		n, fs, in = &c.Membership.Node, membershipSpec.fields(&c.Membership), membershipSpec.inert
 	case "receiver":
-		n, fs, in = &c.Receiver.Node, receiverFields(&c.Receiver), receiverInert
+		n, fs, in = &c.Receiver.Node, receiverSpec.fields(&c.Receiver), receiverSpec.inert
 	case "sender":
-		n, fs, in = &c.Sender.Node, senderFields(&c.Sender, old), senderInert
+		n, fs, in = &c.Sender.Node, senderSpec.fields(&c.Sender), senderSpec.inert
 	case "valve":
 		if c.ReplicationValve == nil {
 			c.ReplicationValve = newReplicationValve()
 		}
-		n, fs, in = &c.ReplicationValve.Node, valveFields(c.ReplicationValve, true), inert{"statistics": ""}
+		c.ReplicationValve.tc55 = true
+		n, fs, in = &c.ReplicationValve.Node, replicationValveSpec.fields(c.ReplicationValve), replicationValveSpec.inert
 	default:
 		p.unknownAttr(e, a, fields{}, inert{})
 		return
@@ -218,46 +182,19 @@ func (p *parser) managerClass(e *elem, pos Pos, attrName, cn string) {
 	}
 }
 
-var managerInert = inert{"name": "", "notifyContainerListenersOnReplication": "", "enableStatistics": "",
-	"sessionAttributeNameFilter": "", "sessionAttributeValueClassNameFilter": "",
-	"warnOnSessionAttributeFilterFailure": "", "secureRandomClass": "session ids come from crypto/rand",
-	"secureRandomProvider": "session ids come from crypto/rand", "secureRandomAlgorithm": "session ids come from crypto/rand",
-	"pathname": "", "maxInactiveInterval": "set sessionTimeout on the Context",
-	"persistAuthentication": "", "updateActiveInterval": "", "expireTolerance": "", "sendClusterDomainOnly": "",
-	"stateTransfered": "", "useDirtyFlag": "Gomcat records every change made through Session.Set"}
-
-func (p *parser) managerFields(m *Manager) fields {
-	return fields{
-		"stateTransferTimeout":                fDur(&m.StateTransferTimeout, time.Second),
-		"stateTransferSeniorTimeout":          fDur(&m.StateTransferSeniorTimeout, time.Second),
-		"replicatePrincipal":                  fBool(&m.ReplicatePrincipal),
-		"sendAllSessions":                     fBool(&m.SendAllSessions),
-		"sendAllSessionsSize":                 fInt(&m.SendAllSessionsSize),
-		"sendAllSessionsWaitTime":             fDur(&m.SendAllSessionsWaitTime, time.Millisecond),
-		"stateTimestampDrop":                  fBool(&m.StateTimestampDrop),
-		"expireSessionsOnShutdown":            fBool(&m.ExpireSessionsOnShutdown),
-		"notifyListenersOnReplication":        fBool(&m.NotifyListenersOnReplication),
-		"notifySessionListenersOnReplication": fBool(&m.NotifySessionListenersOnReplication),
-		"maxActiveSessions":                   fInt(&m.MaxActiveSessions),
-		"maxSessionSize":                      fInt(&m.MaxSessionSize),
-		"recordAllActions":                    fBool(&m.RecordAllActions),
-		"processExpiresFrequency":             fInt(&m.ProcessExpiresFrequency),
-	}
-}
-
 func (p *parser) manager(e *elem, m *Manager) {
 	m.Pos = e.pos
 	if cn, pos, ok := e.className(); ok {
 		p.managerClass(e, pos, "className", cn)
 	}
-	p.attrs(e, &m.Node, p.managerFields(m), managerInert)
+	p.attrs(e, &m.Node, managerSpec.fields(m), managerSpec.inert)
 	for _, k := range e.kids {
 		p.ignore(k)
 	}
 }
 
 // channelChild reads what sits in a <Channel> (or, in 5.5, in the Cluster).
-func (p *parser) channelChild(e *elem, c *Cluster, old *legacy) {
+func (p *parser) channelChild(e *elem, c *Cluster) {
 	switch e.name {
 	case "Membership":
 		p.membership(e, &c.Membership)
@@ -268,7 +205,7 @@ func (p *parser) channelChild(e *elem, c *Cluster, old *legacy) {
 				p.errorf(pos, e.name, "className", "unsupported class %s (supported: %s)", cn, supported(receiverClasses))
 			}
 		}
-		p.attrs(e, &c.Receiver.Node, receiverFields(&c.Receiver), receiverInert)
+		p.attrs(e, &c.Receiver.Node, receiverSpec.fields(&c.Receiver), receiverSpec.inert)
 		if c.Receiver.AutoBind <= 0 {
 			c.Receiver.AutoBind = 1 // as Tomcat
 		}
@@ -276,46 +213,13 @@ func (p *parser) channelChild(e *elem, c *Cluster, old *legacy) {
 			p.ignore(k)
 		}
 	case "Sender":
-		p.sender(e, &c.Sender, old)
+		p.sender(e, &c.Sender)
 	case "Interceptor":
 		if in := p.interceptor(e); in != nil {
 			c.Interceptors = append(c.Interceptors, in)
 		}
 	default:
 		p.ignore(e)
-	}
-}
-
-var membershipInert = inert{"useThread": "", "pingInterval": "", "payload": "", "name": "",
-	"mcastClusterDomainAsString": ""}
-
-func membershipFields(m *Membership) fields {
-	return fields{
-		"address":               fStr(&m.Address),
-		"mcastAddr":             fStr(&m.Address).as("address"),
-		"maxMembers":            fInt(&m.MaxMembers),
-		"port":                  fInt(&m.Port),
-		"mcastPort":             fInt(&m.Port).as("port"),
-		"frequency":             fDur(&m.Frequency, time.Millisecond),
-		"mcastFrequency":        fDur(&m.Frequency, time.Millisecond).as("frequency"),
-		"dropTime":              fDur(&m.DropTime, time.Millisecond),
-		"mcastDropTime":         fDur(&m.DropTime, time.Millisecond).as("dropTime"),
-		"bind":                  fStr(&m.Bind),
-		"mcastBindAddress":      fStr(&m.Bind).as("bind"),
-		"ttl":                   fInt(&m.TTL),
-		"mcastTTL":              fInt(&m.TTL).as("ttl"),
-		"soTimeout":             fDur(&m.SoTimeout, time.Millisecond),
-		"mcastSoTimeout":        fDur(&m.SoTimeout, time.Millisecond).as("soTimeout"),
-		"domain":                fDomain(&m.Domain),
-		"mcastClusterDomain":    fDomain(&m.Domain).as("domain"),
-		"localLoopbackDisabled": fBool(&m.LocalLoopbackDisabled),
-		"recoveryEnabled":       fBool(&m.RecoveryEnabled),
-		"recoveryCounter":       fInt(&m.RecoveryCounter),
-		"recoverySleepTime":     fDur(&m.RecoverySleepTime, time.Millisecond),
-		"establishWait":         fDur(&m.EstablishWait, time.Millisecond),
-		"connectTimeout":        fDur(&m.ConnectTimeout, time.Millisecond),
-		"expirationTime":        fDur(&m.ExpirationTime, time.Millisecond),
-		"rpcTimeout":            fDur(&m.RPCTimeout, time.Millisecond),
 	}
 }
 
@@ -369,7 +273,7 @@ func (p *parser) membership(e *elem, m *Membership) {
 			p.errorf(pos, e.name, "className", "unsupported class %s (supported: %s)", cn, supported(memberClasses))
 		}
 	}
-	p.attrs(e, &m.Node, membershipFields(m), membershipInert)
+	p.attrs(e, &m.Node, membershipSpec.fields(m), membershipSpec.inert)
 	for _, k := range e.kids {
 		switch k.name {
 		case "Member":
@@ -397,28 +301,7 @@ func (p *parser) staticMember(e *elem) *StaticMember {
 			p.errorf(pos, e.name, "className", "unsupported class %s (supported: %s)", cn, supported(staticMemberClasses))
 		}
 	}
-	p.attrs(e, &sm.Node, fields{
-		"host":   fStr(&sm.Host),
-		"port":   fInt(&sm.Port),
-		"domain": fDomain(&sm.Domain),
-		"uniqueId": {set: func(p *parser, e *elem, a attr) {
-			v := strings.TrimSpace(a.value)
-			var (
-				b   []byte
-				err error
-			)
-			if strings.HasPrefix(v, "{") {
-				b, err = byteList(v)
-			} else {
-				b, err = hex.DecodeString(v)
-			}
-			if err != nil || len(b) != 16 {
-				p.errorf(a.pos, e.name, a.name, "%q is not 16 bytes ({b0,…,b15} or 32 hex digits)", v)
-				return
-			}
-			sm.UniqueID = b
-		}},
-	}, inert{"securePort": "", "udpPort": "", "payload": "", "command": "", "name": ""})
+	p.attrs(e, &sm.Node, staticMemberSpec.fields(sm), staticMemberSpec.inert)
 	if strings.HasPrefix(sm.Host, "{") {
 		if b, err := byteList(sm.Host); err == nil && len(b) == 4 {
 			sm.Host = fmt.Sprintf("%d.%d.%d.%d", b[0], b[1], b[2], b[3])
@@ -430,66 +313,7 @@ func (p *parser) staticMember(e *elem) *StaticMember {
 	return sm
 }
 
-var receiverInert = inert{"securePort": "", "udpPort": "Gomcat replicates over TCP only", "maxIdleTime": "",
-	"maxTasks": "", "minTasks": "", "rxBufSize": "", "txBufSize": "", "udpRxBufSize": "", "udpTxBufSize": "",
-	"direct": "", "tcpNoDelay": "", "soKeepAlive": "", "ooBInline": "", "soReuseAddress": "", "soLingerOn": "",
-	"soLingerTime": "", "soTrafficClass": "", "useBufferPool": "", "compress": "",
-	"sendAck": "the Cluster's channelSendOptions decide acknowledgements", "doListen": "", "bind": "",
-	"tcpListenTimeout": ""}
-
-func receiverFields(r *Receiver) fields {
-	return fields{
-		"address":            fStr(&r.Address),
-		"host":               fStr(&r.Address).as("address"),
-		"tcpListenAddress":   fStr(&r.Address).as("address"),
-		"port":               fInt(&r.Port),
-		"tcpListenPort":      fInt(&r.Port).as("port"),
-		"autoBind":           fInt(&r.AutoBind),
-		"selectorTimeout":    fDur(&r.SelectorTimeout, time.Millisecond),
-		"tcpSelectorTimeout": fDur(&r.SelectorTimeout, time.Millisecond).as("selectorTimeout"),
-		"maxThreads":         fInt(&r.MaxThreads),
-		"tcpThreadCount":     fInt(&r.MaxThreads).as("maxThreads"),
-		"minThreads":         fInt(&r.MinThreads),
-		"timeout":            fDur(&r.Timeout, time.Millisecond),
-		"maxFrameSize":       fInt(&r.MaxFrameSize),
-
-		"maxConnections":        fInt(&r.MaxConnections),
-		"maxConnectionsPerHost": fInt(&r.MaxConnectionsPerHost),
-		"minFrameRate":          fInt(&r.MinFrameRate),
-	}
-}
-
-var senderInert = inert{"autoConnect": "", "compress": "", "keepAliveTimeout": "", "keepAliveMaxRequestCount": "",
-	"resend": "", "recoverTimeout": "", "recoverCounter": "", "queueAddWaitTimeout": "", "queueRemoveWaitTimeout": "",
-	"maxQueueLength": "", "threadPriority": "", "processSenderFrequency": "", "doTransmitterProcessingStats": "",
-	"doProcessingStats": "", "queueDoStats": "", "queueTimeWait": "", "queueCheckLock": "", "txBufSize": "",
-	"rxBufSize": "", "timeout": ""}
-
-// senderFields includes Tomcat 5.5's sender attributes: replicationMode
-// and waitForAck decide channelSendOptions, ackTimeout is the transport's
-// timeout, maxPoolSocketLimit its pool size.
-func senderFields(s *Sender, old *legacy) fields {
-	return fields{
-		"replicationMode": {set: func(p *parser, e *elem, a attr) {
-			v := strings.ToLower(strings.TrimSpace(a.value))
-			switch v {
-			case "pooled", "synchronous", "asynchronous", "fastasyncqueue":
-				old.mode, old.modePos = v, a.pos
-			default:
-				p.errorf(a.pos, e.name, a.name, "%q is not a Tomcat 5.5 replication mode (pooled, synchronous, asynchronous, fastasyncqueue)", a.value)
-			}
-		}},
-		"waitForAck": {set: func(p *parser, e *elem, a attr) {
-			if b, ok := p.bool(e, a); ok {
-				old.waitForAck = &b
-			}
-		}},
-		"ackTimeout":         fDur(&s.Transport.Timeout, time.Millisecond).as("timeout"),
-		"maxPoolSocketLimit": fInt(&s.Transport.PoolSize).as("poolSize"),
-	}
-}
-
-func (p *parser) sender(e *elem, s *Sender, old *legacy) {
+func (p *parser) sender(e *elem, s *Sender) {
 	s.Pos = e.pos
 	if cn, pos, ok := e.className(); ok {
 		if _, ok := resolve(senderClasses, cn); !ok {
@@ -498,7 +322,7 @@ func (p *parser) sender(e *elem, s *Sender, old *legacy) {
 	}
 	// 5.5's ackTimeout lands on the Transport: mark it there.
 	var n Node
-	p.attrs(e, &n, senderFields(s, old), senderInert)
+	p.attrs(e, &n, senderSpec.fields(s), senderSpec.inert)
 	for canon, m := range n.attrs {
 		switch canon {
 		case "timeout", "poolSize":
@@ -519,17 +343,7 @@ func (p *parser) sender(e *elem, s *Sender, old *legacy) {
 				p.errorf(pos, k.name, "className", "unsupported class %s (supported: %s)", cn, supported(transportClasses))
 			}
 		}
-		p.attrs(k, &t.Node, fields{
-			"timeout":          fDur(&t.Timeout, time.Millisecond),
-			"maxRetryAttempts": fInt(&t.MaxRetryAttempts),
-			"poolSize":         fInt(&t.PoolSize),
-			"maxWait":          fDur(&t.MaxWait, time.Millisecond),
-			"keepAliveCount":   fInt(&t.KeepAliveCount),
-			"keepAliveTime":    fDur(&t.KeepAliveTime, time.Millisecond),
-			"queueBytes":       fInt(&t.QueueBytes),
-		}, inert{"rxBufSize": "", "txBufSize": "", "udpRxBufSize": "", "udpTxBufSize": "", "directBuffer": "",
-			"tcpNoDelay": "", "soKeepAlive": "", "ooBInline": "", "soReuseAddress": "", "soLingerOn": "",
-			"soLingerTime": "", "soTrafficClass": "", "throwOnFailedAck": "", "udpBased": "Gomcat replicates over TCP only"})
+		p.attrs(k, &t.Node, transportSpec.fields(t), transportSpec.inert)
 		for _, kk := range k.kids {
 			p.ignore(kk)
 		}
@@ -632,7 +446,8 @@ func (p *parser) interceptor(e *elem) *Interceptor {
 // resolveInterceptors folds interceptors into the model: EncryptInterceptor's
 // key becomes the cluster key, StaticMembershipInterceptor's members become
 // the static membership.
-func (p *parser) resolveInterceptors(c *Cluster, keyAt Pos) {
+func (p *parser) resolveInterceptors(c *Cluster) {
+	keyAt := c.AttrPos("key")
 	for _, in := range c.Interceptors {
 		switch in.ClassName {
 		case "EncryptInterceptor":
@@ -670,19 +485,6 @@ func (p *parser) resolveInterceptors(c *Cluster, keyAt Pos) {
 			}
 			m.ClassName = StaticMembershipService
 		}
-	}
-}
-
-func valveFields(v *ReplicationValve, tc55 bool) fields {
-	return fields{
-		"filter": {set: func(p *parser, e *elem, a attr) {
-			v.Filter = strings.TrimSpace(a.value)
-			if tc55 {
-				v.Filter = convertFilter55(v.Filter)
-			}
-		}},
-		"primaryIndicator":     fBool(&v.PrimaryIndicator),
-		"primaryIndicatorName": fStr(&v.PrimaryIndicatorName),
 	}
 }
 
@@ -727,7 +529,8 @@ func (p *parser) clusterValve(e *elem, c *Cluster) {
 		}
 		v := newReplicationValve()
 		v.Pos = e.pos
-		p.attrs(e, &v.Node, valveFields(v, strings.HasPrefix(cn, tc55)), inert{"statistics": "", "doProcessingStats": "", "asyncSupported": ""})
+		v.tc55 = strings.HasPrefix(cn, tc55)
+		p.attrs(e, &v.Node, replicationValveSpec.fields(v), replicationValveSpec.inert)
 		c.ReplicationValve = v
 	case "JvmRouteBinderValve":
 		if c.JvmRouteBinderValve != nil {
@@ -736,7 +539,7 @@ func (p *parser) clusterValve(e *elem, c *Cluster) {
 		}
 		v := newJvmRouteBinderValve()
 		v.Pos = e.pos
-		p.attrs(e, &v.Node, fields{"enabled": fBool(&v.Enabled)}, inert{"sessionIdAttribute": "", "asyncSupported": ""})
+		p.attrs(e, &v.Node, jvmRouteBinderSpec.fields(v), jvmRouteBinderSpec.inert)
 		c.JvmRouteBinderValve = v
 	}
 	for _, k := range e.kids {
@@ -752,32 +555,7 @@ func (p *parser) deployer(e *elem) *Deployer {
 			p.errorf(pos, e.name, "className", "unsupported class %s (supported: %s)", cn, supported(deployerClasses))
 		}
 	}
-	p.attrs(e, &d.Node, fields{
-		"tempDir":      fStr(&d.TempDir),
-		"deployDir":    fStr(&d.DeployDir),
-		"watchDir":     fStr(&d.WatchDir),
-		"watchEnabled": fBool(&d.WatchEnabled),
-		"processDeployFrequency": {set: func(p *parser, e *elem, a attr) {
-			if n, ok := p.int(e, a); ok {
-				if n <= 0 {
-					p.warnf(a.pos, e.name, a.name, "%d ignored, as in Tomcat (keeps %d)", n, d.ProcessDeployFrequency)
-					return
-				}
-				d.ProcessDeployFrequency = n
-			}
-		}},
-		"maxValidTime":  fDur(&d.MaxValidTime, time.Second),
-		"maxBundleSize": fInt64(&d.MaxBundleSize),
-		"senders": {set: func(p *parser, e *elem, a attr) {
-			for _, s := range strings.Split(a.value, ",") {
-				if s = strings.TrimSpace(s); s != "" {
-					d.Senders = append(d.Senders, s)
-				}
-			}
-		}},
-		"maxTransfers": fInt(&d.MaxTransfers),
-		"diskBudget":   fInt64(&d.DiskBudget),
-	}, inert{})
+	p.attrs(e, &d.Node, deployerSpec.fields(d), deployerSpec.inert)
 	for _, k := range e.kids {
 		p.ignore(k)
 	}
@@ -796,7 +574,7 @@ func (p *parser) clusterListener(e *elem) *ClusterListener {
 		return nil
 	}
 	l := &ClusterListener{Node: Node{Pos: e.pos, Element: e.name}, ClassName: short}
-	p.attrs(e, &l.Node, fields{}, inert{})
+	p.attrs(e, &l.Node, fields{}, clusterListenerSpec.inert)
 	for _, k := range e.kids {
 		p.ignore(k)
 	}

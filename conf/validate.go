@@ -28,24 +28,6 @@ func (v *validator) bad(n *Node, canon, f string, args ...any) {
 	v.errs = append(v.errs, &Error{File: pos.File, Line: pos.Line, Element: n.Element, Attr: name, Msg: fmt.Sprintf(f, args...)})
 }
 
-func (v *validator) port(n *Node, canon string, port, min int, allowed string) {
-	if port < min || port > 65535 {
-		v.bad(n, canon, "%d is not a valid port (%s)", port, allowed)
-	}
-}
-
-func (v *validator) positive(n *Node, canon string, d time.Duration, unit time.Duration) {
-	if d <= 0 {
-		v.bad(n, canon, "%d is not allowed (a positive number of %s)", d/unit, unitName(unit))
-	}
-}
-
-func (v *validator) atLeast(n *Node, canon string, x, min int) {
-	if x < min {
-		v.bad(n, canon, "%d is not allowed (at least %d)", x, min)
-	}
-}
-
 // address checks a listen/bind address: an IP address or a host name.
 func (v *validator) address(n *Node, canon, a string) {
 	if a == "" || net.ParseIP(a) != nil || validHostname(a) {
@@ -78,7 +60,7 @@ func validHostname(h string) bool {
 // twice. nil means the node can start with this configuration.
 func (s *Server) Validate() error {
 	v := &validator{}
-	v.port(&s.Node, "port", s.Port, -1, "-1 disables, 0..65535")
+	serverSpec.check(v, &s.Node, s)
 	v.address(&s.Node, "address", s.Address)
 	if s.Port != -1 && s.Shutdown == "" {
 		v.bad(&s.Node, "shutdown", "empty (a command word, or port=\"-1\" to disable the shutdown port)")
@@ -117,13 +99,8 @@ func (v *validator) service(svc *Service) {
 }
 
 func (v *validator) connector(c *Connector) {
-	v.port(&c.Node, "port", c.Port, 0, "0 picks a free port, 1..65535")
+	connectorSpec.check(v, &c.Node, c)
 	v.address(&c.Node, "address", c.Address)
-	v.atLeast(&c.Node, "maxThreads", c.MaxThreads, 1)
-	v.atLeast(&c.Node, "maxHttpHeaderSize", c.MaxHTTPHeaderSize, 1024)
-	v.atLeast(&c.Node, "maxHeaderCount", c.MaxHeaderCount, -1)
-	v.atLeast(&c.Node, "maxConnections", c.MaxConnections, -1)
-	v.atLeast(&c.Node, "minUploadRate", c.MinUploadRate, -1)
 	if c.Scheme != "http" && c.Scheme != "https" {
 		v.bad(&c.Node, "scheme", "%q is not allowed (http or https)", c.Scheme)
 	}
@@ -236,9 +213,7 @@ func (v *validator) cluster(c *Cluster) {
 	case opts == 0 || opts&^(SendUseAck|SendSyncAck|SendAsync) != 0:
 		v.bad(&c.Node, "channelSendOptions", "%d is not supported (async=8, use_ack=2, use_ack,sync=6)", c.ChannelSendOptions)
 	}
-	if c.ChannelStartOptions < 1 || c.ChannelStartOptions > 15 {
-		v.bad(&c.Node, "channelStartOptions", "%d is not allowed (1..15; 15 starts everything)", c.ChannelStartOptions)
-	}
+	clusterSpec.check(v, &c.Node, c)
 	if c.Key != nil && !validKeyLen(len(c.Key)) {
 		v.bad(&c.Node, "key", "%d bytes (16, 24 or 32 bytes: 32, 48 or 64 hex digits)", len(c.Key))
 	}
@@ -247,43 +222,24 @@ func (v *validator) cluster(c *Cluster) {
 	}
 
 	m := &c.Manager
-	if m.SendAllSessionsSize <= 0 {
-		v.bad(&m.Node, "sendAllSessionsSize", "%d is not allowed (a positive number of sessions per message)", m.SendAllSessionsSize)
-	}
-	if m.SendAllSessionsWaitTime < 0 {
-		v.bad(&m.Node, "sendAllSessionsWaitTime", "%d is not allowed (0 or more milliseconds)", m.SendAllSessionsWaitTime/time.Millisecond)
-	}
-	if m.StateTransferSeniorTimeout < 0 {
-		v.bad(&m.Node, "stateTransferSeniorTimeout", "%d is not allowed (0 for no per-senior limit, or seconds)", m.StateTransferSeniorTimeout/time.Second)
-	}
+	managerSpec.check(v, &m.Node, m)
 	if m.MaxActiveSessions == 0 || m.MaxActiveSessions < -1 {
 		v.bad(&m.Node, "maxActiveSessions", "%d is not allowed (-1 for no limit, or a positive number)", m.MaxActiveSessions)
 	}
-	v.atLeast(&m.Node, "maxSessionSize", m.MaxSessionSize, 1024)
-	v.atLeast(&m.Node, "processExpiresFrequency", m.ProcessExpiresFrequency, 1)
 
 	v.membership(&c.Membership)
 
 	r := &c.Receiver
-	v.port(&r.Node, "port", r.Port, 0, "0 picks a free port, 1..65535")
+	receiverSpec.check(v, &r.Node, r)
 	if r.Port > 0 && r.Port+r.AutoBind-1 > 65535 {
 		v.bad(&r.Node, "autoBind", "%d ports from %d run past 65535 (lower port or autoBind)", r.AutoBind, r.Port)
 	}
 	if r.Address != "auto" {
 		v.address(&r.Node, "address", r.Address)
 	}
-	v.positive(&r.Node, "selectorTimeout", r.SelectorTimeout, time.Millisecond)
-	v.positive(&r.Node, "timeout", r.Timeout, time.Millisecond)
-	v.atLeast(&r.Node, "maxThreads", r.MaxThreads, 1)
-	v.atLeast(&r.Node, "minThreads", r.MinThreads, 0)
-	v.atLeast(&r.Node, "maxFrameSize", r.MaxFrameSize, 64<<10)
 
 	t := &c.Sender.Transport
-	v.positive(&t.Node, "timeout", t.Timeout, time.Millisecond)
-	v.positive(&t.Node, "maxWait", t.MaxWait, time.Millisecond)
-	v.atLeast(&t.Node, "maxRetryAttempts", t.MaxRetryAttempts, 0)
-	v.atLeast(&t.Node, "poolSize", t.PoolSize, 1)
-	v.atLeast(&t.Node, "queueBytes", t.QueueBytes, 64<<10)
+	transportSpec.check(v, &t.Node, t)
 
 	if rv := c.ReplicationValve; rv != nil && rv.Filter != "" {
 		if _, err := regexp.Compile("^(?:" + rv.Filter + ")$"); err != nil {
@@ -300,14 +256,11 @@ func (v *validator) cluster(c *Cluster) {
 		if d.WatchEnabled && d.WatchDir == "" {
 			v.bad(&d.Node, "watchDir", "required with watchEnabled=\"true\" (the directory to watch for bundles)")
 		}
-		if d.MaxBundleSize <= 0 {
-			v.bad(&d.Node, "maxBundleSize", "%d is not allowed (a positive number of bytes)", d.MaxBundleSize)
-		}
+		deployerSpec.check(v, &d.Node, d)
 	}
 }
 
 func (v *validator) membership(m *Membership) {
-	v.positive(&m.Node, "frequency", m.Frequency, time.Millisecond)
 	if m.ClassName == StaticMembershipService {
 		if len(m.Members) == 0 {
 			v.bad(&m.Node, "", "StaticMembershipService needs at least one nested <Member host=\"…\" port=\"…\"/>")
@@ -318,32 +271,19 @@ func (v *validator) membership(m *Membership) {
 			} else {
 				v.address(&sm.Node, "host", sm.Host)
 			}
-			v.port(&sm.Node, "port", sm.Port, 1, "the member's receiver port, 1..65535")
+			staticMemberSpec.check(v, &sm.Node, sm)
 		}
-		v.positive(&m.Node, "connectTimeout", m.ConnectTimeout, time.Millisecond)
-		v.positive(&m.Node, "expirationTime", m.ExpirationTime, time.Millisecond)
+		membershipSpec.check(v, &m.Node, m)
 		return
 	}
 	if ip := net.ParseIP(m.Address); ip == nil || ip.To4() == nil || !ip.IsMulticast() {
 		v.bad(&m.Node, "address", "%q is not an IPv4 multicast address (224.0.0.0 to 239.255.255.255, e.g. 228.0.0.4)", m.Address)
 	}
-	v.port(&m.Node, "port", m.Port, 1, "1..65535")
-	v.positive(&m.Node, "dropTime", m.DropTime, time.Millisecond)
 	if m.DropTime > 0 && m.Frequency > 0 && m.DropTime <= m.Frequency {
 		v.bad(&m.Node, "dropTime", "%d ms is not longer than frequency %d ms (members would expire between heartbeats; Tomcat uses 3000 with 500)", m.DropTime/time.Millisecond, m.Frequency/time.Millisecond)
 	}
 	v.address(&m.Node, "bind", m.Bind)
-	if m.TTL < -1 || m.TTL > 255 {
-		v.bad(&m.Node, "ttl", "%d is not allowed (-1 for the system default, 0..255)", m.TTL)
-	}
-	v.positive(&m.Node, "soTimeout", m.SoTimeout, time.Millisecond)
-	if m.EstablishWait < 0 {
-		v.bad(&m.Node, "establishWait", "%d is not allowed (0 or more milliseconds)", m.EstablishWait/time.Millisecond)
-	}
-	if m.RecoveryEnabled {
-		v.atLeast(&m.Node, "recoveryCounter", m.RecoveryCounter, 1)
-		v.positive(&m.Node, "recoverySleepTime", m.RecoverySleepTime, time.Millisecond)
-	}
+	membershipSpec.check(v, &m.Node, m)
 }
 
 // ports reports a TCP port used twice among the shutdown port, the

@@ -147,7 +147,14 @@ func genWorkers(nodes []genAJPNode, o GenOptions) string {
 // listeners, pid, logs, runtime dir, user and the base modules.
 func httpdHead(w *cfgWriter, o GenOptions) {
 	w.f("ServerRoot %q", o.TmpDir)
-	w.f("ServerName %s", o.listenHost())
+	name := o.listenHost()
+	if strings.Contains(name, ":") {
+		// httpd takes no IPv6 literal here: bare it reads host:port,
+		// bracketed it sees a wildcard. The name only labels self-made
+		// URLs (the proxy preserves the client's Host), so any name does.
+		name = "localhost"
+	}
+	w.f("ServerName %s", name)
 	w.f("Listen %s", o.Listen)
 	if o.AdminPort > 0 {
 		w.f("Listen %s", o.adminAddr())

@@ -101,6 +101,12 @@ func newContext() *Context {
 	return c
 }
 
+func newRedisManager() *RedisManager {
+	m := &RedisManager{Node: Node{Element: "Manager"}}
+	redisManagerSpec.fill(m)
+	return m
+}
+
 func newCluster() *Cluster {
 	c := &Cluster{
 		Node:       Node{Element: "Cluster"},

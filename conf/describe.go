@@ -118,6 +118,10 @@ func (d *describer) engine(e *Engine) {
 		for _, c := range ctxs {
 			d.head(3, "Context "+c.Path)
 			contextSpec.describe(d, 4, c)
+			if c.Manager != nil {
+				d.head(4, "Manager "+RedisManagerClass)
+				redisManagerSpec.describe(d, 5, c.Manager)
+			}
 		}
 		if h.Cluster != nil {
 			d.cluster(3, h.Cluster, "Host "+h.Name)

@@ -36,8 +36,9 @@
 // channelSendOptions: asynchronous/fastasyncqueue → 8; pooled/synchronous →
 // 6 with waitForAck="true", else 2. A 5.5 ReplicationValve filter
 // (";"-separated) becomes one Go regular expression. Gomcat extensions
-// (Tomcat would only warn about them): Cluster key, Context app, Manager
-// maxSessionSize, Membership establishWait, Receiver maxFrameSize,
+// (Tomcat would only warn about them): Cluster key, Context app, a
+// Context's <Manager className="gomcat.RedisManager"> (sessions in Redis),
+// Manager maxSessionSize, Membership establishWait, Receiver maxFrameSize,
 // Transport queueBytes, Deployer maxBundleSize.
 //
 // Template renders "gomcat init"'s commented server.xml (defaults/, embedded):

@@ -169,6 +169,54 @@ type Context struct {
 	// serves this context (Gomcat extension). "" serves DocBase as static
 	// files. Default: "".
 	App string
+	// Manager, when set, keeps the context's sessions in Redis
+	// (<Manager className="gomcat.RedisManager">), distributable or not.
+	// Default: nil (memory; the cluster's DeltaManager when distributable).
+	Manager *RedisManager
+}
+
+// RedisManagerClass is the className of a context's Redis session store.
+const RedisManagerClass = "gomcat.RedisManager"
+
+// RedisManager is a context's <Manager className="gomcat.RedisManager">:
+// its sessions live in Redis or Valkey instead of memory, with or without
+// a <Cluster>. Exactly one of Address, Sentinel and Cluster is set.
+type RedisManager struct {
+	Node
+	// Address is a redis:// or rediss:// URL. Default: "".
+	Address string
+	// Sentinel lists host:port of Redis Sentinels (comma-separated in
+	// XML); MasterName (masterName) names the monitored master.
+	Sentinel   []string
+	MasterName string
+	// Cluster lists host:port seeds of a Redis Cluster (comma-separated).
+	Cluster []string
+	// KeyPrefix starts every key (<prefix>:sessions:<id>). Default: "gomcat".
+	KeyPrefix string
+	// Database is the logical database; -1: the URL's (else 0). Default: -1.
+	Database int
+	// TLS dials with TLS (rediss:// implies it). Default: false.
+	TLS bool
+	// Username is the ACL user. Default: "".
+	Username string
+	// PasswordFile holds the password (one line), relative to the home
+	// unless absolute. Default: "".
+	PasswordFile string
+	// FlushMode is onRequestEnd or immediate. Default: "onRequestEnd".
+	FlushMode string
+	// WriteMode is changedAttributes or whole. Default: "changedAttributes".
+	WriteMode string
+	// Sticky trusts the near-cache within the touch window (the balancer
+	// is sticky). Default: false (every request validates its copy).
+	Sticky bool
+	// Timeout bounds each Redis operation (ms in XML). Default: 1000 ms.
+	Timeout time.Duration
+	// MaxSessionSize caps a session's attribute bytes; <= 0: none.
+	// Default: 0.
+	MaxSessionSize int
+	// ConfigureNotifications lets the manager enable keyspace
+	// notifications with CONFIG SET. Default: true.
+	ConfigureNotifications bool
 }
 
 // Send option bits of Tomcat's Channel, as used in channelSendOptions.

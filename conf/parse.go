@@ -178,6 +178,18 @@ func (p *parser) host(e *elem) *Host {
 	return h
 }
 
+// redisManager reads <Manager className="gomcat.RedisManager"> inside a
+// <Context>.
+func (p *parser) redisManager(e *elem) *RedisManager {
+	m := newRedisManager()
+	m.Pos = e.pos
+	p.attrs(e, &m.Node, redisManagerSpec.fields(m), redisManagerSpec.inert)
+	for _, k := range e.kids {
+		p.ignore(k)
+	}
+	return m
+}
+
 // context reads a <Context>. fromFile is the descriptor's base name
 // without ".xml" ("ROOT", "foo#bar") or "" inside server.xml.
 func (p *parser) context(e *elem, fromFile string) *Context {
@@ -187,6 +199,10 @@ func (p *parser) context(e *elem, fromFile string) *Context {
 	p.attrs(e, &c.Node, contextSpec.fields(c), contextSpec.inert)
 	written := c.Path
 	for _, k := range e.kids {
+		if cn, _, _ := k.className(); k.name == "Manager" && cn == RedisManagerClass {
+			c.Manager = p.redisManager(k)
+			continue
+		}
 		p.ignore(k)
 	}
 	if fromFile != "" {

@@ -83,6 +83,30 @@ func fStr(dst *string) field {
 	return field{set: func(_ *parser, _ *elem, a attr) { *dst = strings.TrimSpace(a.value) }}
 }
 
+// fOneOf reads one of the allowed words (case-sensitive, as Tomcat's).
+func fOneOf(dst *string, allowed ...string) field {
+	return field{set: func(p *parser, e *elem, a attr) {
+		v := strings.TrimSpace(a.value)
+		if !slices.Contains(allowed, v) {
+			p.errorf(a.pos, e.name, a.name, "%q is not allowed (%s)", a.value, strings.Join(allowed, " or "))
+			return
+		}
+		*dst = v
+	}}
+}
+
+// fList reads a comma list, dropping empty items.
+func fList(dst *[]string) field {
+	return field{set: func(_ *parser, _ *elem, a attr) {
+		*dst = nil
+		for _, s := range strings.Split(a.value, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				*dst = append(*dst, s)
+			}
+		}
+	}}
+}
+
 func fInt(dst *int) field {
 	return field{set: func(p *parser, e *elem, a attr) {
 		if n, ok := p.int(e, a); ok {
@@ -183,7 +207,7 @@ var ignoredElements = map[string]string{
 	"Realm":                 "Gomcat has no realms; authenticate in the application",
 	"Executor":              "Gomcat serves each request on a goroutine; bound them with the Connector's maxThreads",
 	"Alias":                 "host aliases are not supported; add another <Host>",
-	"Manager":               "a context's sessions come from the <Cluster> when it is distributable, else from Gomcat's local manager",
+	"Manager":               "a context's sessions come from the <Cluster> when it is distributable, else from Gomcat's local manager (or Redis: className=\"gomcat.RedisManager\")",
 	"WatchedResource":       "Java web-application setting with no meaning for a Go application",
 	"Loader":                "Java web-application setting with no meaning for a Go application",
 	"JarScanner":            "Java web-application setting with no meaning for a Go application",

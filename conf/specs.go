@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -249,6 +250,57 @@ var contextSpec = &spec[Context]{
 		"antiResourceLocking": "", "swallowOutput": "", "override": "", "backgroundProcessorDelay": "",
 		"allowCasualMultipartParsing": "", "mapperContextRootRedirectEnabled": "", "useNaming": "",
 		"workDir": "", "unpackWAR": "", "logEffectiveWebXml": "", "parallelAnnotationScanning": ""},
+}
+
+var redisManagerSpec = &spec[RedisManager]{
+	element: "Manager", title: "Manager (gomcat.RedisManager)",
+	doc: "Inside a <Context> (distributable or not, with or without a <Cluster>): the context's sessions live in Redis or Valkey, one hash per session (Gomcat). Exactly one of address, sentinel and cluster.",
+	attrs: []attrSpec[RedisManager]{
+		{name: "address", doc: "redis:// or rediss:// URL (user, password and database may be in it)",
+			ptr: func(m *RedisManager) any { return &m.Address }, hide: func(m *RedisManager) bool { return m.Address == "" },
+			show: func(m *RedisManager) string { return redactURL(m.Address) }},
+		{name: "sentinel", doc: "comma list of Redis Sentinels (host:port); the manager follows failovers",
+			set: func(m *RedisManager) field { return fList(&m.Sentinel) }, hide: func(m *RedisManager) bool { return len(m.Sentinel) == 0 },
+			show: func(m *RedisManager) string { return strings.Join(m.Sentinel, ", ") + " (master " + m.MasterName + ")" }},
+		{name: "masterName", doc: "the master the Sentinels monitor (with sentinel)", ptr: func(m *RedisManager) any { return &m.MasterName }, noShow: true},
+		{name: "cluster", doc: "comma list of Redis Cluster seeds (host:port)",
+			set: func(m *RedisManager) field { return fList(&m.Cluster) }, hide: func(m *RedisManager) bool { return len(m.Cluster) == 0 },
+			show: func(m *RedisManager) string { return strings.Join(m.Cluster, ", ") }},
+		{name: "keyPrefix", def: "gomcat", doc: "start of every key: <prefix>:sessions:<id>", ptr: func(m *RedisManager) any { return &m.KeyPrefix }},
+		{name: "database", def: "-1", rng: atLeastSpan(-1), doc: "logical database (-1: the URL's, else 0; a Redis Cluster has only 0)",
+			ptr: func(m *RedisManager) any { return &m.Database }, show: func(m *RedisManager) string { return capped(m.Database, "", "from the address") }},
+		{name: "tls", def: "false", doc: "dial with TLS (rediss:// implies it)", ptr: func(m *RedisManager) any { return &m.TLS }},
+		{name: "username", doc: "ACL user", ptr: func(m *RedisManager) any { return &m.Username }, show: func(m *RedisManager) string { return orText(m.Username, "(none)") }},
+		{name: "passwordFile", doc: "file holding the password (one line), relative to the home", ptr: func(m *RedisManager) any { return &m.PasswordFile },
+			show: func(m *RedisManager) string { return orText(m.PasswordFile, "(none)") }},
+		{name: "flushMode", def: "onRequestEnd", doc: "onRequestEnd: one write when the request ends; immediate: also each change as it happens",
+			ptr: func(m *RedisManager) any { return &m.FlushMode }, set: func(m *RedisManager) field { return fOneOf(&m.FlushMode, "onRequestEnd", "immediate") }},
+		{name: "writeMode", def: "changedAttributes", doc: "changedAttributes: only the changed fields; whole: the whole session on every write",
+			ptr: func(m *RedisManager) any { return &m.WriteMode }, set: func(m *RedisManager) field { return fOneOf(&m.WriteMode, "changedAttributes", "whole") }},
+		{name: "sticky", def: "false", doc: "the balancer is sticky: trust the near-cache within the touch window (0 round trips for a read); false: every request validates its copy",
+			ptr: func(m *RedisManager) any { return &m.Sticky }},
+		{name: "timeout", unit: "ms", def: "1000", rng: positiveSpan("ms"), doc: "bound of each Redis operation; a request whose session cannot be read or written in time gets 503",
+			ptr: func(m *RedisManager) any { return &m.Timeout }},
+		{name: "maxSessionSize", unit: "bytes", def: "0", rng: atLeastSpan(0), doc: "largest session (attribute bytes); 0: no limit",
+			ptr: func(m *RedisManager) any { return &m.MaxSessionSize }, show: func(m *RedisManager) string {
+				if m.MaxSessionSize <= 0 {
+					return "no limit"
+				}
+				return bytesStr(int64(m.MaxSessionSize))
+			}},
+		{name: "configureNotifications", def: "true", doc: "enable the keyspace notifications it needs (notify-keyspace-events) with CONFIG SET at start",
+			ptr: func(m *RedisManager) any { return &m.ConfigureNotifications }},
+	},
+	inert: inert{"maxInactiveInterval": "set sessionTimeout on the Context", "pathname": "", "name": ""},
+}
+
+// redactURL hides the password of a redis:// URL.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(not a URL)"
+	}
+	return u.Redacted()
 }
 
 var clusterSpec = &spec[Cluster]{
@@ -619,5 +671,5 @@ var clusterListenerSpec = &spec[ClusterListener]{
 
 // allSpecs lists every spec in docs/config.md's order.
 var allSpecs = []referencer{serverSpec, adminSpec, serviceSpec, connectorSpec, sslHostConfigSpec, certificateSpec, ajpSpec,
-	engineSpec, hostSpec, contextSpec, clusterSpec, managerSpec, channelSpec, membershipSpec, staticMemberSpec,
+	engineSpec, hostSpec, contextSpec, redisManagerSpec, clusterSpec, managerSpec, channelSpec, membershipSpec, staticMemberSpec,
 	receiverSpec, senderSpec, transportSpec, replicationValveSpec, jvmRouteBinderSpec, deployerSpec, clusterListenerSpec}

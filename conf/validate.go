@@ -174,9 +174,33 @@ func (v *validator) host(h *Host) {
 		if c.DocBase == "" {
 			v.bad(&c.Node, "docBase", "empty (a directory or bundle under the Host's appBase)")
 		}
+		if c.Manager != nil {
+			v.redisManager(c.Manager)
+		}
 	}
 	if h.Cluster != nil {
 		v.cluster(h.Cluster)
+	}
+}
+
+// redisManager checks the ranges and the rules between attributes;
+// redismgr.Config.Validate checks the rest (the URL, host:port) at start.
+func (v *validator) redisManager(m *RedisManager) {
+	redisManagerSpec.check(v, &m.Node, m)
+	n := 0
+	for _, set := range []bool{m.Address != "", len(m.Sentinel) > 0, len(m.Cluster) > 0} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		v.bad(&m.Node, "", "exactly one of address, sentinel and cluster is required (%d given)", n)
+	}
+	if len(m.Sentinel) > 0 && m.MasterName == "" {
+		v.bad(&m.Node, "sentinel", "needs masterName (the master the Sentinels monitor)")
+	}
+	if len(m.Cluster) > 0 && m.Database > 0 {
+		v.bad(&m.Node, "database", "%d: a Redis Cluster has only database 0", m.Database)
 	}
 }
 

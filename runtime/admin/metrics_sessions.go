@@ -4,6 +4,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gomcat/gomcat/deltamgr"
+	"github.com/gomcat/gomcat/redismgr"
 	"github.com/gomcat/gomcat/runtime/session"
 )
 
@@ -11,6 +12,7 @@ import (
 type (
 	deltaStats interface{ Stats() deltamgr.Stats }
 	localStats interface{ Stats() session.Stats }
+	redisStats interface{ Stats() redismgr.Stats }
 )
 
 // SessionsCollector exports, per context, session counts and (for a
@@ -33,6 +35,9 @@ func SessionsCollector(contexts func() []Context) prometheus.Collector {
 	xferRecv := m.desc(ns+"_state_transfer_sessions_received_total", "Sessions installed by state transfers.", l...)
 	xferChunks := m.desc(ns+"_state_transfer_chunks_received_total", "State-transfer chunks (ALL-SESSION-DATA) received.", l...)
 	served := m.desc(ns+"_state_transfers_served_total", "State transfers answered for joining members.", l...)
+	storeOps := m.desc(ns+"_session_store_operations_total", "Redis session store operations, by kind (round_trip, load, validated, near_hit, write).", "host", "context", "kind")
+	storeFail := m.desc(ns+"_session_store_problems_total", "Redis session store problems, by kind (operation: failed or timed out, answered 503; subscriber: event subscription interrupted; config_refused: CONFIG of notify-keyspace-events refused; bad_hash: a stored session that did not decode).", "host", "context", "kind")
+	storeEvents := m.desc(ns+"_session_store_events_total", "Invalidations and keyspace events received from Redis.", l...)
 	m.collect = func(e emitter) {
 		for _, c := range contexts() {
 			lv := []string{c.Host, c.Path}
@@ -59,6 +64,24 @@ func SessionsCollector(contexts func() []Context) prometheus.Collector {
 				e.counter(xferRecv, st.SessionsReceived, lv...)
 				e.counter(xferChunks, st.Received[deltamgr.KindAllSessionData], lv...)
 				e.counter(served, st.TransfersServed, lv...)
+			case redisStats:
+				st := mg.Stats()
+				e.gauge(active, float64(st.Cached), lv...)
+				e.counter(created, st.Created, lv...)
+				e.counter(expired, st.Expired, lv...)
+				for _, k := range []struct {
+					kind string
+					n    uint64
+				}{{"round_trip", st.RoundTrips}, {"load", st.Loads}, {"validated", st.Validated}, {"near_hit", st.NearHits}, {"write", st.Writes}} {
+					e.counter(storeOps, k.n, c.Host, c.Path, k.kind)
+				}
+				for _, k := range []struct {
+					kind string
+					n    uint64
+				}{{"operation", st.Failures}, {"subscriber", st.SubscriberErrors}, {"config_refused", st.ConfigRefused}, {"bad_hash", st.BadHashes}} {
+					e.counter(storeFail, k.n, c.Host, c.Path, k.kind)
+				}
+				e.counter(storeEvents, st.Events, lv...)
 			case localStats:
 				st := mg.Stats()
 				e.gauge(active, float64(st.Active), lv...)

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/gomcat/gomcat/farmdeploy"
+	"github.com/gomcat/gomcat/redismgr"
+	"github.com/gomcat/gomcat/runtime/session"
 )
 
 type fakeFarm struct{}
@@ -24,12 +26,22 @@ func (fakeFarm) Status() farmdeploy.Status {
 		Members: map[string]farmdeploy.MemberStatus{"node2": {State: farmdeploy.StateStarted}, "node3": {State: farmdeploy.StateFailed}}}}}
 }
 
+// fakeRedis is a session store manager: a LocalManager with redismgr's
+// counters.
+type fakeRedis struct{ *session.LocalManager }
+
+func (fakeRedis) Stats() redismgr.Stats {
+	return redismgr.Stats{Cached: 3, Created: 4, Expired: 1, RoundTrips: 20, Loads: 5, Validated: 6, NearHits: 7, Writes: 8,
+		Failures: 2, SubscriberErrors: 1, Events: 9}
+}
+
 // metricsText builds a registry like runtime/node's, serves a few requests
 // through the HTTP middleware and returns /metrics.
 func metricsText(t *testing.T) string {
 	t.Helper()
 	m, _ := newLocal(t, 2)
-	ctxs := []Context{{Host: "localhost", Path: "/", Manager: m}, {Host: "localhost", Path: "/shop", Manager: m}}
+	ctxs := []Context{{Host: "localhost", Path: "/", Manager: m}, {Host: "localhost", Path: "/shop", Manager: m},
+		{Host: "localhost", Path: "/cart", Manager: fakeRedis{m}}}
 	reg := prometheus.NewRegistry()
 	hm := NewHTTPMetrics(func() []string { return []string{"/", "/shop"} })
 	ack := NewAckTimer()
@@ -84,6 +96,14 @@ func TestMetricsValues(t *testing.T) {
 		`gomcat_http_requests_total{code="404",context="/shop"} 1`,
 		`gomcat_http_request_duration_seconds_count{context="/shop"} 3`,
 		`gomcat_replication_ack_round_trip_seconds_count{mode="sync",op="broadcast"} 1`,
+		`gomcat_sessions_active{context="/cart",host="localhost"} 3`,
+		`gomcat_sessions_created_total{context="/cart",host="localhost"} 4`,
+		`gomcat_session_store_operations_total{context="/cart",host="localhost",kind="round_trip"} 20`,
+		`gomcat_session_store_operations_total{context="/cart",host="localhost",kind="near_hit"} 7`,
+		`gomcat_session_store_operations_total{context="/cart",host="localhost",kind="write"} 8`,
+		`gomcat_session_store_problems_total{context="/cart",host="localhost",kind="operation"} 2`,
+		`gomcat_session_store_problems_total{context="/cart",host="localhost",kind="subscriber"} 1`,
+		`gomcat_session_store_events_total{context="/cart",host="localhost"} 9`,
 	} {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)

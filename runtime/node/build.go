@@ -81,6 +81,7 @@ func (n *Node) contextSpec(hc host.Config, cc *conf.Context) (host.ContextSpec, 
 }
 
 // managers returns the session manager factory of a host: a
+// redismgr.Manager for a context with <Manager className="gomcat.RedisManager">; a
 // deltamgr.Manager (registered with the node's router, its Start running
 // the state transfer) for the distributable contexts of a host the cluster
 // covers; a LocalManager for every other context.
@@ -88,6 +89,9 @@ func (n *Node) managers(ch *conf.Host) host.ManagerFactory {
 	route := n.cfg.Server.Engine().JvmRoute
 	clustered := n.clus != nil && n.clus.covers(ch)
 	return func(spec host.ContextSpec) (session.Manager, error) {
+		if rc := redisConf(ch, spec.Path); rc != nil {
+			return n.redisManager(ch.Name, spec, route, rc)
+		}
 		if clustered && spec.Distributable {
 			return n.clus.newManager(ch.Name, spec, route)
 		}

@@ -30,7 +30,10 @@
 // satisfies deltamgr.Cluster and farmdeploy.Cluster; the cluster Host's
 // *host.Host is the farm's Installer. Non-distributable contexts, hosts a
 // Host-level Cluster does not cover, and nodes without a <Cluster> get a
-// session.LocalManager. The heartbeat advertises the primary connector's
+// session.LocalManager. A context with <Manager
+// className="gomcat.RedisManager"> gets a redismgr.Manager instead
+// (redis.go), distributable or not, cluster or not; its passwordFile is
+// read once when the context deploys. The heartbeat advertises the primary connector's
 // URL: its address if it names one, else the receiver's advertised address.
 //
 // Keys (keys.go): New refuses a cluster off loopback without a key or the

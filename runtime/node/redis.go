@@ -1,0 +1,47 @@
+package node
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/gomcat/gomcat/conf"
+	"github.com/gomcat/gomcat/redismgr"
+	"github.com/gomcat/gomcat/runtime/host"
+	"github.com/gomcat/gomcat/runtime/session"
+)
+
+// redisManager builds the RedisManager of a context whose <Context> holds
+// <Manager className="gomcat.RedisManager">.
+func (n *Node) redisManager(hostName string, spec host.ContextSpec, route string, rc *conf.RedisManager) (session.Manager, error) {
+	cfg := redismgr.DefaultConfig(managerName(hostName, spec.Path), rc.Address)
+	cfg.Route = route
+	cfg.Sentinel, cfg.MasterName, cfg.Cluster = rc.Sentinel, rc.MasterName, rc.Cluster
+	cfg.KeyPrefix, cfg.Database, cfg.TLS, cfg.Username = rc.KeyPrefix, rc.Database, rc.TLS, rc.Username
+	cfg.FlushMode, cfg.WriteMode = redismgr.FlushMode(rc.FlushMode), redismgr.WriteMode(rc.WriteMode)
+	cfg.Sticky, cfg.Timeout, cfg.MaxSessionSize = rc.Sticky, rc.Timeout, rc.MaxSessionSize
+	cfg.NoConfigure = !rc.ConfigureNotifications
+	cfg.MaxInactive = spec.SessionTimeout
+	if cfg.MaxInactive == 0 {
+		cfg.MaxInactive = session.DefaultMaxInactive
+	}
+	if rc.PasswordFile != "" {
+		b, err := os.ReadFile(n.abs(rc.PasswordFile))
+		if err != nil {
+			return nil, fmt.Errorf("node: context %s: Manager passwordFile: %w", spec.Path, err)
+		}
+		cfg.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	cfg.Logger = n.log.With().Str("context", spec.Path).Logger()
+	return redismgr.New(cfg)
+}
+
+// redisConf returns the RedisManager element of the context at path, or nil.
+func redisConf(ch *conf.Host, path string) *conf.RedisManager {
+	for _, c := range ch.Contexts {
+		if c.Path == path {
+			return c.Manager
+		}
+	}
+	return nil
+}

@@ -60,6 +60,11 @@ type Config struct {
 	CookieName string
 	// PathParam is the path parameter that carries the session id (";jsessionid=…"). Default: "jsessionid".
 	PathParam string
+	// NonSticky ignores session routes: every request goes to the live node
+	// with the fewest requests in flight (round robin among ties). Only for
+	// nodes that share their sessions through an external store
+	// (RedisManager); an in-memory cluster wants sticky routing. Default: false.
+	NonSticky bool
 
 	// ConnectTimeout bounds a TCP connect to a node. Default: 2s.
 	ConnectTimeout time.Duration

@@ -10,7 +10,9 @@
 // sent once to another live node if it can be replayed: connect failures
 // always, GET/HEAD/OPTIONS, and requests whose body was not read yet; others
 // get 502. Cookies are never rewritten: after a failover the node's
-// JvmRouteBinderValve gives the session its own route.
+// JvmRouteBinderValve gives the session its own route. NonSticky skips the
+// route (for nodes sharing sessions through Redis): every request goes to
+// the least busy live node.
 //
 // Node states: live; down (gone from discovery, failing active checks, or a
 // refused/failed connect — passive health, cleared after Health.Rise probes);

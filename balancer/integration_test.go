@@ -122,3 +122,30 @@ func TestPathParameterRouting(t *testing.T) {
 		}
 	}
 }
+
+// TestNonSticky: with NonSticky the session route is ignored: the requests
+// of one session spread evenly over the live nodes (sequential requests:
+// round robin among equally idle nodes), the shared store keeps the count.
+func TestNonSticky(t *testing.T) {
+	_, bes := fakeCluster(t, "node1", "node2", "node3")
+	cfg := testConfig(t, bes...)
+	cfg.NonSticky = true
+	b := startBalancer(t, cfg)
+	for _, be := range bes {
+		waitState(t, b, be.Name, StateLive)
+	}
+	c := newJarClient(t)
+	served := map[string]int{}
+	for i := 1; i <= 30; i++ {
+		code, body, node := get(t, c, b.testURL()+"/app")
+		if _, _, count, err := balancertest.Parse(body); code != 200 || err != nil || count != i {
+			t.Fatalf("request %d on %s: %d %q (%v), want count %d", i, node, code, body, err, i)
+		}
+		served[node]++
+	}
+	for _, be := range bes {
+		if served[be.Name] != 10 {
+			t.Errorf("served %v, want 10 per node", served)
+		}
+	}
+}

@@ -40,7 +40,10 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 	}
 	// The proxy passes Cookie and the path through, so the routes are read here.
 	var buf [2]string
-	routes := sessionRoutes(buf[:0], out, b.cfg.CookieName, b.cfg.PathParam)
+	var routes []string
+	if !b.cfg.NonSticky {
+		routes = sessionRoutes(buf[:0], out, b.cfg.CookieName, b.cfg.PathParam)
+	}
 	var body *sharedBody
 	if out.Body != nil && out.Body != http.NoBody {
 		body = &sharedBody{rc: out.Body}

@@ -24,7 +24,7 @@ func balancerCommand() *ucli.Command {
 	def := balancer.DefaultConfig()
 	return &ucli.Command{
 		Name:      "balancer",
-		Usage:     "run the sticky front-end load balancer in the foreground",
+		Usage:     "run the sticky (or, --non-sticky, least-busy) front-end load balancer in the foreground",
 		ArgsUsage: " ",
 		Description: "Routes a request whose JSESSIONID (cookie or ;jsessionid=) ends in \".<jvmRoute>\" to that node\n" +
 			"while it lives, anything else to the live node with the fewest requests in flight, and\n" +
@@ -54,6 +54,7 @@ func balancerCommand() *ucli.Command {
 			&ucli.IntFlag{Name: "max-conns-per-node", Value: def.MaxConnsPerNode, Usage: "concurrent connections to one node (0: no cap)"},
 			&ucli.DurationFlag{Name: "queue-timeout", Value: def.QueueTimeout, Usage: "wait for a free connection to the node, then 503"},
 			&ucli.IntFlag{Name: "max-connections", Value: def.MaxConnections, Usage: "open client connections (0: no cap); more wait in the backlog"},
+			&ucli.BoolFlag{Name: "non-sticky", Usage: "ignore session routes: least requests in flight, round robin among ties (nodes sharing sessions in Redis)"},
 			&ucli.BoolFlag{Name: "trust-forwarded", Usage: "keep clients' X-Forwarded-For/Forwarded and append (only behind a trusted proxy)"},
 			&ucli.BoolFlag{Name: "access-log", Usage: "log one line per request"},
 		}, logFlags()...),
@@ -76,6 +77,7 @@ func runBalancer(c *ucli.Context) error {
 	cfg.MaxConnsPerNode = c.Int("max-conns-per-node")
 	cfg.QueueTimeout, cfg.MaxConnections = c.Duration("queue-timeout"), c.Int("max-connections")
 	cfg.TrustForwarded, cfg.AccessLog = c.Bool("trust-forwarded"), c.Bool("access-log")
+	cfg.NonSticky = c.Bool("non-sticky")
 	cfg.Logger = log
 
 	var obs *mcast.Observer

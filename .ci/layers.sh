@@ -60,7 +60,7 @@ allow runtime/cluster mcast 'mcast/.*' transport 'transport/.*' runtime/lifecycl
 allow runtime/host runtime/session runtime/lifecycle ajp 'internal/.*'
 allow balancer mcast 'mcast/.*' runtime/lifecycle 'internal/.*'
 # The admin listener reads the counters of the parts runtime/node wires.
-allow runtime/admin runtime/session runtime/cluster deltamgr redismgr farmdeploy mcast 'mcast/.*' transport 'transport/.*' runtime/lifecycle 'internal/.*'
+allow runtime/admin runtime/session runtime/cluster deltamgr redismgr backupmgr farmdeploy mcast 'mcast/.*' transport 'transport/.*' runtime/lifecycle 'internal/.*'
 
 # Direct imports (with tests, with and without the e2e tag): nothing imports
 # tests/; cmd/X and examples/X are imported only from inside themselves; only

@@ -393,6 +393,22 @@ func (c *core) primaryCount() int {
 	return n
 }
 
+// roleCounts returns how many entries this member is primary, backup and
+// proxy for.
+func (c *core) roleCounts() (primaries, backups, proxies int) {
+	for _, e := range c.entries {
+		switch {
+		case e.Primary == c.self:
+			primaries++
+		case slices.Contains(e.Backups, c.self):
+			backups++
+		default:
+			proxies++
+		}
+	}
+	return primaries, backups, proxies
+}
+
 // forget drops id's entry (a backup value expired here).
 func (c *core) forget(id string) { delete(c.entries, id) }
 

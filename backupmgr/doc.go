@@ -1,4 +1,6 @@
-// Package backupmgr is Gomcat's BackupManager: a session.Manager for a
+// Package backupmgr is Gomcat's BackupManager (server.xml: <Manager
+// className="org.apache.catalina.ha.session.BackupManager"/> in the
+// <Cluster>; runtime/node gives it cluster channel 4): a session.Manager for a
 // distributable context where each session has one primary and
 // Config.Backups backups (Tomcat's org.apache.catalina.ha.session.BackupManager
 // has exactly one); the other members know only the owners (id → primary,

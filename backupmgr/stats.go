@@ -30,6 +30,8 @@ func (m *Manager) count(k Kind, sent bool) {
 type Stats struct {
 	Sessions        int             // values held here (primaries and backups)
 	Primaries       int             // sessions this member is primary for
+	Backups         int             // sessions this member holds a backup of
+	Proxies         int             // sessions this member knows only the owners of
 	Entries         int             // ids known (primary, backup or proxy)
 	Peers           int             // other members running the context
 	Sent            map[Kind]uint64 // messages sent, by kind (one per destination)
@@ -54,11 +56,8 @@ type Stats struct {
 // Stats returns the manager's counters.
 func (m *Manager) Stats() Stats {
 	m.mu.Lock()
-	st := Stats{
-		Primaries: m.core.primaryCount(),
-		Entries:   len(m.core.entries),
-		Peers:     len(m.core.peers),
-	}
+	st := Stats{Entries: len(m.core.entries), Peers: len(m.core.peers)}
+	st.Primaries, st.Backups, st.Proxies = m.core.roleCounts()
 	m.mu.Unlock()
 	c := &m.stats
 	st.Sessions = m.store.Len()

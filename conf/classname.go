@@ -22,7 +22,10 @@ const (
 
 var (
 	clusterClasses = []class{{"SimpleTcpCluster", []string{ha + "tcp.SimpleTcpCluster", tc55 + "tcp.SimpleTcpCluster"}}}
-	managerClasses = []class{{"DeltaManager", []string{ha + "session.DeltaManager", tc55 + "session.DeltaManager"}}}
+	managerClasses = []class{
+		{DeltaManager, []string{ha + "session.DeltaManager", tc55 + "session.DeltaManager"}},
+		{BackupManager, []string{ha + "session.BackupManager"}},
+	}
 	channelClasses = []class{{"GroupChannel", []string{tribes + "group.GroupChannel"}}}
 	memberClasses  = []class{
 		{McastService, []string{tribes + "membership.McastService", tc55 + "mcast.McastService"}},

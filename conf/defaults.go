@@ -111,7 +111,7 @@ func newCluster() *Cluster {
 	c := &Cluster{
 		Node:       Node{Element: "Cluster"},
 		ClassName:  "SimpleTcpCluster",
-		Manager:    Manager{Node: Node{Element: "Manager"}, ClassName: "DeltaManager"},
+		Manager:    Manager{Node: Node{Element: "Manager"}, ClassName: DeltaManager},
 		Membership: Membership{Node: Node{Element: "Membership"}, ClassName: McastService},
 		Receiver:   Receiver{Node: Node{Element: "Receiver"}, ClassName: "NioReceiver"},
 		Sender: Sender{

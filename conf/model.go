@@ -160,7 +160,7 @@ type Context struct {
 	// "a", "a#b").
 	DocBase string
 	// Distributable puts the context's sessions under the cluster's
-	// DeltaManager. Default: false.
+	// Manager (DeltaManager or BackupManager). Default: false.
 	Distributable bool
 	// SessionTimeout is the default max inactive interval (minutes in XML).
 	// <= 0 means sessions never expire. Default: 30 min.
@@ -268,11 +268,18 @@ type Cluster struct {
 	Listeners           []*ClusterListener
 }
 
+// Session manager classes.
+const (
+	DeltaManager  = "DeltaManager"  // every member holds every session
+	BackupManager = "BackupManager" // a primary and Backups backups per session
+)
+
 // Manager is the session manager template cloned for every distributable
-// context. Gomcat supports DeltaManager only.
+// context: a DeltaManager or a BackupManager. Attributes only one of them
+// reads are ignored (with a warning) by the other.
 type Manager struct {
 	Node
-	ClassName string // always "DeltaManager".
+	ClassName string // DeltaManager or BackupManager. Default: DeltaManager.
 	// StateTransferTimeout is how long a starting node waits for the
 	// sessions of the oldest member (seconds in XML). < 0 waits forever,
 	// 0 does not wait. Default: 60 s.
@@ -305,8 +312,8 @@ type Manager struct {
 	// NotifySessionListenersOnReplication fires created/destroyed listeners
 	// for replicated sessions. Default: true.
 	NotifySessionListenersOnReplication bool
-	// MaxActiveSessions bounds sessions (replicated ones count); -1 means no
-	// limit. Default: -1.
+	// MaxActiveSessions bounds sessions (DeltaManager: replicated ones
+	// count; BackupManager: primaries only); -1 means no limit. Default: -1.
 	MaxActiveSessions int
 	// MaxSessionSize bounds one session's encoded attributes in bytes
 	// (Gomcat extension). Default: 1 MiB.
@@ -321,6 +328,29 @@ type Manager struct {
 	// The shorter tick expires idle sessions closer to their timeout.
 	// Default: 6.
 	ProcessExpiresFrequency int
+
+	// BackupManager only.
+
+	// MapSendOptions are the send options of what a request's end sends to
+	// the session's backups (Tomcat's numbers or names). Default: 6
+	// (use_ack,sync).
+	MapSendOptions int
+	// RPCTimeout bounds fetching a session from the member holding it and
+	// the map exchange at start (ms in XML). Default: 15000 ms.
+	RPCTimeout time.Duration
+	// AccessTimeout bounds the wait for the other members' maps once the
+	// first answered (Tomcat's map ping timeout; ms in XML). Default: 5000 ms.
+	AccessTimeout time.Duration
+	// TerminateOnStartFailure fails the context's start when a member did
+	// not send its map in time. Default: false.
+	TerminateOnStartFailure bool
+	// Backups is how many members hold a full copy of each session (Gomcat
+	// extension; Tomcat has 1). Default: 1.
+	Backups int
+	// RebalanceRate bounds how many sessions per second move to a joined
+	// member's backup role; 0 turns rebalancing off (Gomcat extension).
+	// Default: 200.
+	RebalanceRate int
 }
 
 // Membership classes.

@@ -166,28 +166,47 @@ func (p *parser) prefixedAttr(e *elem, a attr, c *Cluster) {
 	p.unknownAttr(e, a, fs, in)
 }
 
-func (p *parser) managerClass(e *elem, pos Pos, attrName, cn string) {
-	if _, ok := resolve(managerClasses, cn); ok {
-		return
+// managerClass resolves a manager className to its short name ("" when
+// it is not supported, which is reported).
+func (p *parser) managerClass(e *elem, pos Pos, attrName, cn string) string {
+	if short, ok := resolve(managerClasses, cn); ok {
+		return short
 	}
 	switch shortName(cn) {
-	case "BackupManager":
-		p.errorf(pos, e.name, attrName, "BackupManager is not supported: Gomcat replicates every session to every member with DeltaManager (use DeltaManager)")
 	case "SimpleTcpReplicationManager":
 		p.warnf(pos, e.name, attrName, "Tomcat 5.5's SimpleTcpReplicationManager is served by DeltaManager (deltas instead of whole sessions)")
+		return DeltaManager
 	case "StandardManager", "PersistentManager":
-		p.errorf(pos, e.name, attrName, "%s is not a cluster manager (use DeltaManager; a context that should not replicate leaves out distributable)", shortName(cn))
+		p.errorf(pos, e.name, attrName, "%s is not a cluster manager (use DeltaManager or BackupManager; a context that should not replicate leaves out distributable)", shortName(cn))
 	default:
 		p.errorf(pos, e.name, attrName, "unsupported class %s (supported: %s)", cn, supported(managerClasses))
 	}
+	return ""
+}
+
+// managerOnly names the <Manager> attributes that only one class reads.
+var managerOnly = map[string]string{
+	"mapSendOptions": BackupManager, "rpcTimeout": BackupManager, "accessTimeout": BackupManager,
+	"terminateOnStartFailure": BackupManager, "backups": BackupManager, "rebalanceRate": BackupManager,
+	"stateTransferTimeout": DeltaManager, "stateTransferSeniorTimeout": DeltaManager, "sendAllSessions": DeltaManager,
+	"sendAllSessionsSize": DeltaManager, "sendAllSessionsWaitTime": DeltaManager, "stateTimestampDrop": DeltaManager,
+	"expireSessionsOnShutdown": DeltaManager, "notifyListenersOnReplication": DeltaManager,
+	"notifySessionListenersOnReplication": DeltaManager, "recordAllActions": DeltaManager, "replicatePrincipal": DeltaManager,
 }
 
 func (p *parser) manager(e *elem, m *Manager) {
 	m.Pos = e.pos
 	if cn, pos, ok := e.className(); ok {
-		p.managerClass(e, pos, "className", cn)
+		if short := p.managerClass(e, pos, "className", cn); short != "" {
+			m.ClassName = short
+		}
 	}
 	p.attrs(e, &m.Node, managerSpec.fields(m), managerSpec.inert)
+	for _, a := range e.attrs {
+		if cls, ok := managerOnly[a.name]; ok && cls != m.ClassName {
+			p.warnf(a.pos, e.name, a.name, "ignored: only %s reads it (this Manager is a %s)", cls, m.ClassName)
+		}
+	}
 	for _, k := range e.kids {
 		p.ignore(k)
 	}

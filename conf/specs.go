@@ -233,7 +233,7 @@ var contextSpec = &spec[Context]{
 		{name: "path", defDoc: "from the descriptor's file name", doc: "context path (\"\" or \"/\" for ROOT); required in server.xml",
 			ptr: func(c *Context) any { return &c.Path }, noShow: true},
 		{name: "docBase", defDoc: "from the path (ROOT, a, a#b)", doc: "directory or bundle under the Host's appBase", ptr: func(c *Context) any { return &c.DocBase }},
-		{name: "distributable", def: "false", doc: "sessions go to the cluster's DeltaManager", ptr: func(c *Context) any { return &c.Distributable }},
+		{name: "distributable", def: "false", doc: "sessions go to the cluster's Manager (DeltaManager or BackupManager)", ptr: func(c *Context) any { return &c.Distributable }},
 		{name: "sessionTimeout", unit: "min", def: "30", doc: "idle time before a session expires (<= 0: never)",
 			ptr: func(c *Context) any { return &c.SessionTimeout }, show: func(c *Context) string {
 				if c.SessionTimeout > 0 {
@@ -309,21 +309,8 @@ var clusterSpec = &spec[Cluster]{
 	attrs: []attrSpec[Cluster]{
 		{name: "channelSendOptions", def: itoa(DefaultSendOptions), defDoc: "8 (async)",
 			doc: "send options of session messages: 8 async, 2 use_ack, 6 use_ack,sync (numbers or names)",
-			ptr: func(c *Cluster) any { return &c.ChannelSendOptions }, set: func(c *Cluster) field {
-				return field{set: func(p *parser, e *elem, a attr) {
-					n, err := ParseSendOptions(a.value)
-					switch {
-					case err != nil:
-						p.errorf(a.pos, e.name, a.name, "%v", err)
-					case n == 0:
-						p.warnf(a.pos, e.name, a.name, "0 ignored, as in Tomcat (keeps %d)", c.ChannelSendOptions)
-					default:
-						c.ChannelSendOptions = n
-					}
-				}}
-			}, show: func(c *Cluster) string {
-				return fmt.Sprintf("%d (%s)", c.ChannelSendOptions, FormatSendOptions(c.ChannelSendOptions))
-			}},
+			ptr: func(c *Cluster) any { return &c.ChannelSendOptions }, set: func(c *Cluster) field { return fSendOptions(&c.ChannelSendOptions) },
+			show: func(c *Cluster) string { return showSendOptions(c.ChannelSendOptions) }},
 		{name: "channelStartOptions", def: itoa(DefaultStartOptions), rng: rangeSpan(1, 15, "1..15; 15 starts everything"),
 			doc: "channel services started: 1 receiver, 2 sender, 4 membership receive, 8 membership send",
 			ptr: func(c *Cluster) any { return &c.ChannelStartOptions }},
@@ -352,8 +339,12 @@ var clusterSpec = &spec[Cluster]{
 			ptr: func(c *Cluster) any { return &c.Insecure }, hide: func(c *Cluster) bool { return !c.Insecure },
 			show: func(*Cluster) string { return "true (may run off loopback without a key)" }},
 		{name: "managerClassName", defDoc: "DeltaManager", doc: "Tomcat 5.5: the manager class", noShow: true,
-			set: func(*Cluster) field {
-				return field{set: func(p *parser, e *elem, a attr) { p.managerClass(e, a.pos, a.name, a.value) }}
+			set: func(c *Cluster) field {
+				return field{set: func(p *parser, e *elem, a attr) {
+					if short := p.managerClass(e, a.pos, a.name, a.value); short != "" {
+						c.Manager.ClassName = short
+					}
+				}}
 			}},
 		{name: "expireSessionsOnShutdown", defDoc: "the Manager's", doc: "Tomcat 5.5: the Manager's expireSessionsOnShutdown", noShow: true,
 			ptr: func(c *Cluster) any { return &c.Manager.ExpireSessionsOnShutdown }},
@@ -365,38 +356,71 @@ var clusterSpec = &spec[Cluster]{
 		"useDirtyFlag": "Gomcat records every change made through Session.Set"},
 }
 
+// fSendOptions reads send options as numbers or names; 0 is ignored, as in Tomcat.
+func fSendOptions(dst *int) field {
+	return field{set: func(p *parser, e *elem, a attr) {
+		n, err := ParseSendOptions(a.value)
+		switch {
+		case err != nil:
+			p.errorf(a.pos, e.name, a.name, "%v", err)
+		case n == 0:
+			p.warnf(a.pos, e.name, a.name, "0 ignored, as in Tomcat (keeps %d)", *dst)
+		default:
+			*dst = n
+		}
+	}}
+}
+
+func showSendOptions(n int) string { return fmt.Sprintf("%d (%s)", n, FormatSendOptions(n)) }
+
+func isDelta(m *Manager) bool  { return m.ClassName != BackupManager }
+func isBackup(m *Manager) bool { return m.ClassName == BackupManager }
+
 // deltamgr's own bound on a state-transfer chunk (its decoder's array limit).
 const maxSendAllSessionsSize = 1 << 20
 
 var managerSpec = &spec[Manager]{
 	element: "Manager",
-	doc:     "DeltaManager, the template of every distributable context's manager (inside <Cluster>; 5.5: manager.* on the Cluster).",
+	doc:     "DeltaManager (every member holds every session) or BackupManager (a primary and `backups` backups per session, the others know only the owners): the template of every distributable context's manager (inside <Cluster>; 5.5: manager.* on the Cluster). An attribute only the other class reads is ignored with a warning.",
 	attrs: []attrSpec[Manager]{
-		{name: "stateTransferTimeout", unit: "s", def: "60", doc: "how long a starting node waits for the oldest member's sessions (< 0 forever, 0 not at all)",
+		{name: "stateTransferTimeout", hide: isBackup, unit: "s", def: "60", doc: "how long a starting node waits for the oldest member's sessions (< 0 forever, 0 not at all)",
 			ptr: func(m *Manager) any { return &m.StateTransferTimeout }, show: func(m *Manager) string { return secs(m.StateTransferTimeout, "wait forever") }},
-		{name: "stateTransferSeniorTimeout", unit: "s", def: "10", rng: rangeSpan(0, noMax, "0 for no per-senior limit, or seconds"),
+		{name: "stateTransferSeniorTimeout", hide: isBackup, unit: "s", def: "10", rng: rangeSpan(0, noMax, "0 for no per-senior limit, or seconds"),
 			doc: "how long one senior may stay silent before the next is asked (0: no limit; Gomcat)",
 			ptr: func(m *Manager) any { return &m.StateTransferSeniorTimeout }, show: func(m *Manager) string { return secs(m.StateTransferSeniorTimeout, "no per-senior limit") }},
-		{name: "replicatePrincipal", def: "false", doc: "replicate a session's principal (Gomcat)", ptr: func(m *Manager) any { return &m.ReplicatePrincipal }},
-		{name: "sendAllSessions", def: "true", doc: "send the state in one message; false: batches of sendAllSessionsSize", ptr: func(m *Manager) any { return &m.SendAllSessions }},
-		{name: "sendAllSessionsSize", unit: "sessions", def: "1000",
+		{name: "replicatePrincipal", hide: isBackup, def: "false", doc: "replicate a session's principal (Gomcat)", ptr: func(m *Manager) any { return &m.ReplicatePrincipal }},
+		{name: "sendAllSessions", hide: isBackup, def: "true", doc: "send the state in one message; false: batches of sendAllSessionsSize", ptr: func(m *Manager) any { return &m.SendAllSessions }},
+		{name: "sendAllSessionsSize", hide: isBackup, unit: "sessions", def: "1000",
 			rng: &span{min: 1, max: maxSendAllSessionsSize, msg: "%d is not allowed (a positive number of sessions per message)",
 				over: fmt.Sprintf("%%d is not allowed (at most %d sessions per message)", maxSendAllSessionsSize)},
 			doc: "sessions per state-transfer message", ptr: func(m *Manager) any { return &m.SendAllSessionsSize }},
-		{name: "sendAllSessionsWaitTime", unit: "ms", def: "2000", rng: rangeSpan(0, noMax, "0 or more milliseconds"),
+		{name: "sendAllSessionsWaitTime", hide: isBackup, unit: "ms", def: "2000", rng: rangeSpan(0, noMax, "0 or more milliseconds"),
 			doc: "accepted; Gomcat does not pause between batches", ptr: func(m *Manager) any { return &m.SendAllSessionsWaitTime },
 			show: func(m *Manager) string { return ms(m.SendAllSessionsWaitTime) + " (accepted; Gomcat does not pause)" }},
-		{name: "stateTimestampDrop", def: "true", doc: "drop queued messages older than the received state", ptr: func(m *Manager) any { return &m.StateTimestampDrop }},
-		{name: "expireSessionsOnShutdown", def: "false", doc: "expire sessions on stop and tell the cluster", ptr: func(m *Manager) any { return &m.ExpireSessionsOnShutdown }},
-		{name: "notifyListenersOnReplication", def: "true", doc: "fire attribute listeners for replicated changes", ptr: func(m *Manager) any { return &m.NotifyListenersOnReplication }},
-		{name: "notifySessionListenersOnReplication", def: "true", doc: "fire created/destroyed listeners for replicated sessions",
+		{name: "stateTimestampDrop", hide: isBackup, def: "true", doc: "drop queued messages older than the received state", ptr: func(m *Manager) any { return &m.StateTimestampDrop }},
+		{name: "expireSessionsOnShutdown", hide: isBackup, def: "false", doc: "expire sessions on stop and tell the cluster", ptr: func(m *Manager) any { return &m.ExpireSessionsOnShutdown }},
+		{name: "notifyListenersOnReplication", hide: isBackup, def: "true", doc: "fire attribute listeners for replicated changes", ptr: func(m *Manager) any { return &m.NotifyListenersOnReplication }},
+		{name: "notifySessionListenersOnReplication", hide: isBackup, def: "true", doc: "fire created/destroyed listeners for replicated sessions",
 			ptr: func(m *Manager) any { return &m.NotifySessionListenersOnReplication }},
-		{name: "maxActiveSessions", def: "-1", doc: "sessions allowed, replicated ones included (-1: no limit)", ptr: func(m *Manager) any { return &m.MaxActiveSessions }},
+		{name: "maxActiveSessions", def: "-1", doc: "sessions allowed (DeltaManager: replicated ones included; BackupManager: primaries only; -1: no limit)", ptr: func(m *Manager) any { return &m.MaxActiveSessions }},
 		{name: "maxSessionSize", unit: "bytes", def: itoa(DefaultMaxSessionSize), rng: atLeastSpan(1024), doc: "largest encoded session (Gomcat)",
 			ptr: func(m *Manager) any { return &m.MaxSessionSize }, show: func(m *Manager) string { return bytesStr(int64(m.MaxSessionSize)) }},
-		{name: "recordAllActions", def: "false", doc: "keep every action of a request, not the last per attribute", ptr: func(m *Manager) any { return &m.RecordAllActions }},
+		{name: "recordAllActions", hide: isBackup, def: "false", doc: "keep every action of a request, not the last per attribute", ptr: func(m *Manager) any { return &m.RecordAllActions }},
 		{name: "processExpiresFrequency", unit: "ticks of 1 s", def: "6", rng: atLeastSpan(1), doc: "idle-session sweep every N background ticks",
 			ptr: func(m *Manager) any { return &m.ProcessExpiresFrequency }},
+		{name: "mapSendOptions", hide: isDelta, def: "6", defDoc: "6 (use_ack,sync)", doc: "BackupManager: send options of a request's changes to the backups: 6 sync, 2 use_ack, 8 async",
+			ptr: func(m *Manager) any { return &m.MapSendOptions }, set: func(m *Manager) field { return fSendOptions(&m.MapSendOptions) },
+			show: func(m *Manager) string { return showSendOptions(m.MapSendOptions) }},
+		{name: "rpcTimeout", hide: isDelta, unit: "ms", def: "15000", rng: positiveSpan("ms"), only: isBackup,
+			doc: "BackupManager: fetching a session from its holder, the map exchange at start", ptr: func(m *Manager) any { return &m.RPCTimeout }},
+		{name: "accessTimeout", hide: isDelta, unit: "ms", def: "5000", rng: positiveSpan("ms"), only: isBackup,
+			doc: "BackupManager: wait for the other members' maps once the first answered", ptr: func(m *Manager) any { return &m.AccessTimeout }},
+		{name: "terminateOnStartFailure", hide: isDelta, def: "false", doc: "BackupManager: fail the context's start when a member's map did not come",
+			ptr: func(m *Manager) any { return &m.TerminateOnStartFailure }},
+		{name: "backups", hide: isDelta, def: "1", rng: rangeSpan(1, 8, "1..8 members holding a copy"), only: isBackup,
+			doc: "BackupManager: members holding a full copy of each session (Gomcat; Tomcat: 1)", ptr: func(m *Manager) any { return &m.Backups }},
+		{name: "rebalanceRate", hide: isDelta, unit: "sessions/s", def: "200", rng: atLeastSpan(0), only: isBackup,
+			doc: "BackupManager: sessions per second moved to a joined member's backup role (0: off; Gomcat)", ptr: func(m *Manager) any { return &m.RebalanceRate }},
 	},
 	inert: inert{"name": "", "notifyContainerListenersOnReplication": "", "enableStatistics": "",
 		"sessionAttributeNameFilter": "", "sessionAttributeValueClassNameFilter": "",

@@ -227,16 +227,21 @@ func (v *validator) oneCluster(s *Server) {
 	}
 }
 
-func (v *validator) cluster(c *Cluster) {
-	opts := c.ChannelSendOptions &^ SendByteMessage
+// sendOptions checks send options Gomcat's transport can honour.
+func (v *validator) sendOptions(n *Node, attr string, o int) {
+	opts := o &^ SendByteMessage
 	switch {
 	case opts&(SendUDP|SendMulticast|SendSecure) != 0:
-		v.bad(&c.Node, "channelSendOptions", "%d (%s) is not supported (async=8, use_ack=2, use_ack,sync=6)", c.ChannelSendOptions, FormatSendOptions(c.ChannelSendOptions))
+		v.bad(n, attr, "%d (%s) is not supported (async=8, use_ack=2, use_ack,sync=6)", o, FormatSendOptions(o))
 	case opts&SendSyncAck != 0 && opts&SendUseAck == 0:
-		v.bad(&c.Node, "channelSendOptions", "%d (%s): sync needs use_ack (use 6 = use_ack,sync)", c.ChannelSendOptions, FormatSendOptions(c.ChannelSendOptions))
+		v.bad(n, attr, "%d (%s): sync needs use_ack (use 6 = use_ack,sync)", o, FormatSendOptions(o))
 	case opts == 0 || opts&^(SendUseAck|SendSyncAck|SendAsync) != 0:
-		v.bad(&c.Node, "channelSendOptions", "%d is not supported (async=8, use_ack=2, use_ack,sync=6)", c.ChannelSendOptions)
+		v.bad(n, attr, "%d is not supported (async=8, use_ack=2, use_ack,sync=6)", o)
 	}
+}
+
+func (v *validator) cluster(c *Cluster) {
+	v.sendOptions(&c.Node, "channelSendOptions", c.ChannelSendOptions)
 	clusterSpec.check(v, &c.Node, c)
 	if c.Key != nil && !validKeyLen(len(c.Key)) {
 		v.bad(&c.Node, "key", "%d bytes (16, 24 or 32 bytes: 32, 48 or 64 hex digits)", len(c.Key))
@@ -246,6 +251,9 @@ func (v *validator) cluster(c *Cluster) {
 	}
 
 	m := &c.Manager
+	if m.ClassName == BackupManager {
+		v.sendOptions(&m.Node, "mapSendOptions", m.MapSendOptions)
+	}
 	managerSpec.check(v, &m.Node, m)
 	if m.MaxActiveSessions == 0 || m.MaxActiveSessions < -1 {
 		v.bad(&m.Node, "maxActiveSessions", "%d is not allowed (-1 for no limit, or a positive number)", m.MaxActiveSessions)

@@ -81,8 +81,16 @@ func TestValidateMessages(t *testing.T) {
 			[]string{`t.xml:7: element <Membership> attribute dropTime: 1000 ms is not longer than frequency 1000 ms (members would expire between heartbeats; Tomcat uses 3000 with 500)`}},
 		{"unknown cluster class", srv(`port="8005"`, `jvmRoute="n1"`, `<Cluster className="com.example.MyCluster"/>`),
 			[]string{`t.xml:5: element <Cluster> attribute className: unsupported class com.example.MyCluster (supported: SimpleTcpCluster (short or full Tomcat 6+/5.5 class names))`}},
-		{"BackupManager via 5.5 managerClassName", srv(`port="8005"`, `jvmRoute="n1"`, `<Cluster className="SimpleTcpCluster" managerClassName="org.apache.catalina.ha.session.BackupManager"/>`),
-			[]string{`t.xml:5: element <Cluster> attribute managerClassName: BackupManager is not supported: Gomcat replicates every session to every member with DeltaManager (use DeltaManager)`}},
+		{"StandardManager via 5.5 managerClassName", srv(`port="8005"`, `jvmRoute="n1"`, `<Cluster className="SimpleTcpCluster" managerClassName="org.apache.catalina.session.StandardManager"/>`),
+			[]string{`t.xml:5: element <Cluster> attribute managerClassName: StandardManager is not a cluster manager (use DeltaManager or BackupManager; a context that should not replicate leaves out distributable)`}},
+		{"BackupManager ranges", srv(`port="8005"`, `jvmRoute="n1"`, `<Cluster className="SimpleTcpCluster">
+        <Manager className="BackupManager" backups="9" rpcTimeout="0" mapSendOptions="sync"/>
+      </Cluster>`),
+			[]string{
+				`t.xml:6: element <Manager> attribute mapSendOptions: 4 (sync): sync needs use_ack (use 6 = use_ack,sync)`,
+				`t.xml:6: element <Manager> attribute rpcTimeout: 0 is not allowed (a positive number of milliseconds)`,
+				`t.xml:6: element <Manager> attribute backups: 9 is not allowed (1..8 members holding a copy)`,
+			}},
 		{"static membership needs members", srv(`port="8005"`, `jvmRoute="n1"`, `<Cluster className="SimpleTcpCluster">
         <Membership className="StaticMembershipService"/>
       </Cluster>`),

@@ -16,6 +16,7 @@ const (
 	ChannelSessions Channel = 1 // session replication (deltamgr)
 	ChannelFarm     Channel = 2 // farm deployer
 	ChannelProbe    Channel = 3 // probes and status
+	ChannelBackup   Channel = 4 // BackupManager's map messages (backupmgr)
 )
 
 // Send option bits, Tomcat's channelSendOptions numbers.

@@ -3,6 +3,7 @@ package admin
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/gomcat/gomcat/backupmgr"
 	"github.com/gomcat/gomcat/deltamgr"
 	"github.com/gomcat/gomcat/redismgr"
 	"github.com/gomcat/gomcat/runtime/session"
@@ -10,13 +11,26 @@ import (
 
 // The statistics a session manager may offer.
 type (
-	deltaStats interface{ Stats() deltamgr.Stats }
-	localStats interface{ Stats() session.Stats }
-	redisStats interface{ Stats() redismgr.Stats }
+	deltaStats  interface{ Stats() deltamgr.Stats }
+	backupStats interface{ Stats() backupmgr.Stats }
+	localStats  interface{ Stats() session.Stats }
+	redisStats  interface{ Stats() redismgr.Stats }
 )
 
-// SessionsCollector exports, per context, session counts and (for a
-// DeltaManager) replication and state-transfer counters.
+// emitKinds exports one counter per message kind.
+func emitKinds[K interface {
+	comparable
+	String() string
+}](e emitter, d *prometheus.Desc, byKind map[K]uint64, host, path string) {
+	for k, n := range byKind {
+		e.counter(d, n, host, path, kindLabel(k.String()))
+	}
+}
+
+// SessionsCollector exports, per context, session counts, for a
+// DeltaManager replication and state-transfer counters, for a
+// BackupManager sessions by role, replication, relocations and lost
+// sessions.
 func SessionsCollector(contexts func() []Context) prometheus.Collector {
 	m := &metricSet{}
 	l := []string{"host", "context"}
@@ -38,6 +52,13 @@ func SessionsCollector(contexts func() []Context) prometheus.Collector {
 	storeOps := m.desc(ns+"_session_store_operations_total", "Redis session store operations, by kind (round_trip, load, validated, near_hit, write).", "host", "context", "kind")
 	storeFail := m.desc(ns+"_session_store_problems_total", "Redis session store problems, by kind (operation: failed or timed out, answered 503; subscriber: event subscription interrupted; config_refused: CONFIG of notify-keyspace-events refused; bad_hash: a stored session that did not decode).", "host", "context", "kind")
 	storeEvents := m.desc(ns+"_session_store_events_total", "Invalidations and keyspace events received from Redis.", l...)
+	roles := m.desc(ns+"_sessions_role", "BackupManager: sessions this node is primary or backup for, or knows only the owners of (proxy).", "host", "context", "role")
+	lost := m.desc(ns+"_sessions_lost_total", "BackupManager: sessions whose primary and every backup died (counted by one member).", l...)
+	promoted := m.desc(ns+"_sessions_promoted_total", "BackupManager: times this node became a session's primary (failover, request takeover).", l...)
+	retrieved := m.desc(ns+"_sessions_retrieved_total", "BackupManager: sessions fetched from the member holding them, by result.", "host", "context", "result")
+	backupBytes := m.desc(ns+"_replication_backup_bytes_total", "BackupManager: bytes of session values sent to backups (one count per backup).", l...)
+	relocations := m.desc(ns+"_session_relocations_total", "BackupManager: member departures whose sessions were relocated.", l...)
+	relocationDur := m.desc(ns+"_session_relocation_duration_seconds", "BackupManager: duration of the last relocation.", l...)
 	m.collect = func(e emitter) {
 		for _, c := range contexts() {
 			lv := []string{c.Host, c.Path}
@@ -48,12 +69,8 @@ func SessionsCollector(contexts func() []Context) prometheus.Collector {
 				e.counter(created, st.Created, lv...)
 				e.counter(expired, st.Expired, lv...)
 				e.counter(rejected, st.Rejected, lv...)
-				for k, n := range st.Sent {
-					e.counter(sent, n, c.Host, c.Path, kindLabel(k.String()))
-				}
-				for k, n := range st.Received {
-					e.counter(recv, n, c.Host, c.Path, kindLabel(k.String()))
-				}
+				emitKinds(e, sent, st.Sent, c.Host, c.Path)
+				emitKinds(e, recv, st.Received, c.Host, c.Path)
 				e.counter(recvBytes, st.ReceivedBytes, lv...)
 				e.counter(failures, st.SendFailures, lv...)
 				e.counter(applied, st.DeltasApplied, lv...)
@@ -82,6 +99,26 @@ func SessionsCollector(contexts func() []Context) prometheus.Collector {
 					e.counter(storeFail, k.n, c.Host, c.Path, k.kind)
 				}
 				e.counter(storeEvents, st.Events, lv...)
+			case backupStats:
+				st := mg.Stats()
+				e.gauge(active, float64(st.Sessions), lv...)
+				e.gauge(roles, float64(st.Primaries), c.Host, c.Path, "primary")
+				e.gauge(roles, float64(st.Backups), c.Host, c.Path, "backup")
+				e.gauge(roles, float64(st.Proxies), c.Host, c.Path, "proxy")
+				e.counter(created, st.Created, lv...)
+				e.counter(expired, st.Expired, lv...)
+				e.counter(rejected, st.Rejected, lv...)
+				emitKinds(e, sent, st.Sent, c.Host, c.Path)
+				emitKinds(e, recv, st.Received, c.Host, c.Path)
+				e.counter(recvBytes, st.ReceivedBytes, lv...)
+				e.counter(failures, st.SendFailures, lv...)
+				e.counter(backupBytes, st.ReplicatedBytes, lv...)
+				e.counter(lost, st.Lost, lv...)
+				e.counter(promoted, st.Promoted, lv...)
+				e.counter(retrieved, st.Retrieved, c.Host, c.Path, "ok")
+				e.counter(retrieved, st.RetrieveFailures, c.Host, c.Path, "failed")
+				e.counter(relocations, st.Relocations, lv...)
+				e.gauge(relocationDur, st.LastRelocation.Seconds(), lv...)
 			case localStats:
 				st := mg.Stats()
 				e.gauge(active, float64(st.Active), lv...)

@@ -11,10 +11,20 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
+	"github.com/gomcat/gomcat/backupmgr"
 	"github.com/gomcat/gomcat/farmdeploy"
 	"github.com/gomcat/gomcat/redismgr"
 	"github.com/gomcat/gomcat/runtime/session"
 )
+
+// fakeBackup is a BackupManager's statistics over a local manager.
+type fakeBackup struct{ *session.LocalManager }
+
+func (fakeBackup) Stats() backupmgr.Stats {
+	return backupmgr.Stats{Sessions: 3, Primaries: 2, Backups: 1, Proxies: 5, Lost: 1, Promoted: 2, Retrieved: 1,
+		ReplicatedBytes: 2048, Relocations: 1, LastRelocation: 12 * time.Millisecond,
+		Sent: map[backupmgr.Kind]uint64{backupmgr.KindBackup: 4}}
+}
 
 type fakeFarm struct{}
 
@@ -41,7 +51,7 @@ func metricsText(t *testing.T) string {
 	t.Helper()
 	m, _ := newLocal(t, 2)
 	ctxs := []Context{{Host: "localhost", Path: "/", Manager: m}, {Host: "localhost", Path: "/shop", Manager: m},
-		{Host: "localhost", Path: "/cart", Manager: fakeRedis{m}}}
+		{Host: "localhost", Path: "/cart", Manager: fakeRedis{m}}, {Host: "localhost", Path: "/big", Manager: fakeBackup{m}}}
 	reg := prometheus.NewRegistry()
 	hm := NewHTTPMetrics(func() []string { return []string{"/", "/shop"} })
 	ack := NewAckTimer()
@@ -104,6 +114,15 @@ func TestMetricsValues(t *testing.T) {
 		`gomcat_session_store_problems_total{context="/cart",host="localhost",kind="operation"} 2`,
 		`gomcat_session_store_problems_total{context="/cart",host="localhost",kind="subscriber"} 1`,
 		`gomcat_session_store_events_total{context="/cart",host="localhost"} 9`,
+		`gomcat_sessions_active{context="/big",host="localhost"} 3`,
+		`gomcat_sessions_role{context="/big",host="localhost",role="primary"} 2`,
+		`gomcat_sessions_role{context="/big",host="localhost",role="backup"} 1`,
+		`gomcat_sessions_role{context="/big",host="localhost",role="proxy"} 5`,
+		`gomcat_sessions_lost_total{context="/big",host="localhost"} 1`,
+		`gomcat_sessions_retrieved_total{context="/big",host="localhost",result="ok"} 1`,
+		`gomcat_replication_backup_bytes_total{context="/big",host="localhost"} 2048`,
+		`gomcat_replication_messages_sent_total{context="/big",host="localhost",kind="msg_backup"} 4`,
+		`gomcat_session_relocation_duration_seconds{context="/big",host="localhost"} 0.012`,
 	} {
 		if !strings.Contains(text, want+"\n") {
 			t.Errorf("/metrics lacks %s", want)
@@ -120,7 +139,7 @@ func TestMetricsPromtool(t *testing.T) {
 
 func TestCollectorsLint(t *testing.T) {
 	m, _ := newLocal(t, 1)
-	ctxs := []Context{{Host: "localhost", Path: "/", Manager: m}}
+	ctxs := []Context{{Host: "localhost", Path: "/", Manager: m}, {Host: "localhost", Path: "/big", Manager: fakeBackup{m}}}
 	for name, c := range map[string]prometheus.Collector{
 		"cluster":  ClusterCollector(func() ClusterView { return fakeCluster{} }),
 		"sessions": SessionsCollector(func() []Context { return ctxs }),

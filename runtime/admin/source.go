@@ -71,6 +71,10 @@ type ContextStatus struct {
 	Sent          uint64 `json:"messagesSent"`     // replication messages sent
 	Received      uint64 `json:"messagesReceived"` // replication messages received
 	SendFailures  uint64 `json:"sendFailures"`
+	// BackupManager only: sessions this node is primary for, and sessions
+	// lost because their primary and every backup died.
+	Primaries int    `json:"primaries,omitempty"`
+	Lost      uint64 `json:"lost,omitempty"`
 }
 
 // Transfer is a completed state transfer.

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/backupmgr"
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/deltamgr"
 	"github.com/gomcat/gomcat/runtime/admin"
@@ -229,6 +230,16 @@ func (s nodeSource) Status() admin.Status {
 			if ds.TransfersCompleted+ds.TransfersFailed > 0 && st.Transfer == nil {
 				st.Transfer = &admin.Transfer{Context: c.Path, Sessions: ds.TransferSessions, Duration: ds.TransferDuration,
 					Completed: ds.TransfersCompleted, Failed: ds.TransfersFailed}
+			}
+		} else if bm, ok := c.Manager.(*backupmgr.Manager); ok {
+			bs := bm.Stats()
+			cs.Created, cs.Expired, cs.Rejected, cs.SendFailures = bs.Created, bs.Expired, bs.Rejected, bs.SendFailures
+			cs.Primaries, cs.Lost = bs.Primaries, bs.Lost
+			for _, v := range bs.Sent {
+				cs.Sent += v
+			}
+			for _, v := range bs.Received {
+				cs.Received += v
 			}
 		} else if lm, ok := c.Manager.(*session.LocalManager); ok {
 			ls := lm.Stats()

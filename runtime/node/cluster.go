@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/backupmgr"
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/deltamgr"
 	"github.com/gomcat/gomcat/farmdeploy"
@@ -30,8 +31,8 @@ var (
 )
 
 // clusterPart is a <Cluster> at run time: the SimpleTcpCluster, the node's
-// one deltamgr.Router (channel 1) and, with a <Deployer>, the farm deployer
-// (channel 2). The cluster and the deployer are built by their Start (the
+// one deltamgr.Router (channel 1), its one backupmgr.Router (channel 4)
+// and, with a <Deployer>, the farm deployer (channel 2). The cluster and the deployer are built by their Start (the
 // advertised addresses are resolved then, not in New).
 type clusterPart struct {
 	srv    *conf.Server
@@ -39,6 +40,7 @@ type clusterPart struct {
 	host   *conf.Host // the Host the cluster serves; nil = every Host (Engine-level)
 	log    zerolog.Logger
 	router *deltamgr.Router
+	maps   *backupmgr.Router // BackupManager's map messages
 	abs    func(string) string
 
 	farmHost    *host.Host // the Installer of the farm deployer; set by New
@@ -55,7 +57,7 @@ type clusterPart struct {
 }
 
 func newClusterPart(s *conf.Server, h *conf.Host, abs func(string) string, log zerolog.Logger) (*clusterPart, error) {
-	c := &clusterPart{srv: s, conf: s.Cluster(), host: h, log: log, abs: abs, router: deltamgr.NewRouter(log)}
+	c := &clusterPart{srv: s, conf: s.Cluster(), host: h, log: log, abs: abs, router: deltamgr.NewRouter(log), maps: backupmgr.NewRouter(log)}
 	// Check what can be checked without I/O; addresses resolve at Start.
 	cfg, err := clusterConfig(context.Background(), s, false, log)
 	if err == nil {
@@ -110,7 +112,9 @@ func (c *clusterPart) Start(ctx context.Context) error {
 	}
 	cl.Handle(transport.ChannelSessions, c.router.Deliver)
 	cl.Handle(transport.ChannelFarm, c.deliverFarm)
+	cl.Handle(transport.ChannelBackup, c.maps.Deliver)
 	c.router.Bind(cl.Port(transport.ChannelSessions))
+	c.maps.Bind(cl.Port(transport.ChannelBackup))
 	c.mu.Lock()
 	c.cl = cl
 	c.mu.Unlock()
@@ -183,9 +187,11 @@ func (c *clusterPart) farmStep() lifecycle.Funcs {
 	}
 }
 
-// newManager builds the DeltaManager of a distributable context of the
-// Host named hostName and registers it with the router (Manager.Stop
-// unregisters it). Called by the Host while the cluster runs.
+// newManager builds the manager of a distributable context of the Host
+// named hostName, as the cluster's <Manager> says (a DeltaManager on
+// channel 1 or a BackupManager on channel 4), and registers it with its
+// router (Manager.Stop unregisters it). Called by the Host while the
+// cluster runs.
 func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route string) (session.Manager, error) {
 	cl := c.cluster()
 	if cl == nil {
@@ -196,7 +202,19 @@ func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route s
 		mi = session.DefaultMaxInactive
 	}
 	name := managerName(hostName, spec.Path)
-	cfg := deltaConfig(c.conf, name, route, mi, spec.MaxActiveSessions, c.log.With().Str("context", spec.Path).Logger())
+	log := c.log.With().Str("context", spec.Path).Logger()
+	if c.conf.Manager.ClassName == conf.BackupManager {
+		cfg := backupConfig(c.conf, name, route, mi, spec.MaxActiveSessions, log)
+		m, err := backupmgr.New(cfg, c.timed(cl.Port(transport.ChannelBackup)))
+		if err != nil {
+			return nil, err
+		}
+		if err := c.maps.Add(m); err != nil {
+			return nil, fmt.Errorf("manager %s: %w", name, err)
+		}
+		return m, nil
+	}
+	cfg := deltaConfig(c.conf, name, route, mi, spec.MaxActiveSessions, log)
 	m, err := deltamgr.New(cfg, c.timed(cl.Port(transport.ChannelSessions)))
 	if err != nil {
 		return nil, err

@@ -33,7 +33,7 @@ const clusterXML = `<?xml version="1.0"?>
     <Connector port="%[1]d" address="127.0.0.1" protocol="HTTP/1.1"/>
     <Engine name="Catalina" defaultHost="localhost" jvmRoute="%[2]s">
       <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" channelSendOptions="%[6]d">
-        <Manager className="org.apache.catalina.ha.session.DeltaManager" stateTransferTimeout="60"/>
+        %[7]s
         <Channel className="org.apache.catalina.tribes.group.GroupChannel">
           <Membership className="org.apache.catalina.tribes.membership.McastService"
                       address="228.0.0.4" port="%[3]d" bind="127.0.0.1" ttl="0"
@@ -67,7 +67,8 @@ type nodeOpts struct {
 	establishWait time.Duration
 	watch         bool
 	sendOptions   int
-	anyPort       bool // the connector on port 0
+	anyPort       bool   // the connector on port 0
+	manager       string // the <Manager> element; "": a DeltaManager
 }
 
 func freePort(t *testing.T) int {
@@ -93,7 +94,10 @@ func newClusterNode(t *testing.T, name string, o nodeOpts) *testNode {
 	if o.anyPort {
 		port = 0
 	}
-	xml := fmt.Sprintf(clusterXML, port, name, o.mcastPort, o.establishWait.Milliseconds(), o.watch, o.sendOptions)
+	if o.manager == "" {
+		o.manager = `<Manager className="org.apache.catalina.ha.session.DeltaManager" stateTransferTimeout="60"/>`
+	}
+	xml := fmt.Sprintf(clusterXML, port, name, o.mcastPort, o.establishWait.Milliseconds(), o.watch, o.sendOptions, o.manager)
 	s, _, err := conf.Parse("server.xml", []byte(xml))
 	if err != nil {
 		t.Fatal(err)

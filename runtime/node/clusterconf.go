@@ -11,6 +11,7 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/gomcat/gomcat/backupmgr"
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/deltamgr"
 	"github.com/gomcat/gomcat/farmdeploy"
@@ -290,15 +291,40 @@ func deltaConfig(cl *conf.Cluster, name, route string, maxInactive time.Duration
 	c.ExpireSessionsOnShutdown = m.ExpireSessionsOnShutdown
 	c.NotifyListenersOnReplication = m.NotifyListenersOnReplication
 	c.NotifySessionListenersOnReplication = m.NotifySessionListenersOnReplication
-	c.MaxActiveSessions = m.MaxActiveSessions
-	if maxActive > 0 {
-		c.MaxActiveSessions = maxActive
-	}
-	c.MaxSessionSize = max(m.MaxSessionSize, 0)
+	c.MaxActiveSessions, c.MaxSessionSize, c.SweepInterval = managerLimits(m, maxActive, c.SweepInterval)
 	c.MaxInactive = maxInactive
-	if m.ProcessExpiresFrequency > 0 {
-		c.SweepInterval = time.Duration(m.ProcessExpiresFrequency) * backgroundTick
+	c.Logger = log
+	return c
+}
+
+// managerLimits are the attributes both manager classes read: the
+// session limit (the context's own when > 0), the session size bound and
+// the sweep interval (sweep when processExpiresFrequency is unset).
+func managerLimits(m conf.Manager, maxActive int, sweep time.Duration) (maxActiveSessions, maxSessionSize int, sweepInterval time.Duration) {
+	maxActiveSessions = m.MaxActiveSessions
+	if maxActive > 0 {
+		maxActiveSessions = maxActive
 	}
+	if m.ProcessExpiresFrequency > 0 {
+		sweep = time.Duration(m.ProcessExpiresFrequency) * backgroundTick
+	}
+	return maxActiveSessions, max(m.MaxSessionSize, 0), sweep
+}
+
+// backupConfig maps the cluster's <Manager className="BackupManager">
+// template onto one context's backupmgr.Config, like deltaConfig.
+func backupConfig(cl *conf.Cluster, name, route string, maxInactive time.Duration, maxActive int, log zerolog.Logger) backupmgr.Config {
+	m := cl.Manager
+	c := backupmgr.DefaultConfig(name)
+	c.Route = route
+	c.MapSendOptions = m.MapSendOptions
+	c.RPCTimeout = m.RPCTimeout
+	c.AccessTimeout = m.AccessTimeout
+	c.TerminateOnStartFailure = m.TerminateOnStartFailure
+	c.Backups = m.Backups
+	c.RebalanceRate = m.RebalanceRate
+	c.MaxActiveSessions, c.MaxSessionSize, c.SweepInterval = managerLimits(m, maxActive, c.SweepInterval)
+	c.MaxInactive = maxInactive
 	c.Logger = log
 	return c
 }

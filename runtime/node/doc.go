@@ -15,7 +15,8 @@
 // establishWait "Sleeping for N milliseconds to establish cluster
 // membership"); the hosts, whose distributable contexts get a
 // deltamgr.Manager named "<host>#<path>" (ROOT "localhost#") whose Start
-// runs the state transfer; with a <Deployer>, the farm deployer ("Cluster
+// runs the state transfer (or, with <Manager className="BackupManager">,
+// a backupmgr.Manager whose Start exchanges the map of owners); with a <Deployer>, the farm deployer ("Cluster
 // FarmWarDeployer started."; after the hosts, unlike Tomcat, because it
 // installs the bundles it missed at start); the connectors serving (HTTP,
 // then AJP/1.3), then the HTTP URL advertised in the heartbeat (balancers
@@ -26,8 +27,9 @@
 // command, Stop; signals are the caller's.
 //
 // The cluster seam (cluster.go): one deltamgr.Router per node on channel 1,
-// the farm deployer on channel 2, both through cluster.Port, which
-// satisfies deltamgr.Cluster and farmdeploy.Cluster; the cluster Host's
+// the farm deployer on channel 2, one backupmgr.Router on channel 4, all
+// through cluster.Port, which satisfies deltamgr.Cluster (backupmgr's
+// too) and farmdeploy.Cluster; the cluster Host's
 // *host.Host is the farm's Installer. Non-distributable contexts, hosts a
 // Host-level Cluster does not cover, and nodes without a <Cluster> get a
 // session.LocalManager. A context with <Manager

@@ -3,7 +3,8 @@ package session
 import "context"
 
 // Manager owns a web application's sessions (Tomcat Manager). LocalManager
-// is the single-node one; deltamgr.Manager replicates to the cluster. All
+// is the single-node one; deltamgr.Manager replicates to the cluster,
+// backupmgr.Manager keeps a primary and backups per session. All
 // methods are safe for concurrent use.
 type Manager interface {
 	// Start makes the manager ready and starts its background goroutines;
@@ -18,7 +19,11 @@ type Manager interface {
 	// Stop. A replicated manager may block to announce the session.
 	Create(ctx context.Context) (*Session, error)
 	// Find returns the live session with id, or nil when it is unknown,
-	// invalid or idle past its timeout (which expires it). Does not block.
+	// invalid or idle past its timeout (which expires it). LocalManager's
+	// and deltamgr's do not block. A manager holding a session on another
+	// member (backupmgr) may: it fetches the value and takes the session
+	// over, bounded by its own timeout (rpcTimeout), so Find may take one
+	// round trip to the cluster.
 	Find(id string) *Session
 	// ChangeID renames s to newID atomically: afterwards Find(old) is nil
 	// and Find(newID) is s. Fires IDChanged; replicated by deltamgr.

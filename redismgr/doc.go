@@ -24,7 +24,8 @@
 // changed fields (or, WriteWhole, the whole session), version+1, the TTL
 // and an invalidation published on <prefix>:invalidations, all or nothing,
 // and never onto a session deleted meanwhile (no resurrection). RenewID is
-// RENAMENX, invalidate is DEL.
+// RENAMENX, invalidate is DEL. Put stores a whole record from another
+// manager (the migration bridge from DeltaManager) through the same script.
 //
 // Reads: every node keeps the sessions it served in a near-cache. Without
 // Sticky each request validates its cached copy in one round trip (a

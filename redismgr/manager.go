@@ -427,6 +427,54 @@ func (m *Manager) flush(ctx context.Context, s *session.Session) error {
 	return nil
 }
 
+// Put stores rec as the whole session, replacing what Redis holds under
+// its id, in one round trip (the write script: version+1, the invalidation
+// other nodes' near-caches follow). It is how sessions of another manager
+// move in (runtime/node's migration bridge from a DeltaManager cluster).
+// The key's TTL is what rec has left of maxInactive × (1+TouchFraction)
+// since its last access; a record already past it is not stored.
+func (m *Manager) Put(ctx context.Context, rec session.Record) error {
+	if rec.ID == "" || len(rec.ID) > 256 {
+		return session.ErrBadID
+	}
+	var ttl int64
+	if rec.MaxInactive > 0 {
+		idle := m.cfg.Now().UnixNano() - rec.LastAccessed
+		left := time.Duration(float64(rec.MaxInactive)*(1+m.cfg.TouchFraction)) - time.Duration(idle)
+		if left <= 0 {
+			return nil
+		}
+		ttl = max(left.Milliseconds(), 1)
+	}
+	set := metaFields(rec)
+	for k, v := range rec.Attrs {
+		set = append(set, attrPrefix+k, v)
+	}
+	args := append([]any{"put", ttl, m.channel(), rec.ID, len(set) / 2}, set...)
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+	defer cancel()
+	m.stats.roundTrips.Add(1)
+	if err := writeScript.Run(ctx, m.rdb, []string{m.Key(rec.ID)}, args...).Err(); err != nil {
+		m.stats.failures.Add(1)
+		return fmt.Errorf("%w: put: %w", ErrUnavailable, err)
+	}
+	m.stats.writes.Add(1)
+	return nil
+}
+
+// Delete removes the session id from Redis (DEL); nodes holding it see the
+// deletion event.
+func (m *Manager) Delete(ctx context.Context, id string) error {
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+	defer cancel()
+	m.stats.roundTrips.Add(1)
+	if err := m.rdb.Del(ctx, m.Key(id)).Err(); err != nil {
+		m.stats.failures.Add(1)
+		return fmt.Errorf("%w: delete: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
 // ChangeID renames s to newID with RENAMENX (its hash keeps its fields)
 // and fires IDChanged.
 func (m *Manager) ChangeID(s *session.Session, newID string) error {

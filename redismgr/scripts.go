@@ -22,11 +22,11 @@ return redis.call('HGETALL', KEYS[1])
 
 // writeScript applies one request's changes atomically: nothing is written
 // when the session is gone (another node invalidated it, or it expired),
-// unless it is new. It bumps the version, publishes "<version> <id>" on the
+// unless it is new or put (Manager.Put). whole and put replace every field. It bumps the version, publishes "<version> <id>" on the
 // invalidation channel and returns the new version, or -1 when the session
 // is gone.
 //
-// KEYS[1] the hash; ARGV[1] "new" | "update" | "whole"; ARGV[2] ttl ms
+// KEYS[1] the hash; ARGV[1] "new" | "update" | "whole" | "put"; ARGV[2] ttl ms
 // (0: no expiry); ARGV[3] the invalidation channel; ARGV[4] the id;
 // ARGV[5] n = number of field/value pairs to set, then the pairs, then the
 // fields to delete.
@@ -34,10 +34,10 @@ var writeScript = redis.NewScript(`
 local key = KEYS[1]
 local mode = ARGV[1]
 local exists = redis.call('EXISTS', key) == 1
-if mode ~= 'new' and not exists then return -1 end
+if mode ~= 'new' and mode ~= 'put' and not exists then return -1 end
 local version = 0
 if exists then version = tonumber(redis.call('HGET', key, 'version') or '0') end
-if mode == 'whole' then redis.call('DEL', key) end
+if mode == 'whole' or mode == 'put' then redis.call('DEL', key) end
 local n = tonumber(ARGV[5])
 local i = 6
 while i < 6 + 2 * n do

@@ -22,9 +22,10 @@ import (
 
 func sessionsCommand() *ucli.Command {
 	return &ucli.Command{
-		Name:      "sessions",
-		Usage:     "list a running node's sessions, or expire one (through its admin listener)",
-		ArgsUsage: "[list | expire ID]",
+		Name:        "sessions",
+		Usage:       "list a running node's sessions, or expire one (through its admin listener); migrate them into Redis",
+		ArgsUsage:   "[list | expire ID]",
+		Subcommands: []*ucli.Command{migrateCommand()},
 		Description: "Like Tomcat's Manager app: 'list' (the default) shows every context's sessions\n" +
 			"(id, age, idle, size, primary or backup); 'expire ID' invalidates one on every member.\n" +
 			"The admin address comes from the running node (HOME/logs/gomcat.json) unless --admin is given;\n" +

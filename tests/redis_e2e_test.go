@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -418,5 +419,145 @@ func TestRedisSentinelFailover(t *testing.T) {
 	role, err := rc.Do(context.Background(), "ROLE").Slice()
 	if err != nil || len(role) == 0 || role[0] != "master" {
 		t.Errorf("replica's ROLE after the failover = %v (%v), want master", role, err)
+	}
+}
+
+// redisContext writes node n's ROOT context descriptor: with a
+// RedisManager at url, or (url "") distributable on the cluster's
+// DeltaManager, as gomcat init writes it.
+func redisContext(t *testing.T, home, url string) {
+	t.Helper()
+	mgr := ""
+	if url != "" {
+		mgr = `<Manager className="gomcat.RedisManager" address="` + url + `" timeout="500"/>`
+	}
+	xml := `<Context docBase="ROOT" app="example" distributable="true" sessionTimeout="30">` + mgr + `</Context>`
+	if err := os.WriteFile(filepath.Join(home, "conf", "Catalina", "localhost", "ROOT.xml"), []byte(xml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRedisMigrateFromDeltaManager: two nodes replicate their sessions
+// with DeltaManager; `gomcat sessions migrate` joins their cluster and
+// copies every session into Redis; the nodes are then switched to
+// RedisManager one at a time. No user is logged out: each keeps their
+// session id and value; what users of the node still on DeltaManager
+// write (or create, or invalidate) meanwhile reaches Redis through the
+// bridge.
+func TestRedisMigrateFromDeltaManager(t *testing.T) {
+	t.Parallel()
+	nt := NewNet(t, 5) // 0-1 nodes, 2 redis, 3 bridge, 4 client
+	nodes := balStartNodes(t, nt.NS[0], nt.NS[1])
+	n1, n2 := nodes["node1"], nodes["node2"]
+	rd := startRedisNS(t, nt.NS[2], "redis", false)
+	client := nt.NS[4]
+
+	type user struct {
+		c    *http.Client
+		n    *Node // the node it sticks to
+		id   string
+		want string // "" once invalidated
+	}
+	var users []*user
+	for i := range 6 {
+		u := &user{c: client.HTTPClientJar(NewClusterJar()), n: []*Node{n1, n2}[i%2], want: "a" + strconv.Itoa(i)}
+		defer u.c.CloseIdleConnections()
+		code, body := Get(t, u.c, u.n.URL("/set?k=v&v="+u.want))
+		if code != 200 || !strings.HasPrefix(body, "ok ") {
+			t.Fatalf("user %d: /set: %d %q", i, code, body)
+		}
+		u.id = strings.TrimPrefix(body, "ok ")
+		users = append(users, u)
+	}
+	// Replicated to the other node before the bridge asks for the state.
+	waitFor(t, 10*time.Second, "the sessions replicated", func() bool {
+		code, body := Get(t, users[0].c, n2.URL("/get?k=v"))
+		return code == 200 && body == users[0].want
+	})
+
+	bh := InitNode(t, nt.NS[3], NodeOptions{Route: "bridge"})
+	redisContext(t, bh.Home, rd.url())
+	bridge := StartGomcat(t, nt.NS[3], "bridge", nil, "sessions", "migrate", "--home", bh.Home, "--interval", "200ms")
+	bridge.WaitLog(t, `bridge: sessions copied into Redis.*sessions=6|"sessions":6.*bridge: sessions copied`, 60*time.Second)
+
+	// node1 switches to Redis: its users keep their sessions.
+	n1.Stop(t)
+	n1.Wait(t, 30*time.Second)
+	redisContext(t, n1.Home, rd.url())
+	n1.Start(t)
+	n1.WaitStarted(t)
+	n1.WaitLog(t, `redis session manager started`, 10*time.Second)
+	for i, u := range users {
+		if u.n != n1 {
+			continue
+		}
+		if code, body := Get(t, u.c, n1.URL("/get?k=v")); code != 200 || body != u.want {
+			t.Fatalf("user %d on node1 after its switch to Redis: %d %q, want %q", i, code, body, u.want)
+		}
+	}
+
+	// Users of node2, still on DeltaManager, write, arrive and log out;
+	// the bridge carries it into Redis (node1 reads it there).
+	for i, u := range users {
+		if u.n != n2 {
+			continue
+		}
+		u.want = "b" + strconv.Itoa(i)
+		if code, body := Get(t, u.c, n2.URL("/set?k=v&v="+u.want)); code != 200 {
+			t.Fatalf("user %d: /set on node2: %d %q", i, code, body)
+		}
+	}
+	late := &user{c: client.HTTPClientJar(NewClusterJar()), n: n2, want: "late"}
+	defer late.c.CloseIdleConnections()
+	if code, body := Get(t, late.c, n2.URL("/set?k=v&v=late")); code != 200 {
+		t.Fatalf("late user: /set on node2: %d %q", code, body)
+	}
+	users = append(users, late)
+	gone := users[1] // a node2 user
+	if code, _ := Get(t, gone.c, n2.URL("/invalidate")); code != 200 {
+		t.Fatalf("/invalidate on node2: %d", code)
+	}
+	gone.want = ""
+	for i, u := range users {
+		if u.n != n2 {
+			continue
+		}
+		probe := client.HTTPClientJar(NewClusterJar())
+		ck := u.c.Jar.Cookies(nil)
+		if u == gone {
+			ck = []*http.Cookie{{Name: "JSESSIONID", Value: u.id}}
+		}
+		probe.Jar.SetCookies(nil, ck)
+		waitFor(t, 15*time.Second, fmt.Sprintf("user %d's change on node2 in Redis (read on node1)", i), func() bool {
+			code, body := Get(t, probe, n1.URL("/get?k=v"))
+			if u.want == "" {
+				return code == 404
+			}
+			return code == 200 && body == u.want
+		})
+		probe.CloseIdleConnections()
+	}
+
+	// node2 switches too: every user still has their session.
+	n2.Stop(t)
+	n2.Wait(t, 30*time.Second)
+	redisContext(t, n2.Home, rd.url())
+	n2.Start(t)
+	n2.WaitStarted(t)
+	for i, u := range users {
+		code, body := Get(t, u.c, u.n.URL("/get?k=v"))
+		switch {
+		case u.want == "" && code != 404:
+			t.Errorf("user %d logged out on node2 before the switch: %d %q after it", i, code, body)
+		case u.want != "" && (code != 200 || body != u.want):
+			t.Errorf("user %d after both switches: %d %q, want %q", i, code, body, u.want)
+		}
+	}
+	bridge.Signal(t, syscall.SIGTERM)
+	if code := bridge.Wait(t, 30*time.Second); code != 0 {
+		t.Fatalf("bridge exited %d:\n%s", code, bridge.Log())
+	}
+	if !strings.Contains(bridge.Log(), "localhost#: ") {
+		t.Errorf("bridge printed no summary:\n%s", bridge.Log())
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"github.com/rs/zerolog"
 
@@ -193,28 +194,39 @@ func (c *clusterPart) farmStep() lifecycle.Funcs {
 // router (Manager.Stop unregisters it). Called by the Host while the
 // cluster runs.
 func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route string) (session.Manager, error) {
+	if c.conf.Manager.ClassName != conf.BackupManager {
+		return c.newDeltaManager(hostName, spec, route, nil)
+	}
 	cl := c.cluster()
 	if cl == nil {
 		return nil, errors.New("node: the cluster is not running")
 	}
-	mi := spec.SessionTimeout
-	if mi == 0 {
-		mi = session.DefaultMaxInactive
-	}
 	name := managerName(hostName, spec.Path)
 	log := c.log.With().Str("context", spec.Path).Logger()
-	if c.conf.Manager.ClassName == conf.BackupManager {
-		cfg := backupConfig(c.conf, name, route, mi, spec.MaxActiveSessions, log)
-		m, err := backupmgr.New(cfg, c.timed(cl.Port(transport.ChannelBackup)))
-		if err != nil {
-			return nil, err
-		}
-		if err := c.maps.Add(m); err != nil {
-			return nil, fmt.Errorf("manager %s: %w", name, err)
-		}
-		return m, nil
+	cfg := backupConfig(c.conf, name, route, maxInactive(spec), spec.MaxActiveSessions, log)
+	m, err := backupmgr.New(cfg, c.timed(cl.Port(transport.ChannelBackup)))
+	if err != nil {
+		return nil, err
 	}
-	cfg := deltaConfig(c.conf, name, route, mi, spec.MaxActiveSessions, log)
+	if err := c.maps.Add(m); err != nil {
+		return nil, fmt.Errorf("manager %s: %w", name, err)
+	}
+	return m, nil
+}
+
+// newDeltaManager builds and registers a context's DeltaManager with its
+// config adjusted by mod (nil: as the model says); the migration bridge
+// uses it whatever the cluster's <Manager>.
+func (c *clusterPart) newDeltaManager(hostName string, spec host.ContextSpec, route string, mod func(*deltamgr.Config)) (*deltamgr.Manager, error) {
+	cl := c.cluster()
+	if cl == nil {
+		return nil, errors.New("node: the cluster is not running")
+	}
+	name := managerName(hostName, spec.Path)
+	cfg := deltaConfig(c.conf, name, route, maxInactive(spec), spec.MaxActiveSessions, c.log.With().Str("context", spec.Path).Logger())
+	if mod != nil {
+		mod(&cfg)
+	}
 	m, err := deltamgr.New(cfg, c.timed(cl.Port(transport.ChannelSessions)))
 	if err != nil {
 		return nil, err
@@ -223,6 +235,14 @@ func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route s
 		return nil, fmt.Errorf("manager %s: %w", name, err)
 	}
 	return m, nil
+}
+
+// maxInactive is a context's session timeout, 0 meaning the default.
+func maxInactive(spec host.ContextSpec) time.Duration {
+	if spec.SessionTimeout == 0 {
+		return session.DefaultMaxInactive
+	}
+	return spec.SessionTimeout
 }
 
 // advertiseConnector tells the cluster the primary connector's address once

@@ -35,7 +35,11 @@
 // session.LocalManager. A context with <Manager
 // className="gomcat.RedisManager"> gets a redismgr.Manager instead
 // (redis.go), distributable or not, cluster or not; its passwordFile is
-// read once when the context deploys. The heartbeat advertises the primary connector's
+// read once when the context deploys. Bridge (bridge.go, gomcat sessions
+// migrate) is the other use of a cluster model: a member without hosts or
+// connectors that takes a DeltaManager cluster's sessions by state
+// transfer and keeps copying them into each context's Redis until Stop
+// (no goroutine of its own: Run copies on the caller's). The heartbeat advertises the primary connector's
 // URL: its address if it names one, else the receiver's advertised address.
 //
 // Keys (keys.go): New refuses a cluster off loopback without a key or the

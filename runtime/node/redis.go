@@ -5,6 +5,8 @@ import (
 	"os"
 	"strings"
 
+	"github.com/rs/zerolog"
+
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/redismgr"
 	"github.com/gomcat/gomcat/runtime/host"
@@ -14,6 +16,12 @@ import (
 // redisManager builds the RedisManager of a context whose <Context> holds
 // <Manager className="gomcat.RedisManager">.
 func (n *Node) redisManager(hostName string, spec host.ContextSpec, route string, rc *conf.RedisManager) (session.Manager, error) {
+	return newRedisManager(n.abs, n.log, hostName, spec, route, rc)
+}
+
+// newRedisManager maps rc (and the context's session timeout) onto a
+// redismgr.Manager; abs resolves passwordFile against the home.
+func newRedisManager(abs func(string) string, log zerolog.Logger, hostName string, spec host.ContextSpec, route string, rc *conf.RedisManager) (*redismgr.Manager, error) {
 	cfg := redismgr.DefaultConfig(managerName(hostName, spec.Path), rc.Address)
 	cfg.Route = route
 	cfg.Sentinel, cfg.MasterName, cfg.Cluster = rc.Sentinel, rc.MasterName, rc.Cluster
@@ -26,13 +34,13 @@ func (n *Node) redisManager(hostName string, spec host.ContextSpec, route string
 		cfg.MaxInactive = session.DefaultMaxInactive
 	}
 	if rc.PasswordFile != "" {
-		b, err := os.ReadFile(n.abs(rc.PasswordFile))
+		b, err := os.ReadFile(abs(rc.PasswordFile))
 		if err != nil {
 			return nil, fmt.Errorf("node: context %s: Manager passwordFile: %w", spec.Path, err)
 		}
 		cfg.Password = strings.TrimRight(string(b), "\r\n")
 	}
-	cfg.Logger = n.log.With().Str("context", spec.Path).Logger()
+	cfg.Logger = log.With().Str("context", spec.Path).Logger()
 	return redismgr.New(cfg)
 }
 

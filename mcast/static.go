@@ -40,8 +40,22 @@ type StaticConfig struct {
 	Logger zerolog.Logger
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
-
-	probe func(ctx context.Context, host string, port int, timeout time.Duration) error // tests
+	// Discover, when set, is asked for the peers before every probe round
+	// (Tomcat's CloudMembershipService: DNS, the Kubernetes API): new
+	// addresses join Members (a Port of 0 is Local's port; Local's own
+	// host:port is skipped, and at most 1024 are kept); one that
+	// vanishes from the answer stays while it answers probes, and is
+	// dropped when it stops. An error keeps the previous list (it is
+	// logged at Warn when it changes). Its ctx is bounded by
+	// ConnectTimeout + DiscoverTimeout. Default: nil (Members only).
+	Discover func(ctx context.Context) ([]StaticMember, error)
+	// DiscoverTimeout bounds one Discover call beyond ConnectTimeout.
+	// Default: 1000ms (Tomcat's readTimeout).
+	DiscoverTimeout time.Duration
+	// Probe checks one member's receiver; a nil error means alive. A
+	// sealed cluster sets a check that the peer proves the cluster key
+	// (runtime/cluster: transport.Greet). Default: Probe (TCP connect).
+	Probe func(ctx context.Context, host string, port int, timeout time.Duration) error
 }
 
 // StaticMember is one configured peer (Tomcat's <Member host port uniqueId/>).
@@ -145,24 +159,32 @@ func ParseUniqueID(s string) ([16]byte, error) {
 type staticEntry struct {
 	m         Member
 	live      bool
+	fixed     bool      // from Members: never gone
+	gone      bool      // no longer discovered: dropped once not live
+	leftAt    time.Time // its goodbye (Leave): not re-added until a probe fails or ExpirationTime passed
 	firstSeen time.Time
 }
 
-// Static is membership from a fixed list, liveness by TCP connect probes
-// (Probe) to each member's receiver port. Same methods and events as
-// Service, except Left (a static peer cannot announce its stop here; the
-// transport's shutdown message is runtime/cluster's business). Safe for
-// concurrent use.
+// maxDiscovered bounds the members a Discover answer can add.
+const maxDiscovered = 1024
+
+// Static is membership from a fixed or discovered list, liveness by probes
+// (Probe: a TCP connect) to each member's receiver port every Interval.
+// Same methods and events as Service; Left comes from Leave (a peer's
+// goodbye travels over the transport: runtime/cluster's announce). Safe
+// for concurrent use.
 type Static struct {
 	cfg StaticConfig
 	log zerolog.Logger
 	ev  *emitter
 	st  counters
 
-	mu      sync.Mutex // guards below; taken before emitter.mu
-	entries []*staticEntry
-	local   Member
-	run     lifecycle.Runner // Begin and End under mu
+	mu          sync.Mutex // guards below; taken before emitter.mu
+	entries     []*staticEntry
+	discoverErr string // the last Discover error logged, "" after a success
+	local       Member
+	run         lifecycle.Runner // Begin and End under mu
+	joined      chan struct{}    // closed when Start's first round ended
 }
 
 // NewStatic validates cfg and allocates a Static; no probes until Start.
@@ -176,33 +198,101 @@ func NewStatic(cfg StaticConfig) (*Static, error) {
 	if cfg.EventBuffer == 0 {
 		cfg.EventBuffer = 256
 	}
-	if cfg.probe == nil {
-		cfg.probe = Probe
+	if cfg.Probe == nil {
+		cfg.Probe = Probe
+	}
+	if cfg.DiscoverTimeout <= 0 {
+		cfg.DiscoverTimeout = time.Second
 	}
 	s := &Static{
-		cfg: cfg,
-		log: cfg.Logger.With().Str("component", "mcast").Str("member", cfg.Local.Name).Logger(),
-		ev:  newEmitter(cfg.EventBuffer),
+		cfg:    cfg,
+		log:    cfg.Logger.With().Str("component", "mcast").Str("member", cfg.Local.Name).Logger(),
+		ev:     newEmitter(cfg.EventBuffer),
+		joined: make(chan struct{}),
 		local: Member{Name: cfg.Local.Name, Domain: cfg.Domain, Host: normIP(cfg.Local.Host),
 			Port: cfg.Local.Port, HTTPURL: cfg.Local.HTTPURL},
 	}
 	_, _ = rand.Read(s.local.UniqueID[:])
 	for _, sm := range cfg.Members {
-		m := Member{Name: sm.Name, Domain: cfg.Domain, Host: normIP(sm.Host), Port: sm.Port,
-			UniqueID: sm.UniqueID, HTTPURL: sm.HTTPURL}
-		if m.addrKey() == s.local.addrKey() {
-			continue
+		if e := s.newEntry(sm); e != nil {
+			e.fixed = true
+			s.entries = append(s.entries, e)
 		}
-		if m.Name == "" {
-			m.Name = m.Addr()
-		}
-		if m.UniqueID == ([16]byte{}) {
-			sum := sha256.Sum256([]byte(m.Addr()))
-			copy(m.UniqueID[:], sum[:16])
-		}
-		s.entries = append(s.entries, &staticEntry{m: m})
 	}
 	return s, nil
+}
+
+// newEntry is the entry of a configured or discovered member; nil for this
+// node itself.
+func (s *Static) newEntry(sm StaticMember) *staticEntry {
+	if sm.Port == 0 {
+		sm.Port = s.local.Port
+	}
+	m := Member{Name: sm.Name, Domain: s.cfg.Domain, Host: normIP(sm.Host), Port: sm.Port,
+		UniqueID: sm.UniqueID, HTTPURL: sm.HTTPURL}
+	if m.Host == nil || m.addrKey() == s.local.addrKey() {
+		return nil
+	}
+	if m.Name == "" {
+		m.Name = m.Addr()
+	}
+	if m.UniqueID == ([16]byte{}) {
+		sum := sha256.Sum256([]byte(m.Addr()))
+		copy(m.UniqueID[:], sum[:16])
+	}
+	return &staticEntry{m: m}
+}
+
+// discover merges Discover's answer into the entries: new addresses are
+// added (not live until a probe answers), and entries the answer no longer
+// lists are marked gone (removed once they are not live).
+func (s *Static) discover(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.ConnectTimeout+s.cfg.DiscoverTimeout)
+	defer cancel()
+	found, err := s.cfg.Discover(ctx)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.st.discoveries.Add(1)
+	if err != nil {
+		s.st.discoveryFailures.Add(1)
+		if msg := err.Error(); msg != s.discoverErr {
+			s.discoverErr = msg
+			s.log.Warn().Err(err).Msg("membership discovery failed; keeping the members known")
+		}
+		return
+	}
+	if s.discoverErr != "" {
+		s.discoverErr = ""
+		s.log.Info().Int("targets", len(found)).Msg("membership discovery answers again")
+	}
+	listed := map[addrKey]bool{}
+	for _, sm := range found {
+		e := s.newEntry(sm)
+		if e == nil {
+			continue
+		}
+		k := e.m.addrKey()
+		if listed[k] {
+			continue
+		}
+		listed[k] = true
+		known := false
+		for _, old := range s.entries {
+			if old.m.addrKey() == k {
+				old.gone, known = false, true
+			}
+		}
+		if !known && len(s.entries) < maxDiscovered {
+			s.log.Debug().Str("peer", e.m.Addr()).Msg("discovered")
+			s.entries = append(s.entries, e)
+		}
+	}
+	for _, e := range s.entries {
+		if !listed[e.m.addrKey()] && !e.fixed {
+			e.gone = true
+		}
+	}
+	s.prune()
 }
 
 func normIP(s string) net.IP {
@@ -213,8 +303,8 @@ func normIP(s string) net.IP {
 	return ip
 }
 
-// Start probes every member once (so Members is filled when it returns) and
-// starts the probe loop.
+// Start discovers (Discover) and probes every member once, so Members is
+// filled and Joined closed when it returns, and starts the probe loop.
 func (s *Static) Start(ctx context.Context) error {
 	s.mu.Lock()
 	_, err := s.run.Begin()
@@ -229,8 +319,9 @@ func (s *Static) Start(ctx context.Context) error {
 	s.run.Ready()
 	s.local.StartedAt = s.cfg.Now().UnixMilli()
 	s.mu.Unlock()
-	s.log.Info().Int("members", len(s.entries)).Msg("static membership started")
+	s.log.Info().Int("members", len(s.entries)).Bool("discovered", s.cfg.Discover != nil).Msg("static membership started")
 	s.round(ctx)
+	close(s.joined)
 	s.run.Go(func(runCtx context.Context) {
 		t := time.NewTicker(s.cfg.Interval)
 		defer t.Stop()
@@ -248,6 +339,9 @@ func (s *Static) Start(ctx context.Context) error {
 
 // round probes all members in parallel and applies the results.
 func (s *Static) round(ctx context.Context) {
+	if s.cfg.Discover != nil {
+		s.discover(ctx)
+	}
 	s.mu.Lock()
 	targets := make([]Member, len(s.entries))
 	for i, e := range s.entries {
@@ -257,7 +351,7 @@ func (s *Static) round(ctx context.Context) {
 	errs := make([]error, len(targets))
 	var wg sync.WaitGroup
 	for i, m := range targets {
-		wg.Go(func() { errs[i] = s.cfg.probe(ctx, m.Host.String(), m.Port, s.cfg.ConnectTimeout) })
+		wg.Go(func() { errs[i] = s.cfg.Probe(ctx, m.Host.String(), m.Port, s.cfg.ConnectTimeout) })
 	}
 	wg.Wait()
 	if ctx.Err() != nil {
@@ -266,11 +360,17 @@ func (s *Static) round(ctx context.Context) {
 	now := s.cfg.Now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i, e := range s.entries {
+	for i, e := range s.entries[:min(len(s.entries), len(targets))] {
+		if e.m.addrKey() != targets[i].addrKey() {
+			continue // defensive: only round changes the entries
+		}
 		s.st.probes.Add(1)
 		switch err := errs[i]; {
+		case err == nil && !e.leftAt.IsZero() && now.Sub(e.leftAt) <= s.cfg.ExpirationTime:
+			// said goodbye and still answers: stopping; not re-added
 		case err == nil:
 			e.m.LastHeard = now
+			e.leftAt = time.Time{}
 			if !e.live {
 				e.live, e.firstSeen = true, now
 				e.m.Alive = 0
@@ -279,6 +379,7 @@ func (s *Static) round(ctx context.Context) {
 			}
 		default:
 			s.st.probeFailures.Add(1)
+			e.leftAt = time.Time{} // gone after its goodbye: a restart may come back at once
 			if e.live && (refused(err) || now.Sub(e.m.LastHeard) > s.cfg.ExpirationTime) {
 				e.live = false
 				e.m.Alive = now.Sub(e.firstSeen)
@@ -287,6 +388,47 @@ func (s *Static) round(ctx context.Context) {
 			}
 		}
 	}
+	s.prune()
+}
+
+// prune forgets discovered entries no longer listed and not live. Under mu.
+func (s *Static) prune() {
+	kept := s.entries[:0]
+	for _, e := range s.entries {
+		if !e.gone || e.live {
+			kept = append(kept, e)
+		}
+	}
+	clear(s.entries[len(kept):])
+	s.entries = kept
+}
+
+// Joined is closed once Start's first discovery and probe round ended:
+// the members then answering are in Members and their Added events
+// queued (runtime/cluster's fast join waits for it, as for Service's).
+func (s *Static) Joined() <-chan struct{} { return s.joined }
+
+// Leave applies a peer's goodbye (runtime/cluster hears it over the
+// transport): the live member at host:port emits Left and is not re-added
+// while it keeps answering probes within ExpirationTime (it is stopping);
+// once a probe fails, the next answer adds it again (a restart). It
+// reports whether such a member was live.
+func (s *Static) Leave(host string, port int) bool {
+	key := addrKey{host: hostKey(net.ParseIP(host)), port: port}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, e := range s.entries {
+		if e.m.addrKey() != key || !e.live {
+			continue
+		}
+		now := s.cfg.Now()
+		e.live, e.leftAt = false, now
+		e.m.Alive = now.Sub(e.firstSeen)
+		s.log.Debug().Str("peer", e.m.String()).Msg("member left")
+		s.ev.emit(Event{Kind: Left, Member: e.m.clone()})
+		return true
+	}
+	return false
 }
 
 // Stop ends the probe loop and closes Events. Idempotent.

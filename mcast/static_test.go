@@ -3,9 +3,13 @@ package mcast
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -101,7 +105,7 @@ func TestStaticProbe(t *testing.T) {
 func TestStaticExpiration(t *testing.T) {
 	var fail atomic.Bool
 	c := staticConfig(StaticMember{Host: "127.0.0.1", Port: 4001, Name: "n2"})
-	c.probe = func(context.Context, string, int, time.Duration) error {
+	c.Probe = func(context.Context, string, int, time.Duration) error {
 		if fail.Load() {
 			return errors.New("i/o timeout")
 		}
@@ -146,4 +150,121 @@ func TestProbe(t *testing.T) {
 	if err == nil || !refused(err) {
 		t.Fatalf("closed port: %v", err)
 	}
+}
+
+func TestStaticDiscover(t *testing.T) {
+	var mu sync.Mutex
+	listed := []StaticMember{{Host: "127.0.0.1"}, {Host: "127.0.0.2"}} // port 0: Local's (4000); 127.0.0.1:4000 is ourselves
+	alive := map[string]bool{"127.0.0.2": true, "127.0.0.3": true}
+	var fail error
+	c := staticConfig()
+	c.Discover = func(ctx context.Context) ([]StaticMember, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(listed), fail
+	}
+	c.Probe = func(_ context.Context, host string, port int, _ time.Duration) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if port != 4000 {
+			return fmt.Errorf("probed port %d", port)
+		}
+		if !alive[host] {
+			return syscall.ECONNREFUSED
+		}
+		return nil
+	}
+	set := func(f func()) { mu.Lock(); f(); mu.Unlock() }
+	names := func(s *Static) []string {
+		var out []string
+		for _, m := range s.Members() {
+			out = append(out, m.Name)
+		}
+		slices.Sort(out)
+		return out
+	}
+	s, l := startStatic(t, c)
+	if got := names(s); !slices.Equal(got, []string{"127.0.0.2:4000"}) {
+		t.Fatalf("after Start: %v", got)
+	}
+	// A new address joins; a failing discovery keeps the list.
+	set(func() { listed = append(listed, StaticMember{Host: "127.0.0.3"}) })
+	testkit.WaitFor(t, "127.0.0.3 added", func() bool { return l.has(Added, "127.0.0.3:4000") })
+	set(func() { fail = errors.New("dns: lookup: timeout") })
+	testkit.WaitFor(t, "a failed discovery", func() bool { return s.Stats().DiscoveryFailures > 0 })
+	if got := names(s); len(got) != 2 {
+		t.Fatalf("after a failed discovery: %v", got)
+	}
+	// Gone from discovery but answering: kept. Gone and silent: dropped.
+	set(func() { fail, listed = nil, listed[:2] })
+	d := s.Stats().Discoveries
+	testkit.WaitFor(t, "two more rounds", func() bool { return s.Stats().Discoveries > d+2 })
+	if got := names(s); len(got) != 2 {
+		t.Fatalf("127.0.0.3 unlisted but alive: %v", got)
+	}
+	set(func() { alive["127.0.0.3"] = false })
+	testkit.WaitFor(t, "127.0.0.3 dropped", func() bool { return l.has(Disappeared, "127.0.0.3:4000") })
+	set(func() { alive["127.0.0.3"] = true })
+	d = s.Stats().Discoveries
+	testkit.WaitFor(t, "two more rounds", func() bool { return s.Stats().Discoveries > d+2 })
+	if got := names(s); !slices.Equal(got, []string{"127.0.0.2:4000"}) {
+		t.Fatalf("127.0.0.3 unlisted and back: %v (it should be forgotten)", got)
+	}
+}
+
+func TestStaticDiscoverFirstRound(t *testing.T) {
+	// Start returns with the discovered peers already members and Joined
+	// closed: the cluster's fast join needs no establish wait.
+	c := staticConfig(StaticMember{Host: "127.0.0.9", Port: 4000}) // configured: never "gone"
+	c.Interval, c.ExpirationTime = time.Hour, 2*time.Hour
+	c.Discover = func(context.Context) ([]StaticMember, error) {
+		return []StaticMember{{Host: "127.0.0.2"}, {Host: "127.0.0.3", Port: 4100}, {Host: "127.0.0.2"}}, nil
+	}
+	c.Probe = func(context.Context, string, int, time.Duration) error { return nil }
+	s, _ := startStatic(t, c)
+	select {
+	case <-s.Joined():
+	default:
+		t.Fatal("Joined not closed when Start returned")
+	}
+	var got []string
+	for _, m := range s.Members() {
+		got = append(got, m.Addr())
+	}
+	slices.Sort(got)
+	if want := []string{"127.0.0.2:4000", "127.0.0.3:4100", "127.0.0.9:4000"}; !slices.Equal(got, want) {
+		t.Fatalf("members after Start: %v, want %v", got, want)
+	}
+}
+
+func TestStaticLeave(t *testing.T) {
+	var down atomic.Bool
+	c := staticConfig(StaticMember{Host: "127.0.0.2", Port: 4000})
+	c.ExpirationTime = time.Hour // a goodbye holds until a probe fails
+	c.Probe = func(context.Context, string, int, time.Duration) error {
+		if down.Load() {
+			return syscall.ECONNREFUSED
+		}
+		return nil
+	}
+	s, l := startStatic(t, c)
+	if !s.Leave("127.0.0.2", 4000) {
+		t.Fatal("Leave of a live member: false")
+	}
+	if s.Leave("127.0.0.2", 4000) || s.Leave("127.0.0.7", 4000) {
+		t.Fatal("Leave of a member not live: true")
+	}
+	testkit.WaitFor(t, "Left", func() bool { return l.has(Left, "127.0.0.2:4000") })
+	// Still answering (stopping): not re-added.
+	p := s.Stats().Probes
+	testkit.WaitFor(t, "three more probes", func() bool { return s.Stats().Probes > p+3 })
+	if n := len(s.Members()); n != 0 {
+		t.Fatalf("re-added after its goodbye while stopping: %d members", n)
+	}
+	// Down, then back (a restart): added again.
+	down.Store(true)
+	f := s.Stats().ProbeFailures
+	testkit.WaitFor(t, "a failed probe", func() bool { return s.Stats().ProbeFailures > f })
+	down.Store(false)
+	testkit.WaitFor(t, "back", func() bool { return len(s.Members()) == 1 })
 }

@@ -30,14 +30,18 @@ type Stats struct {
 	// heartbeats sent in answer (solicits heard within solicitGap of an
 	// answer share the next one, so Answers ≤ Solicits).
 	Solicits, Answers uint64
+	// Discoveries counts Static's Discover calls, DiscoveryFailures those
+	// that failed (the member list was kept).
+	Discoveries, DiscoveryFailures uint64
 }
 
 type counters struct {
 	sent, received, decodeErrors, rejected, foreign, otherDomain, misdirected,
 	conflicts, sendErrors, receiveErrors, recoveries, probes, probeFailures, oldFormat atomic.Uint64
-	capped, takeoversRefused atomic.Uint64
-	solicits, answers        atomic.Uint64
-	gaveUp                   atomic.Bool
+	capped, takeoversRefused       atomic.Uint64
+	solicits, answers              atomic.Uint64
+	discoveries, discoveryFailures atomic.Uint64
+	gaveUp                         atomic.Bool
 }
 
 func (c *counters) snapshot() Stats {
@@ -49,5 +53,6 @@ func (c *counters) snapshot() Stats {
 		Probes: c.probes.Load(), ProbeFailures: c.probeFailures.Load(), GaveUp: c.gaveUp.Load(),
 		Capped: c.capped.Load(), TakeoversRefused: c.takeoversRefused.Load(),
 		Solicits: c.solicits.Load(), Answers: c.answers.Load(),
+		Discoveries: c.discoveries.Load(), DiscoveryFailures: c.discoveryFailures.Load(),
 	}
 }

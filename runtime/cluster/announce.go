@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"net/netip"
 	"strconv"
+	"sync"
 
 	"github.com/gomcat/gomcat/runtime/lifecycle"
 	"github.com/gomcat/gomcat/transport"
@@ -27,6 +29,7 @@ const (
 	announceVersion = 1
 	announceAsk     = 1 // announce, and ask the peer to announce back
 	announceReply   = 2
+	announceBye     = 3 // goodbye: this member stops (Cluster.Stop)
 	announceFixed   = 1 + 1 + 8 + 16 + 2
 )
 
@@ -61,7 +64,7 @@ func (a announcement) append(dst []byte) []byte {
 
 func decodeAnnouncement(b []byte) (announcement, error) {
 	var a announcement
-	if len(b) < announceFixed || b[0] != announceVersion || (b[1] != announceAsk && b[1] != announceReply) {
+	if len(b) < announceFixed || b[0] != announceVersion || b[1] < announceAsk || b[1] > announceBye {
 		return a, errAnnounce
 	}
 	a.kind = b[1]
@@ -143,9 +146,49 @@ func (c *Cluster) onAnnounce(from transport.Peer, b []byte) error {
 		c.ids[addr] = a.id
 	}
 	c.idMu.Unlock()
+	if a.kind == announceBye {
+		if l, ok := c.learn.(leaver); ok && sameHostIP(a.host, from) {
+			l.Leave(a.host, a.port)
+		}
+		return nil
+	}
 	c.learn.Learn(a.host, a.port, a.name, a.url, a.startedAt)
 	if a.kind == announceAsk {
 		c.announce(context.Background(), addr, announceReply)
 	}
 	return nil
+}
+
+// sameHostIP reports whether host (an announced IP) is from's source IP: a
+// goodbye speaks only for the member whose address sent it.
+func sameHostIP(host string, from transport.Peer) bool {
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.Unmap() == from.Host.Unmap()
+}
+
+// sayGoodbye tells every member of a static or discovered membership that
+// this member stops (multicast memberships say it in their own Stop), in
+// parallel, each acknowledged or given up after the failure detector's
+// ConnectTimeout. Peers apply it at once when the cluster is sealed (see
+// left). Under c.mu, before the membership stops.
+func (c *Cluster) sayGoodbye(ctx context.Context) {
+	if c.learn == nil || c.sender == nil {
+		return
+	}
+	a := announcement{kind: announceBye, startedAt: c.self.StartedAt, id: c.self.UniqueID, port: c.self.Port,
+		host: c.self.Host.String(), name: c.cfg.Name, url: c.HTTPURL()}
+	payload := a.append(nil)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.FailureDetector.ConnectTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, r := range c.view.Load().members {
+		wg.Go(func() {
+			err := c.sender.Send(ctx, r.addr, transport.Message{Channel: transport.ChannelProbe,
+				Options: transport.OptUseAck, Payload: payload})
+			if err != nil {
+				c.log.Debug().Err(err).Str("peer", r.addr).Msg("goodbye not delivered")
+			}
+		})
+	}
+	wg.Wait()
 }

@@ -141,14 +141,15 @@ func (c *Cluster) Start(ctx context.Context) error {
 	return nil
 }
 
-// joiner is a membership with a fast join (mcast.Service).
+// joiner is a membership with a fast join (mcast.Service; mcast.Static,
+// whose Start discovers and probes once).
 type joiner interface{ Joined() <-chan struct{} }
 
 // awaitJoin waits for the membership's join, then for the event loop to
 // have probed every member the membership heard (bounded by one
 // ConnectTimeout: a member whose receiver does not answer at once is not
 // waited for; it is added when it answers). A membership without a join
-// (static) is not waited for.
+// (a test's fake) is not waited for.
 func (c *Cluster) awaitJoin(ctx context.Context, stopped <-chan struct{}) error {
 	j, ok := c.members.(joiner)
 	if !ok {
@@ -264,8 +265,9 @@ func (c *Cluster) addresses() (listen string, advertise net.IP, err error) {
 	}
 }
 
-// Stop stops the membership first (peers get the goodbye and drop this
-// member at once), then the event loop and probes, the sender (pending
+// Stop says goodbye first (multicast: the membership's Stop; static and
+// discovered: an announce to every member), so peers drop this member at
+// once, then the event loop and probes, the sender (pending
 // async messages fail) and the receiver. Idempotent; returns early with an
 // error if ctx ends before every goroutine exited.
 func (c *Cluster) Stop(ctx context.Context) error {
@@ -282,6 +284,7 @@ func (c *Cluster) Stop(ctx context.Context) error {
 func (c *Cluster) stopLocked(ctx context.Context) error {
 	var errs []error
 	if c.members != nil {
+		c.sayGoodbye(ctx)
 		errs = append(errs, c.members.Stop(ctx))
 	}
 	if err := c.life.Wait(ctx); err != nil { // End cancelled the event loop and probes

@@ -28,6 +28,7 @@ type entry struct {
 	gen     uint64
 	probing bool      // a probe is in flight
 	warned  bool      // pending: "receiver does not answer" logged
+	asked   bool      // pending static member: answered its probe, its name asked
 	since   time.Time // suspect: when verification found it alive
 
 	// A newer incarnation of this name at another address: it replaces
@@ -137,12 +138,13 @@ func (c *Cluster) run(ctx context.Context) {
 }
 
 // settled reports whether every member the membership lists has been
-// through its first probe: a member, or pending with the probe failed.
+// through its first probe: a member, or pending with the probe failed
+// (a static member whose probe answered waits for its name too).
 func (c *Cluster) settled() bool {
 	for _, m := range c.members.Members() {
 		e := c.find(m)
-		if e == nil || e.st == statePending && e.probing {
-			return false // its Added event is still queued, or its probe runs
+		if e == nil || e.st == statePending && (e.probing || e.asked && e.provisional()) {
+			return false // its Added event is still queued, its probe runs, or its name is asked
 		}
 	}
 	return true
@@ -468,6 +470,7 @@ func (c *Cluster) onProbe(ctx context.Context, r probeResult) {
 		if r.err == nil && c.learn != nil && e.provisional() {
 			// A static member known by address only: ask its name first
 			// (asked again on every re-check until the reply renames it).
+			e.asked = true
 			c.announce(ctx, e.addr, announceAsk)
 			return
 		}

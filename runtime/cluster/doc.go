@@ -12,8 +12,10 @@
 // confirmed; events.go states the callback contract), Config,
 // MembershipConfig (Multicast, Static). Start order is Tomcat's:
 // receiver, sender, membership, then EstablishWait (Tomcat's sleep) or, by
-// default, the fast join (awaitJoin: mcast.Service.Joined, then every
-// member heard probed); Stop runs it backwards.
+// default, the fast join (awaitJoin: the membership's Joined — Service's
+// solicit answered, Static's first discovery and probe round — then every
+// member heard probed and, static, named); Stop says goodbye, then runs it
+// backwards.
 //
 // Failure detector (detector.go; a probe is up to 3 TCP connects of
 // ConnectTimeout, a refusal ends it): Added → probe the receiver → member
@@ -26,7 +28,11 @@
 // generation whenever it becomes a member, so a send in flight to a member
 // that left fails with ErrNoSuchMember.
 // Static membership learns peers' names and start times from the cluster's
-// announce message on ChannelProbe (announce.go).
+// announce message on ChannelProbe (announce.go), and hears a stopping
+// member's goodbye there (mcast.Static.Leave → Left). A discovered static
+// membership (mcast.StaticConfig.Discover: DNS, Kubernetes) needs a
+// cluster key: it probes with transport.Greet, so only receivers proving
+// the key are members.
 //
 // Goroutines: the event loop (owns the member table; consumes membership
 // events, probe results, send-failure nudges and a RecheckInterval ticker;

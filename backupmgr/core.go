@@ -80,11 +80,16 @@ func (c *core) others(e *Entry) []string {
 	return out
 }
 
-// pick returns up to k peers, round-robin, that do not hold e.
+// pick returns up to k peers, round-robin, that do not hold e. Each
+// member's round starts at the member after itself in name order, so
+// members that create as many sessions spread their backups evenly (all
+// starting at the first name would leave the last one without backups
+// until the cursors wrap).
 func (c *core) pick(e *Entry, k int) []string {
 	var out []string
+	after, _ := slices.BinarySearch(c.peers, c.self)
 	for i := 0; i < len(c.peers) && len(out) < k; i++ {
-		p := c.peers[(c.rr+i)%len(c.peers)]
+		p := c.peers[(after+c.rr+i)%len(c.peers)]
 		if !e.holds(p) && !slices.Contains(out, p) {
 			out = append(out, p)
 		}

@@ -144,11 +144,19 @@ type redisLoad struct {
 	users   []*redisUser
 	front   string
 	started time.Time
+	rebind  bool // ids may change route, not base
 }
 
 func startRedisLoad(t *testing.T, client *NS, front string, users int) *redisLoad {
 	t.Helper()
-	l := &redisLoad{quit: make(chan struct{}), front: front, started: time.Now()}
+	return startLoad(t, client, front, users, false)
+}
+
+// startLoad starts the load; with rebind a session id may change its
+// route (a JvmRouteBinderValve after a failover) but never its base.
+func startLoad(t *testing.T, client *NS, front string, users int, rebind bool) *redisLoad {
+	t.Helper()
+	l := &redisLoad{quit: make(chan struct{}), front: front, started: time.Now(), rebind: rebind}
 	for i := range users {
 		u := &redisUser{c: client.HTTPClientJar(NewClusterJar()), maybe: -1}
 		u.c.Timeout = 10 * time.Second
@@ -188,7 +196,7 @@ func (l *redisLoad) run(i int, u *redisUser) {
 		}
 		code, body, err := l.get(u, "/set?k=v&v="+strconv.Itoa(v))
 		switch {
-		case err == nil && code == 200 && body == "ok "+u.id:
+		case err == nil && code == 200 && l.same(u, strings.TrimPrefix(body, "ok ")):
 			u.sure, u.maybe = v, -1
 		case err == nil && code == 200:
 			l.note(&l.lost, "user %d: /set v=%d answered %q, session was %s", i, v, body, u.id)
@@ -208,6 +216,21 @@ func (l *redisLoad) run(i int, u *redisUser) {
 		l.rounds++
 		l.mu.Unlock()
 	}
+}
+
+// same reports whether id is u's session (with rebind: the same base;
+// u.id follows the new route).
+func (l *redisLoad) same(u *redisUser, id string) bool {
+	if id == u.id {
+		return true
+	}
+	base, _, _ := strings.Cut(id, ".")
+	old, _, _ := strings.Cut(u.id, ".")
+	if !l.rebind || base != old {
+		return false
+	}
+	u.id = id
+	return true
 }
 
 func (l *redisLoad) note(list *[]string, format string, a ...any) {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/url"
@@ -208,4 +209,49 @@ func checkURL(name, u string) error {
 		return fmt.Errorf("%w: --%s %q: want an http:// URL such as http://127.0.0.1:8091", ErrConfig, name, u)
 	}
 	return nil
+}
+
+// SessionsConfig configures Sessions ("gomcat bench sessions").
+type SessionsConfig struct {
+	// Duration per target and load, split into rounds of Round.
+	// Default: 10 s.
+	Duration time.Duration
+	// Round is the length of one interleaved round (and of the commands-
+	// per-request measure). Default: 2 s.
+	Round time.Duration
+	// Warmup is run once per target before measuring. Default: 1 s.
+	Warmup time.Duration
+	// Concurrency is the number of workers, each with its own session.
+	// Default: 16.
+	Concurrency int
+	// Size is the bytes of the value /set writes. Default: 100.
+	Size int
+	// Sessions filled for the memory figure. Default: 10000.
+	Sessions int
+	// RedisServer is the redis-server binary. Default: from PATH.
+	RedisServer string
+	// Progress receives one line per step. Default: io.Discard.
+	Progress io.Writer
+	// Exe, InitHome and StartTimeout: as in ReplicationConfig.
+	Exe          string
+	InitHome     InitFunc
+	StartTimeout time.Duration
+}
+
+// DefaultSessionsConfig returns the defaults above.
+func DefaultSessionsConfig() SessionsConfig {
+	return SessionsConfig{Duration: 10 * time.Second, Round: 2 * time.Second, Warmup: time.Second, Concurrency: 16,
+		Size: 100, Sessions: 10000, Progress: io.Discard, StartTimeout: 90 * time.Second}
+}
+
+// Validate reports settings Sessions cannot run with.
+func (c SessionsConfig) Validate() error {
+	var errs []error
+	if c.Duration <= 0 || c.Round <= 0 || c.Warmup < 0 {
+		errs = append(errs, fmt.Errorf("bench: duration %v, round %v, warmup %v: must be positive", c.Duration, c.Round, c.Warmup))
+	}
+	if c.Concurrency < 1 || c.Size < 1 || c.Sessions < 1 {
+		errs = append(errs, fmt.Errorf("bench: concurrency %d, size %d, sessions %d: must be at least 1", c.Concurrency, c.Size, c.Sessions))
+	}
+	return errors.Join(errs...)
 }

@@ -1,6 +1,11 @@
 // Package bench measures a Gomcat cluster: "gomcat bench replication",
 // "gomcat bench balancer", "gomcat bench start", "gomcat bench memory",
-// "gomcat bench table". Figures are reported, never asserted.
+// "gomcat bench table", "gomcat bench sessions". Figures are reported,
+// never asserted. Sessions (SessionsConfig, sessions.go) puts the session
+// managers side by side: a standalone node, a DeltaManager pair and two
+// nodes on one redis-server (RedisManager sticky and non-sticky), plus
+// the Redis commands per request (INFO commandstats) and memory per
+// session (MEMORY USAGE, used_memory), over a small RESP client of its own.
 //
 // Replication (ReplicationConfig) measures, against running nodes (Target,
 // Peer, optional Baseline without a Cluster) or against nodes it launches

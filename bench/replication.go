@@ -359,6 +359,12 @@ func (cl *cluster) start(ctx context.Context, name string, standalone bool) (*no
 
 // startWith is start with a cluster key (hex, "" for none) and a domain.
 func (cl *cluster) startWith(ctx context.Context, name string, standalone bool, key, domain string) (*node, error) {
+	return cl.startPrep(ctx, name, standalone, key, domain, nil)
+}
+
+// startPrep is startWith with prep (nil: none) run on the home between
+// init and launch.
+func (cl *cluster) startPrep(ctx context.Context, name string, standalone bool, key, domain string, prep func(home string) error) (*node, error) {
 	httpPort, err := freeTCPPort()
 	if err != nil {
 		return nil, err
@@ -380,6 +386,11 @@ func (cl *cluster) startWith(ctx context.Context, name string, standalone bool, 
 	}
 	if o := cl.cfg.SendOptions; o != 0 && !standalone {
 		if err := setSendOptions(home, o); err != nil {
+			return nil, fmt.Errorf("init %s: %w", name, err)
+		}
+	}
+	if prep != nil {
+		if err := prep(home); err != nil {
 			return nil, fmt.Errorf("init %s: %w", name, err)
 		}
 	}

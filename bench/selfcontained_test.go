@@ -142,3 +142,31 @@ func TestMemorySelfContained(t *testing.T) {
 		}
 	}
 }
+
+// Sessions: every manager measured, and the Redis commands per request
+// are what RedisManager promises: a sticky read 0, a sticky write 1, a
+// non-sticky read 1 (validation) and write 2 (validation, write).
+func TestSessionsSelfContained(t *testing.T) {
+	if testing.Short() {
+		t.Skip("launches gomcat nodes (-short)")
+	}
+	if _, err := exec.LookPath("redis-server"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("redis-server not installed")
+		}
+		t.Skip("redis-server not installed")
+	}
+	exe := buildGomcat(t)
+	cfg := DefaultSessionsConfig()
+	cfg.Exe, cfg.InitHome = exe, testInit(exe)
+	cfg.Duration, cfg.Round, cfg.Warmup = 600*time.Millisecond, 300*time.Millisecond, 100*time.Millisecond
+	cfg.Concurrency, cfg.Sessions = 4, 200
+	out := runReport(t, &cfg.Progress, func(ctx context.Context) (*Report, error) { return Sessions(ctx, cfg) })
+	for _, want := range []string{"standalone", "DeltaManager", "MEMORY USAGE of one session hash",
+		"Redis sticky: Redis commands per request           0.00", "Redis sticky: Redis commands per request           1.00",
+		"Redis non-sticky: Redis commands per request       1.00", "Redis non-sticky: Redis commands per request       2.00"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}

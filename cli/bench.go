@@ -21,9 +21,10 @@ func benchCommand() *ucli.Command {
 			benchBalancerCommand(),
 			benchAJPCommand(), // bench_ajp.go
 			benchMetricsCommand(),
-			benchStartCommand(),  // bench_start.go
-			benchMemoryCommand(), // bench_memory.go
-			benchTableCommand(),  // bench_table.go
+			benchStartCommand(),    // bench_start.go
+			benchMemoryCommand(),   // bench_memory.go
+			benchTableCommand(),    // bench_table.go
+			benchSessionsCommand(), // bench_sessions.go
 		},
 	}
 }

@@ -326,7 +326,12 @@ func (rd *redisServer) do(ctx context.Context, args ...string) (string, error) {
 	if _, err := conn.Write([]byte(b.String())); err != nil {
 		return "", err
 	}
-	br := bufio.NewReader(conn)
+	return readReply(bufio.NewReader(conn))
+}
+
+// readReply reads one RESP reply: a simple string or an integer as text,
+// a bulk string (at most maxBody bytes), an error reply as an error.
+func readReply(br *bufio.Reader) (string, error) {
 	line, err := br.ReadString('\n')
 	if err != nil {
 		return "", err
@@ -343,7 +348,7 @@ func (rd *redisServer) do(ctx context.Context, args ...string) (string, error) {
 	case '$':
 		n, err := strconv.Atoi(line[1:])
 		if err != nil || n < 0 || n > maxBody {
-			return "", fmt.Errorf("redis: bulk length %q", line)
+			return "", fmt.Errorf("redis: bulk length %q", short(line))
 		}
 		buf := make([]byte, n+2)
 		if _, err := io.ReadFull(br, buf); err != nil {

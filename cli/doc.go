@@ -20,7 +20,9 @@
 // watchDir and follow the rollout in its farm status file), demo (two
 // nodes of one cluster in one process), balancer (the sticky front end),
 // lbconfig (HAProxy, nginx, httpd and keepalived configs for the nodes),
-// bench (replication and balancer figures), version (also --version).
+// bench (replication, balancer and session-manager figures), sessions
+// (list, expire; migrate: node.Bridge moving a DeltaManager cluster's
+// sessions into Redis), version (also --version).
 //
 // Precedence everywhere: defaults < conf/server.xml < GOMCAT_* environment
 // < flags; init writes the environment's and the flags' values into the

@@ -404,6 +404,31 @@ func TestRedisDown(t *testing.T) {
 	}
 }
 
+// TestRedisSlow: a server that stops answering (SIGSTOP) costs a request
+// a 503 within the timeout (300 ms here, one retry), counted; once it
+// answers again the same session is served.
+func TestRedisSlow(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	m := newManager(t, srv, nil)
+	id := request(t, m, "", func(s *session.Session) { _ = s.Set("a", 1) }).ID()
+	srv.Pause()
+	defer srv.Resume()
+	failures := m.Stats().Failures
+	start := time.Now()
+	_, err := m.Load(context.Background(), id)
+	if took := time.Since(start); !errors.Is(err, ErrUnavailable) || took > 3*time.Second {
+		t.Fatalf("load from a silent server: %v after %v, want ErrUnavailable within the timeout", err, took)
+	}
+	if m.Stats().Failures == failures {
+		t.Error("the timeout was not counted")
+	}
+	srv.Resume()
+	testkit.WaitFor(t, "served again", func() bool {
+		s, err := m.Load(context.Background(), id)
+		return err == nil && s != nil
+	})
+}
+
 func TestSentinelFailover(t *testing.T) {
 	master := redistest.Start(t, redistest.Options{})
 	replica := redistest.Start(t, redistest.Options{ReplicaOf: "127.0.0.1 " + fmt.Sprint(master.Port)})

@@ -182,6 +182,24 @@ func (s *Server) Kill() {
 	s.cmd = nil
 }
 
+// Pause stops the process with SIGSTOP (by its PID): connections stay
+// open, nothing is answered — a server too slow to reply. Resume
+// continues it (SIGCONT); Kill works on a paused server.
+func (s *Server) Pause() { s.signal(syscall.SIGSTOP) }
+
+// Resume continues a paused server.
+func (s *Server) Resume() { s.signal(syscall.SIGCONT) }
+
+func (s *Server) signal(sig syscall.Signal) {
+	s.t.Helper()
+	if s.cmd == nil {
+		s.t.Fatal("redistest: signal to a stopped server")
+	}
+	if err := s.cmd.Process.Signal(sig); err != nil {
+		s.t.Fatalf("redistest: %v to pid %d: %v", sig, s.cmd.Process.Pid, err)
+	}
+}
+
 // Restart starts the server again on the same port, dir and config (with
 // persistence it reloads its data).
 func (s *Server) Restart() {

@@ -43,7 +43,9 @@
 // ErrUnavailable (session.Loader: the middleware answers 503), a failed
 // write is a 503 too (runtime/host holds the response until the write
 // returned) and leaves nothing in Redis. Failures are counted (Stats) and
-// logged with hashed ids.
+// logged with hashed ids. Start does not fail on an unreachable server
+// (requests answer 503 until it answers), only on one that refuses the
+// client (password, ACL).
 //
 // Goroutines: Start runs the event subscriber and the near-cache sweeper;
 // Stop closes the subscription, stops both and waits, then closes the

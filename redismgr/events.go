@@ -40,7 +40,8 @@ func (m *Manager) keyspacePattern() string {
 // nodes changed, and ends sessions deleted, expired or renamed elsewhere
 // (firing Destroyed for the ones cached here). go-redis reconnects with
 // back-off and resubscribes; every (re)subscription clears the near-cache
-// of a Sticky manager, since events may have been missed meanwhile.
+// of a Sticky manager, since events may have been missed meanwhile, and
+// (unless NoConfigure) enables the keyspace notifications again.
 func (m *Manager) events(ctx context.Context, ps *redis.PubSub) {
 	prefix := "__keyspace@" + strconv.Itoa(m.db) + "__:" + m.Key("")
 	for {
@@ -60,7 +61,17 @@ func (m *Manager) events(ctx context.Context, ps *redis.PubSub) {
 		}
 		switch msg := msg.(type) {
 		case *redis.Subscription:
-			if m.cfg.Sticky && msg.Kind == "psubscribe" {
+			if msg.Kind != "psubscribe" {
+				continue
+			}
+			// A resubscription: the server may have restarted (CONFIG SET
+			// does not survive that) or been unreachable at Start.
+			if !m.cfg.NoConfigure {
+				cctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
+				m.configureNotifications(cctx)
+				cancel()
+			}
+			if m.cfg.Sticky {
 				m.invalidateAll()
 			}
 		case *redis.Message:

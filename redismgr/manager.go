@@ -107,8 +107,12 @@ func (m *Manager) Key(id string) string { return m.cfg.KeyPrefix + ":sessions:" 
 
 func (m *Manager) channel() string { return m.cfg.KeyPrefix + ":invalidations" }
 
-// Start pings the server (failing after Timeout), enables keyspace
-// notifications unless NoConfigure, and starts the event subscriber.
+// Start pings the server, loads the scripts, enables keyspace
+// notifications unless NoConfigure, and starts the event subscriber. A
+// server that refuses (a wrong password, an ACL) fails Start; one that
+// cannot be reached within Timeout does not: the manager starts, its
+// requests answer 503 until the server answers, and the subscriber
+// configures the notifications once it has (re)subscribed.
 func (m *Manager) Start(ctx context.Context) error {
 	_, err := m.run.Begin()
 	switch {
@@ -119,17 +123,21 @@ func (m *Manager) Start(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, m.cfg.Timeout)
 	defer cancel()
-	if err := m.rdb.Ping(ctx).Err(); err != nil {
-		m.run.End()
-		return fmt.Errorf("redismgr: %s: ping: %w", m.cfg.Name, err)
-	}
+	err = m.rdb.Ping(ctx).Err()
 	for _, sc := range []*redis.Script{loadScript, writeScript} {
-		if err := sc.Load(ctx, m.rdb).Err(); err != nil {
-			m.run.End()
-			return fmt.Errorf("redismgr: %s: script load: %w", m.cfg.Name, err)
+		if err == nil {
+			err = sc.Load(ctx, m.rdb).Err()
 		}
 	}
-	if !m.cfg.NoConfigure {
+	var refused redis.Error
+	switch {
+	case errors.As(err, &refused):
+		m.run.End()
+		return fmt.Errorf("redismgr: %s: %w", m.cfg.Name, err)
+	case err != nil:
+		m.stats.failures.Add(1)
+		m.log.Warn().Err(err).Msg("redis unreachable at start: session requests answer 503 until it answers")
+	case !m.cfg.NoConfigure:
 		m.configureNotifications(ctx)
 	}
 	m.sub = m.subscribe(ctx)

@@ -429,6 +429,51 @@ func TestRedisSlow(t *testing.T) {
 	})
 }
 
+// TestStartWithRedisDown: a manager whose server is unreachable starts
+// anyway (its requests answer 503), serves once the server is up, and
+// enables the keyspace notifications then, and again after a restart
+// that lost them (CONFIG SET does not survive one).
+func TestStartWithRedisDown(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{})
+	srv.Kill()
+	m := newManager(t, srv, nil)
+	if _, err := m.Load(context.Background(), session.NewID("")); !errors.Is(err, ErrUnavailable) {
+		t.Fatalf("load with the server down: %v, want ErrUnavailable", err)
+	}
+	notify := func() bool {
+		c := rawClient(t, srv)
+		v, err := c.ConfigGet(context.Background(), "notify-keyspace-events").Result()
+		f := v["notify-keyspace-events"]
+		return err == nil && strings.Contains(f, "K") && strings.Contains(f, "x") && strings.Contains(f, "g")
+	}
+	for _, step := range []string{"first start", "restart"} {
+		srv.Restart()
+		testkit.WaitFor(t, "served and notifications enabled after the "+step, func() bool {
+			s, err := m.Create(context.Background())
+			if err != nil {
+				return false
+			}
+			_ = s.Set("a", 1)
+			return m.RequestCompleted(context.Background(), s) == nil && notify()
+		})
+	}
+}
+
+// A wrong password is a configuration error: Start fails and says so.
+func TestStartRefused(t *testing.T) {
+	srv := redistest.Start(t, redistest.Options{Extra: []string{"requirepass s3cret"}})
+	cfg := DefaultConfig("localhost#/t", srv.URL())
+	cfg.Password = "wrong"
+	m, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Start(context.Background()); err == nil {
+		_ = m.Stop(context.Background())
+		t.Fatal("Start with a wrong password succeeded")
+	}
+}
+
 func TestSentinelFailover(t *testing.T) {
 	master := redistest.Start(t, redistest.Options{})
 	replica := redistest.Start(t, redistest.Options{ReplicaOf: "127.0.0.1 " + fmt.Sprint(master.Port)})

@@ -266,8 +266,9 @@ func (l *redisLoad) stop() (int, []string, []string) {
 // node); under a bounded load of 8 users, node2 then node3 are killed -9
 // and restarted: no session is lost. Redis (append-only file) is killed -9
 // and restarted: every session survives. Redis is killed and left down:
-// the nodes answer 503 within a bound, keep running, and serve every
-// session again once Redis is back.
+// the nodes answer 503 within a bound, keep running (one restarted
+// meanwhile comes up and answers 503 too), and serve every session again
+// once Redis is back.
 func TestRedisNonStickyBalancer(t *testing.T) {
 	t.Parallel()
 	nt := NewNet(t, 6) // 0-2 nodes, 3 redis, 4 balancer, 5 client
@@ -367,7 +368,23 @@ func TestRedisNonStickyBalancer(t *testing.T) {
 			t.Errorf("node%d did not log the failure", i+1)
 		}
 	}
+	// A node (re)started while Redis is down comes up and answers 503 too.
+	nodes[0].Kill(t)
+	mark := nodes[0].LogMark()
+	nodes[0].Start(t)
+	nodes[0].WaitStarted(t)
+	nodes[0].WaitLogAfter(t, mark, `redis unreachable at start`, 10*time.Second)
+	first := client.HTTPClientJar(NewClusterJar())
+	defer first.CloseIdleConnections()
+	first.Jar.SetCookies(nil, []*http.Cookie{{Name: "JSESSIONID", Value: load.users[0].id}})
+	if code, body := Get(t, first, nodes[0].URL("/get?k=v")); code != http.StatusServiceUnavailable {
+		t.Fatalf("node1 started with Redis down answered %d %q, want 503", code, body)
+	}
 	rd.restart(t)
+	waitFor(t, 15*time.Second, "node1 (started while Redis was down) serving once it is back", func() bool {
+		code, body := Get(t, first, nodes[0].URL("/get?k=v"))
+		return code == 200 && (body == strconv.Itoa(load.users[0].sure) || body == strconv.Itoa(load.users[0].maybe))
+	})
 	for i, u := range load.users {
 		waitFor(t, 15*time.Second, fmt.Sprintf("user %d's session once Redis is back", i), func() bool {
 			code, body, _ := load.get(u, "/get?k=v")

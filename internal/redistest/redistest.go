@@ -142,7 +142,8 @@ func (s *Server) start(args ...string) {
 	}
 }
 
-// ping sends PING over RESP and reports whether +PONG came back.
+// ping sends PING over RESP and reports whether the server answered:
+// +PONG, or -NOAUTH from one that wants a password.
 func (s *Server) ping() bool {
 	c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
 	if err != nil {
@@ -154,7 +155,7 @@ func (s *Server) ping() bool {
 		return false
 	}
 	line, err := bufio.NewReader(c).ReadString('\n')
-	return err == nil && strings.HasPrefix(line, "+PONG")
+	return err == nil && (strings.HasPrefix(line, "+PONG") || strings.HasPrefix(line, "-NOAUTH"))
 }
 
 // Addr is 127.0.0.1:port.

@@ -15,7 +15,7 @@ import (
 func benchCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "bench",
-		Usage: "measure replication, the balancer and AJP (figures, not pass/fail: exits 0 unless the bench itself fails)",
+		Usage: "measure replication, the balancer, AJP and BackupManager (figures, not pass/fail: exits 0 unless the bench itself fails)",
 		Subcommands: []*ucli.Command{
 			benchReplicationCommand(),
 			benchBalancerCommand(),
@@ -25,6 +25,7 @@ func benchCommand() *ucli.Command {
 			benchMemoryCommand(),   // bench_memory.go
 			benchTableCommand(),    // bench_table.go
 			benchSessionsCommand(), // bench_sessions.go
+			benchBackupCommand(),   // bench_backup.go
 		},
 	}
 }

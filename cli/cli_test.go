@@ -366,3 +366,59 @@ func TestDemoTwoNodes(t *testing.T) {
 }
 
 func randomMcastPort() int { return 20000 + mrand.IntN(40000) }
+
+// configtest reports, in one run and each at its file and line, the file's
+// problems and what start would refuse beyond them: a value a subsystem
+// caps (sendAllSessionsSize above deltamgr's limit, once), an app this
+// binary does not register, a static context whose docBase is missing.
+func TestConfigtestReportsEveryProblem(t *testing.T) {
+	home := initHomeT(t, 8091, 8005)
+	file := filepath.Join(home, "conf", "server.xml")
+	b, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := strings.Replace(string(b), `<Server port="8005"`, `<Server port="abc"`, 1)
+	x = strings.Replace(x, `className="org.apache.catalina.ha.session.DeltaManager"`,
+		`className="org.apache.catalina.ha.session.DeltaManager" sendAllSessionsSize="2000000"`, 1)
+	if x == string(b) {
+		t.Fatal("template changed: nothing replaced")
+	}
+	if err := os.WriteFile(file, []byte(x), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	descs := filepath.Join(home, "conf", "Catalina", "localhost")
+	root := filepath.Join(descs, "ROOT.xml")
+	b, err = os.ReadFile(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root, []byte(strings.Replace(string(b), `app="example"`, `app="nosuch"`, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	static := filepath.Join(descs, "static.xml")
+	if err := os.WriteFile(static, []byte(`<Context docBase="missing" distributable="true"/>`+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	code, out, errs := run(t, "configtest", "--home", home)
+	if code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errs)
+	}
+	for _, want := range []string{
+		`^` + regexp.QuoteMeta(file) + `:\d+: element <Server> attribute port: "abc" is not a whole number$`,
+		`^` + regexp.QuoteMeta(file) + `:\d+: element <Manager> attribute sendAllSessionsSize: 2000000 is not allowed .+$`,
+		`^` + regexp.QuoteMeta(root) + `:\d+: element <Context> attribute app: .*unknown app "nosuch".*$`,
+		`^` + regexp.QuoteMeta(static) + `:1: element <Context> attribute docBase: .*missing, which does not exist.*$`,
+	} {
+		if !regexp.MustCompile(`(?m)` + want).MatchString(errs) {
+			t.Errorf("no line matching %s in:\n%s", want, errs)
+		}
+	}
+	if n := strings.Count(errs, "2000000"); n != 1 {
+		t.Errorf("sendAllSessionsSize reported %d times, want once:\n%s", n, errs)
+	}
+	if !strings.Contains(errs, "gomcat: configuration has 4 problem(s)") {
+		t.Errorf("summary line missing or wrong:\n%s", errs)
+	}
+}

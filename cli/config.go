@@ -101,24 +101,26 @@ func home(c *ucli.Context) (string, error) {
 // GOMCAT_* environment and the command-line flags, then validates.
 // Problems are returned joined; warnings separately.
 func loadServer(c *ucli.Context, dir string) (*conf.Server, []conf.Warning, error) {
-	s, warns, err := conf.Load(dir)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) && s == nil {
+	s, warns, loadErr := conf.Load(dir)
+	if s == nil {
+		if errors.Is(loadErr, fs.ErrNotExist) {
 			return nil, warns, fmt.Errorf("%s has no conf/server.xml (create a home with: gomcat init --home %s)", dir, dir)
 		}
-		return s, warns, err
+		return nil, warns, loadErr
 	}
+	// A file with problems is still applied and validated, so that one
+	// run reports them all.
 	env, err := conf.OverridesFromEnv(os.Getenv)
 	if err != nil {
-		return s, warns, err
+		return s, warns, errors.Join(loadErr, err)
 	}
 	warns = append(warns, s.Apply(env)...)
 	fo, err := flagOverrides(c)
 	if err != nil {
-		return s, warns, err
+		return s, warns, errors.Join(loadErr, err)
 	}
 	warns = append(warns, s.Apply(fo)...)
-	return s, warns, s.Validate()
+	return s, warns, errors.Join(loadErr, s.Validate())
 }
 
 // problems flattens joined errors into one line each.

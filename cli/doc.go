@@ -37,5 +37,7 @@
 // Errors go to stderr as one line ("gomcat: ...") with exit code 1 (deploy:
 // 2 when a member failed, 3 on timeout); configtest lists every problem,
 // one per line, in the shape "FILE:LINE: element <X> attribute y: what is
-// wrong".
+// wrong": the file's (all of them, a parse error hides none) and what start
+// would refuse beyond it (node.Check: each subsystem's Validate, an app the
+// binary does not register, a static context's missing docBase).
 package cli

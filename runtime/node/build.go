@@ -15,15 +15,7 @@ import (
 // the contexts of server.xml and conf/<Engine>/<Host>/*.xml, the session
 // managers and, when a Cluster covers the host, its valves.
 func (n *Node) hostConfig(eng *conf.Engine, ch *conf.Host) (host.Config, error) {
-	hc := host.DefaultConfig()
-	hc.Name = ch.Name
-	hc.JvmRoute = eng.JvmRoute
-	hc.AutoDeploy = ch.AutoDeploy
-	hc.Logger = n.log
-	hc.WorkDir = filepath.Join(n.cfg.Home, "work", eng.Name, ch.Name)
-	if ch.AppBase != "" {
-		hc.AppBase = n.abs(ch.AppBase)
-	}
+	hc := n.hostBase(eng, ch)
 	if n.clus != nil && n.clus.covers(ch) {
 		c := n.clus.conf
 		if v := c.ReplicationValve; v != nil {
@@ -44,6 +36,20 @@ func (n *Node) hostConfig(eng *conf.Engine, ch *conf.Host) (host.Config, error) 
 		hc.Contexts = append(hc.Contexts, spec)
 	}
 	return hc, nil
+}
+
+// hostBase is a Host's config without valves, managers and contexts.
+func (n *Node) hostBase(eng *conf.Engine, ch *conf.Host) host.Config {
+	hc := host.DefaultConfig()
+	hc.Name = ch.Name
+	hc.JvmRoute = eng.JvmRoute
+	hc.AutoDeploy = ch.AutoDeploy
+	hc.Logger = n.log
+	hc.WorkDir = filepath.Join(n.cfg.Home, "work", eng.Name, ch.Name)
+	if ch.AppBase != "" {
+		hc.AppBase = n.abs(ch.AppBase)
+	}
+	return hc
 }
 
 // contextSpec maps a conf Context. docBase resolves against appBase; an app

@@ -4,7 +4,9 @@
 // (clusterconf.go maps it onto mcast.Config or mcast.StaticConfig,
 // transport.Config, cluster.Config, deltamgr.Config, farmdeploy.Config).
 //
-// Main type: Node. New maps the model and opens nothing. Start runs, in
+// Main type: Node. Check (check.go) reports, without starting anything,
+// every problem New or Start would refuse, each at its element (gomcat
+// configtest). New maps the model and opens nothing. Start runs, in
 // order: home directories; the pid file (logs/gomcat.pid; a live holder
 // refuses the start: HomeInUseError); with an admin <Listener>, the
 // runtime/admin listener (admin.go: /metrics, /readyz, …); the connectors'

@@ -19,9 +19,18 @@ func (n *Node) redisManager(hostName string, spec host.ContextSpec, route string
 	return newRedisManager(n.abs, n.log, hostName, spec, route, rc)
 }
 
-// newRedisManager maps rc (and the context's session timeout) onto a
-// redismgr.Manager; abs resolves passwordFile against the home.
+// newRedisManager builds the redismgr.Manager redisConfig describes.
 func newRedisManager(abs func(string) string, log zerolog.Logger, hostName string, spec host.ContextSpec, route string, rc *conf.RedisManager) (*redismgr.Manager, error) {
+	cfg, err := redisConfig(abs, log, hostName, spec, route, rc)
+	if err != nil {
+		return nil, err
+	}
+	return redismgr.New(cfg)
+}
+
+// redisConfig maps rc (and the context's session timeout) onto a
+// redismgr.Config; abs resolves passwordFile against the home.
+func redisConfig(abs func(string) string, log zerolog.Logger, hostName string, spec host.ContextSpec, route string, rc *conf.RedisManager) (redismgr.Config, error) {
 	cfg := redismgr.DefaultConfig(managerName(hostName, spec.Path), rc.Address)
 	cfg.Route = route
 	cfg.Sentinel, cfg.MasterName, cfg.Cluster = rc.Sentinel, rc.MasterName, rc.Cluster
@@ -36,12 +45,12 @@ func newRedisManager(abs func(string) string, log zerolog.Logger, hostName strin
 	if rc.PasswordFile != "" {
 		b, err := os.ReadFile(abs(rc.PasswordFile))
 		if err != nil {
-			return nil, fmt.Errorf("node: context %s: Manager passwordFile: %w", spec.Path, err)
+			return cfg, fmt.Errorf("node: context %s: Manager passwordFile: %w", spec.Path, err)
 		}
 		cfg.Password = strings.TrimRight(string(b), "\r\n")
 	}
 	cfg.Logger = log.With().Str("context", spec.Path).Logger()
-	return redismgr.New(cfg)
+	return cfg, nil
 }
 
 // redisConf returns the RedisManager element of the context at path, or nil.

@@ -27,6 +27,7 @@ func overrideFlags() []ucli.Flag {
 		&ucli.StringFlag{Name: "http-address", Usage: "HTTP Connector listen address (default: all interfaces)"},
 		&ucli.IntFlag{Name: "shutdown-port", Usage: "shutdown port on 127.0.0.1 (-1 disables)"},
 		&ucli.IntFlag{Name: "receiver-port", Usage: "cluster Receiver port (first tried)"},
+		&ucli.StringFlag{Name: "advertise", Usage: "IP (or IP:PORT) told to members for the Receiver, and its IP to balancers for the HTTP Connector, when not the listen address (NAT, containers, several NICs)"},
 		&ucli.StringFlag{Name: "mcast-address", Usage: "multicast group of the cluster membership"},
 		&ucli.IntFlag{Name: "mcast-port", Usage: "multicast port of the cluster membership"},
 		&ucli.StringFlag{Name: "mcast-bind", Usage: "address of the interface multicast uses"},
@@ -61,6 +62,11 @@ func flagOverrides(c *ucli.Context) (conf.Overrides, error) {
 	o.ShutdownPort, o.ReceiverPort = num("shutdown-port"), num("receiver-port")
 	o.McastAddress, o.McastPort, o.McastBind, o.McastTTL = str("mcast-address"), num("mcast-port"), str("mcast-bind"), num("mcast-ttl")
 	o.Domain = str("domain")
+	if o.Advertise = str("advertise"); o.Advertise != nil {
+		if err := conf.CheckAdvertise(*o.Advertise); err != nil {
+			return o, fmt.Errorf("--advertise: %w", err)
+		}
+	}
 	// The balancer's own --admin is its admin address, not the node's.
 	if c.IsSet("admin") && c.Command.Name != "balancer" {
 		v := c.String("admin")

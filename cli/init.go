@@ -61,7 +61,7 @@ func templateParams(c *ucli.Context) (conf.TemplateParams, error) {
 			*dst = c.Int(name)
 		}
 	}
-	strs := map[string]*string{"mcast-address": &p.McastAddress, "mcast-bind": &p.McastBind, "domain": &p.Domain, "cluster-key": &p.ClusterKey, "cluster-key-file": &p.KeyFile}
+	strs := map[string]*string{"mcast-address": &p.McastAddress, "mcast-bind": &p.McastBind, "domain": &p.Domain, "cluster-key": &p.ClusterKey, "cluster-key-file": &p.KeyFile, "advertise": &p.Advertise}
 	for name, dst := range strs {
 		if c.IsSet(name) {
 			*dst = c.String(name)
@@ -165,6 +165,7 @@ func applyEnvParams(p *conf.TemplateParams, o conf.Overrides) {
 	setS(&p.McastBind, o.McastBind)
 	setI(&p.McastTTL, o.McastTTL)
 	setS(&p.Domain, o.Domain)
+	setS(&p.Advertise, o.Advertise)
 	if o.ClusterKey != nil {
 		p.ClusterKey = hex.EncodeToString(o.ClusterKey)
 	}

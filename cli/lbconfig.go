@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -216,9 +217,16 @@ func homeNode(dir string) (balancer.NodeInfo, error) {
 		}
 		port, _ = strconv.Atoi(u.Port())
 	}
+	host := reachableHost(s)
+	if a := conn.Advertise; a != "" { // what the node tells balancers
+		host = a
+		if ap, err := netip.ParseAddrPort(a); err == nil {
+			host, port = ap.Addr().String(), int(ap.Port())
+		}
+	}
 	return balancer.NodeInfo{
 		Name:    e.JvmRoute,
-		HTTPURL: "http://" + net.JoinHostPort(reachableHost(s), strconv.Itoa(port)),
+		HTTPURL: "http://" + net.JoinHostPort(host, strconv.Itoa(port)),
 	}, nil
 }
 

@@ -90,9 +90,14 @@ type Service struct {
 // with a warning while parsing.
 type Connector struct {
 	Node
-	Port     int    // TCP port; 0 picks a free one. Default: 8080.
-	Address  string // listen address; "" = all interfaces. Default: "".
-	Protocol string // always "HTTP/1.1" in the model.
+	Port    int    // TCP port; 0 picks a free one. Default: 8080.
+	Address string // listen address; "" = all interfaces. Default: "".
+	// Advertise is the address balancers and peers are told for this
+	// connector when it is not the listen address (NAT, containers,
+	// multi-NIC): an IP, or IP:PORT when the port is mapped too (Gomcat).
+	// Default: "" (the address, or the receiver's advertised one).
+	Advertise string
+	Protocol  string // always "HTTP/1.1" in the model.
 	// ConnectionTimeout bounds reading a request's headers (Tomcat's
 	// connectionTimeout, ms). <= 0 means no timeout. Default: 20000 ms.
 	ConnectionTimeout time.Duration
@@ -416,7 +421,12 @@ type Receiver struct {
 	// Address to listen on and to advertise; "auto" = the host's primary
 	// address. Default: "auto".
 	Address string
-	Port    int // first port tried. Default: 4000.
+	// Advertise is the address members are told for this receiver when
+	// it is not the listen address: an IP, or IP:PORT when the port is
+	// mapped too; its connections leave from it when it is local (Gomcat).
+	// Default: "" (derived from Address).
+	Advertise string
+	Port      int // first port tried. Default: 4000.
 	// AutoBind is the number of ports tried from Port (Port…Port+AutoBind-1).
 	// Default: 100.
 	AutoBind        int

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ type Overrides struct {
 	ShutdownPort    *int    // Server port (-1 disables)
 	ReceiverPort    *int    // cluster Receiver port
 	ReceiverAddress *string // cluster Receiver address ("auto" or an IP)
+	// Advertise sets the advertise attribute of the Receiver (IP or
+	// IP:PORT) and, with its IP only, of the primary Connector.
+	Advertise       *string
 	McastAddress    *string // Membership address
 	McastPort       *int    // Membership port
 	McastBind       *string // Membership bind
@@ -46,6 +50,7 @@ var envVars = []struct{ name, field string }{
 	{"GOMCAT_SHUTDOWN_PORT", "ShutdownPort"},
 	{"GOMCAT_RECEIVER_PORT", "ReceiverPort"},
 	{"GOMCAT_RECEIVER_ADDRESS", "ReceiverAddress"},
+	{"GOMCAT_ADVERTISE", "Advertise"},
 	{"GOMCAT_MCAST_ADDRESS", "McastAddress"},
 	{"GOMCAT_MCAST_PORT", "McastPort"},
 	{"GOMCAT_MCAST_BIND", "McastBind"},
@@ -123,6 +128,12 @@ func OverridesFromEnv(getenv func(string) string) (Overrides, error) {
 				continue
 			}
 			o.ReceiverAddress = &v
+		case "Advertise":
+			if err := CheckAdvertise(v); err != nil {
+				bad(e.name, "%v", err)
+				continue
+			}
+			o.Advertise = &v
 		case "McastAddress":
 			if ip := net.ParseIP(v); ip == nil || ip.To4() == nil || !ip.IsMulticast() {
 				bad(e.name, "%q is not an IPv4 multicast address (224.0.0.0 to 239.255.255.255)", v)
@@ -215,6 +226,10 @@ func (s *Server) Apply(o Overrides) []Warning {
 	if c := s.Connector(); c != nil {
 		setInt(&c.Node, "port", "HTTPPort", &c.Port, o.HTTPPort)
 		setStr(&c.Node, "address", "HTTPAddress", &c.Address, o.HTTPAddress)
+		if o.Advertise != nil {
+			ip := advertiseIP(*o.Advertise) // the receiver's port is not the connector's
+			setStr(&c.Node, "advertise", "Advertise", &c.Advertise, &ip)
+		}
 	} else {
 		if o.HTTPPort != nil {
 			missing("HTTPPort", "HTTP <Connector>")
@@ -227,7 +242,7 @@ func (s *Server) Apply(o Overrides) []Warning {
 	c := s.Cluster()
 	if c == nil {
 		for field, set := range map[string]bool{
-			"ReceiverPort": o.ReceiverPort != nil, "ReceiverAddress": o.ReceiverAddress != nil,
+			"ReceiverPort": o.ReceiverPort != nil, "ReceiverAddress": o.ReceiverAddress != nil, "Advertise": o.Advertise != nil && s.Connector() == nil,
 			"McastAddress": o.McastAddress != nil, "McastPort": o.McastPort != nil,
 			"McastBind": o.McastBind != nil, "McastTTL": o.McastTTL != nil, "Domain": o.Domain != nil,
 			"ClusterKey": o.ClusterKey != nil, "FarmWatch": o.FarmWatch != nil,
@@ -242,6 +257,7 @@ func (s *Server) Apply(o Overrides) []Warning {
 	}
 	setInt(&c.Receiver.Node, "port", "ReceiverPort", &c.Receiver.Port, o.ReceiverPort)
 	setStr(&c.Receiver.Node, "address", "ReceiverAddress", &c.Receiver.Address, o.ReceiverAddress)
+	setStr(&c.Receiver.Node, "advertise", "Advertise", &c.Receiver.Advertise, o.Advertise)
 	m := &c.Membership
 	setStr(&m.Node, "address", "McastAddress", &m.Address, o.McastAddress)
 	setInt(&m.Node, "port", "McastPort", &m.Port, o.McastPort)
@@ -271,6 +287,14 @@ func (s *Server) Apply(o Overrides) []Warning {
 		}
 	}
 	return warns
+}
+
+// advertiseIP is the IP of an advertise value ("IP" or "IP:PORT").
+func advertiseIP(a string) string {
+	if ap, err := netip.ParseAddrPort(a); err == nil {
+		return ap.Addr().String()
+	}
+	return a
 }
 
 func sortWarnings(ws []Warning) {

@@ -119,3 +119,50 @@ func TestApplyPrecedenceAndWarnings(t *testing.T) {
 		t.Errorf("warnings = %v", w)
 	}
 }
+
+// --advertise / GOMCAT_ADVERTISE sets the Receiver's advertise attribute
+// and its IP on the primary Connector (whose port is its own); a bad value
+// is refused with the variable's name, and Validate refuses one written
+// in server.xml at its line.
+func TestAdvertiseOverride(t *testing.T) {
+	o, err := OverridesFromEnv(env(map[string]string{"GOMCAT_ADVERTISE": "203.0.113.7:30400"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stock, err := Template(DefaultTemplateParams())
+	if err != nil {
+		t.Fatal(err)
+	}
+	parse := func(x string) *Server {
+		t.Helper()
+		s, _, err := Parse("server.xml", []byte(x))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := parse(string(stock))
+	if w := s.Apply(o); len(w) != 0 {
+		t.Fatalf("warnings: %v", w)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := s.Cluster().Receiver.Advertise; got != "203.0.113.7:30400" {
+		t.Errorf("Receiver advertise %q", got)
+	}
+	if got := s.Connector().Advertise; got != "203.0.113.7" {
+		t.Errorf("Connector advertise %q, want the IP only", got)
+	}
+	for _, bad := range []string{"0.0.0.0", "host.example", "1.2.3.4:0", "[::]:80"} {
+		_, err := OverridesFromEnv(env(map[string]string{"GOMCAT_ADVERTISE": bad}))
+		if err == nil || !strings.Contains(err.Error(), "GOMCAT_ADVERTISE") {
+			t.Errorf("GOMCAT_ADVERTISE=%s: %v, want refused", bad, err)
+		}
+	}
+	s = parse(strings.Replace(string(stock), `<Connector `, `<Connector advertise="0.0.0.0" `, 1))
+	err = s.Validate()
+	if err == nil || !strings.Contains(err.Error(), "element <Connector> attribute advertise") {
+		t.Errorf("advertise=0.0.0.0: %v", err)
+	}
+}

@@ -91,6 +91,8 @@ var connectorSpec = &spec[Connector]{
 		{name: "protocol", defDoc: "HTTP/1.1", doc: "HTTP/1.1 (AJP/1.3 selects the AJP connector)", set: func(*Connector) field { return noop }, noShow: true},
 		{name: "address", doc: "listen address; empty: all interfaces", ptr: func(c *Connector) any { return &c.Address },
 			show: func(c *Connector) string { return orText(c.Address, "all interfaces") }},
+		{name: "advertise", doc: "IP or IP:PORT told to balancers when not the listen address (NAT, containers) (Gomcat)",
+			ptr: func(c *Connector) any { return &c.Advertise }, hide: func(c *Connector) bool { return c.Advertise == "" }},
 		{name: "connectionTimeout", unit: "ms", def: "20000", doc: "per-read timeout while a request is read",
 			ptr: func(c *Connector) any { return &c.ConnectionTimeout }},
 		{name: "keepAliveTimeout", unit: "ms", defDoc: "connectionTimeout", doc: "idle time between requests on a connection",
@@ -531,6 +533,8 @@ var receiverSpec = &spec[Receiver]{
 	attrs: []attrSpec[Receiver]{
 		{name: "address", aliases: []string{"host", "tcpListenAddress"}, def: "auto", doc: "listen address (auto: the host's address)",
 			ptr: func(r *Receiver) any { return &r.Address }},
+		{name: "advertise", doc: "IP or IP:PORT told to members when not the listen address (NAT, containers, multi-NIC) (Gomcat)",
+			ptr: func(r *Receiver) any { return &r.Advertise }, hide: func(r *Receiver) bool { return r.Advertise == "" }},
 		{name: "port", aliases: []string{"tcpListenPort"}, def: itoa(DefaultReceiverPort), rng: portSpan(0, "0 picks a free port, 1..65535"),
 			doc: "first port tried", ptr: func(r *Receiver) any { return &r.Port }, show: func(r *Receiver) string {
 				return fmt.Sprintf("%d (autoBind %d: up to %d)", r.Port, r.AutoBind, r.Port+r.AutoBind-1)

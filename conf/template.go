@@ -34,6 +34,9 @@ type TemplateParams struct {
 	// Insecure writes insecure="true" on the Cluster. Default: false.
 	Insecure  bool
 	FarmWatch bool // Deployer watchEnabled. Default: false.
+	// Advertise is the Receiver's advertise attribute (IP or IP:PORT);
+	// its IP is the Connector's. Default: "" (none).
+	Advertise string
 	// AdminAddress and AdminPort place the admin listener (metrics,
 	// health, status page, sessions). AdminPort -1 leaves it out; 0 with
 	// the defaults means HTTPPort+1000 (8080 → 9080, 8091 → 9091).
@@ -75,6 +78,7 @@ type templateView struct {
 	FarmWatch, Standalone                                 bool
 	AdminAddress                                          string
 	AdminPort                                             int
+	Advertise, AdvertiseIP                                string
 	home                                                  string
 }
 
@@ -105,6 +109,7 @@ func Template(p TemplateParams) ([]byte, error) {
 		HTTPPort: p.HTTPPort, ShutdownPort: p.ShutdownPort, ReceiverPort: p.ReceiverPort,
 		McastPort: p.McastPort, McastTTL: p.McastTTL, FarmWatch: p.FarmWatch, Standalone: p.Standalone, home: p.Home,
 		AdminAddress: escapeAttr(p.AdminAddress), AdminPort: p.AdminPort,
+		Advertise: escapeAttr(p.Advertise), AdvertiseIP: escapeAttr(advertiseIP(p.Advertise)),
 	}
 	if v.AdminAddress == "" {
 		v.AdminAddress = "127.0.0.1"

@@ -124,3 +124,25 @@ func TestTemplateStandalone(t *testing.T) {
 		t.Errorf("standalone file differs outside the Cluster block:\n%s", data)
 	}
 }
+
+// init --advertise writes the Receiver's advertise and its IP on the
+// Connector; the file reads back with both.
+func TestTemplateAdvertise(t *testing.T) {
+	p := DefaultTemplateParams()
+	p.Advertise = "[fd00::7]:30400"
+	b, err := Template(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := Parse("server.xml", b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, c := s.Cluster().Receiver.Advertise, s.Connector().Advertise; r != "[fd00::7]:30400" || c != "fd00::7" {
+		t.Fatalf("advertise: receiver %q, connector %q", r, c)
+	}
+	p.Advertise = "0.0.0.0"
+	if _, err := Template(p); err == nil || !strings.Contains(err.Error(), "advertise") {
+		t.Fatalf("Advertise 0.0.0.0: %v", err)
+	}
+}

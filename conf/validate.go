@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"regexp"
 	"strings"
 	"time"
@@ -34,6 +35,34 @@ func (v *validator) address(n *Node, canon, a string) {
 		return
 	}
 	v.bad(n, canon, "%q is not an IP address or host name", a)
+}
+
+// advertise checks an advertise attribute: an IP (not unspecified) or
+// IP:PORT.
+func (v *validator) advertise(n *Node, a string) {
+	if a != "" {
+		if err := CheckAdvertise(a); err != nil {
+			v.bad(n, "advertise", "%v", err)
+		}
+	}
+}
+
+// CheckAdvertise checks an advertised address: an IP literal peers can
+// reach (not 0.0.0.0 or ::), optionally with a port ("IP:PORT",
+// "[IPv6]:PORT").
+func CheckAdvertise(a string) error {
+	ip, err := netip.ParseAddr(a)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(a)
+		if perr != nil || ap.Port() == 0 {
+			return fmt.Errorf("%q is not an IP address or IP:PORT", a)
+		}
+		ip = ap.Addr()
+	}
+	if ip.IsUnspecified() {
+		return fmt.Errorf("%q is unspecified (advertise an address others can reach)", a)
+	}
+	return nil
 }
 
 func validHostname(h string) bool {
@@ -101,6 +130,7 @@ func (v *validator) service(svc *Service) {
 func (v *validator) connector(c *Connector) {
 	connectorSpec.check(v, &c.Node, c)
 	v.address(&c.Node, "address", c.Address)
+	v.advertise(&c.Node, c.Advertise)
 	if c.Scheme != "http" && c.Scheme != "https" {
 		v.bad(&c.Node, "scheme", "%q is not allowed (http or https)", c.Scheme)
 	}
@@ -269,6 +299,7 @@ func (v *validator) cluster(c *Cluster) {
 	if r.Address != "auto" {
 		v.address(&r.Node, "address", r.Address)
 	}
+	v.advertise(&r.Node, r.Advertise)
 
 	t := &c.Sender.Transport
 	transportSpec.check(v, &t.Node, t)

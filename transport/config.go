@@ -18,6 +18,11 @@ type Config struct {
 	// Address is the IP the receiver listens on; "" listens on every
 	// interface. "auto" is resolved by the caller (runtime/cluster).
 	Address string
+	// SourceAddress, when set, is the local IP the sender's connections
+	// leave from (peers admit a member's connections by their source IP,
+	// so a node advertising one of several addresses sends from it).
+	// Default: "" (the system picks, by route).
+	SourceAddress string
 	// Port is the first port tried by the receiver; 0 picks a free one.
 	// Default: 4000.
 	Port int
@@ -129,6 +134,9 @@ func (c Config) Validate() error {
 	var errs []error
 	if c.Address != "" && net.ParseIP(c.Address) == nil {
 		errs = append(errs, fmt.Errorf("transport: address %q is not an IP", c.Address))
+	}
+	if c.SourceAddress != "" && net.ParseIP(c.SourceAddress) == nil {
+		errs = append(errs, fmt.Errorf("transport: source address %q is not an IP", c.SourceAddress))
 	}
 	if c.Port < 0 || c.Port > 65535 {
 		errs = append(errs, fmt.Errorf("transport: port %d out of range", c.Port))

@@ -290,6 +290,9 @@ func (p *peer) open() (*pconn, error) {
 		nc, err = p.s.dial(p.ctx, p.addr)
 	} else {
 		d := net.Dialer{Timeout: cfg.Timeout}
+		if ip := net.ParseIP(cfg.SourceAddress); ip != nil {
+			d.LocalAddr = &net.TCPAddr{IP: ip}
+		}
 		nc, err = d.DialContext(p.ctx, "tcp", p.addr)
 	}
 	if err != nil {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -186,7 +187,11 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	_, advPort, _ := parseAdvertise(c.cfg.Advertise) // 0 when unset; checked by Validate
 	tc := c.cfg.transportConfig(listen)
+	if c.cfg.Advertise != "" && tc.SourceAddress == "" && localIP(advertise) {
+		tc.SourceAddress = advertise.String() // peers admit us by it
+	}
 	tc.Admit = c.admitHello
 	tc.IdleTimeout = c.cfg.idleTimeout()
 	c.receiver, err = transport.NewReceiver(tc, transport.HandlerFunc(c.serve))
@@ -197,7 +202,7 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 		return err
 	}
 	local := Local{
-		Member: mcast.LocalMember{Name: c.cfg.Name, Host: advertise.String(), Port: c.receiver.Port(), HTTPURL: c.HTTPURL()},
+		Member: mcast.LocalMember{Name: c.cfg.Name, Host: advertise.String(), Port: cmp.Or(advPort, c.receiver.Port()), HTTPURL: c.HTTPURL()},
 		Domain: c.cfg.Domain,
 		Key:    c.cfg.Key,
 		Keys:   c.cfg.Keys,
@@ -236,13 +241,27 @@ func (c *Cluster) startLocked(ctx context.Context) error {
 }
 
 // addresses resolves the receiver's listen address and the address the
-// membership advertises: an explicit IP is both; "auto" is the membership's
+// membership advertises: Config.Advertise, when set, is the latter; else an
+// explicit IP is both; "auto" is the membership's
 // interface address (bind, or the source of the route to its Target; never
 // loopback unless bound to loopback or the target is on it) for both; ""
 // or an unspecified IP listens everywhere and advertises that address.
 func (c *Cluster) addresses() (listen string, advertise net.IP, err error) {
 	a := c.cfg.Transport.Address
 	ip := net.ParseIP(a)
+	if c.cfg.Advertise != "" { // set apart from where the receiver listens
+		adv, _, err := parseAdvertise(c.cfg.Advertise)
+		if err != nil {
+			return "", nil, fmt.Errorf("cluster: advertise: %w", err)
+		}
+		if a == "auto" {
+			if ip, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), "auto", c.cfg.Membership.Target()); err != nil {
+				return "", nil, fmt.Errorf("cluster: receiver address auto: %w", err)
+			}
+			a = ip.String()
+		}
+		return a, adv, nil
+	}
 	switch {
 	case a == "auto":
 		advertise, err = mcast.AdvertiseAddress(c.cfg.Membership.Bind(), "auto", c.cfg.Membership.Target())
@@ -364,4 +383,15 @@ func (c *Cluster) expectedID(addr string) ([16]byte, bool) {
 		return [16]byte{}, false
 	}
 	return r.m.UniqueID, true
+}
+
+// localIP reports whether ip is an address of this host (one a socket can
+// bind), as opposed to a NAT's or a load balancer's.
+func localIP(ip net.IP) bool {
+	ln, err := net.Listen("tcp", net.JoinHostPort(ip.String(), "0"))
+	if err != nil {
+		return false
+	}
+	ln.Close()
+	return true
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -37,6 +39,13 @@ type Config struct {
 	// OnError, if set, is called after the cluster's. Default: transport.DefaultConfig() with Address
 	// "auto" (port 4000, autoBind 100).
 	Transport transport.Config
+	// Advertise is the receiver address members are told, when it is not
+	// the one the receiver listens on (NAT, containers, a multi-NIC host
+	// binding every interface): an IP literal, or "IP:PORT" when the port
+	// is mapped too. Peers admit this member's connections only from that
+	// IP, so it must be the source address they see. Default: "" (derived
+	// from Transport.Address, see Start).
+	Advertise string
 	// SendOptions are Tomcat's channelSendOptions used when a Port send
 	// passes opts 0: 8 async, 2 use_ack, 6 use_ack|sync. Default: 8.
 	SendOptions int
@@ -159,6 +168,11 @@ func (c Config) Validate() error {
 	if c.IdleHeartbeats < 0 {
 		bad("IdleHeartbeats %d must be >= 0", c.IdleHeartbeats)
 	}
+	if c.Advertise != "" {
+		if _, _, err := parseAdvertise(c.Advertise); err != nil {
+			bad("Advertise: %v", err)
+		}
+	}
 	if c.EstablishWait < 0 {
 		bad("EstablishWait %v must be >= 0", c.EstablishWait)
 	}
@@ -209,4 +223,26 @@ func validName(s string) error {
 		}
 	}
 	return nil
+}
+
+// parseAdvertise splits an Advertise value: an IP literal with an optional
+// port (0: the receiver's own). IPv6 with a port is bracketed.
+func parseAdvertise(a string) (net.IP, int, error) {
+	if a == "" {
+		return nil, 0, nil
+	}
+	if ip, err := netip.ParseAddr(a); err == nil {
+		if ip.IsUnspecified() {
+			return nil, 0, fmt.Errorf("%q is unspecified: advertise an address peers can reach", a)
+		}
+		return net.IP(ip.Unmap().AsSlice()), 0, nil
+	}
+	ap, err := netip.ParseAddrPort(a)
+	if err != nil || ap.Port() == 0 {
+		return nil, 0, fmt.Errorf("%q is not an IP address or IP:PORT", a)
+	}
+	if ap.Addr().IsUnspecified() {
+		return nil, 0, fmt.Errorf("%q is unspecified: advertise an address peers can reach", a)
+	}
+	return net.IP(ap.Addr().Unmap().AsSlice()), int(ap.Port()), nil
 }

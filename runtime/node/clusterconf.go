@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"path/filepath"
 	"strconv"
@@ -182,10 +183,18 @@ func membershipTarget(cl *conf.Cluster) string {
 }
 
 // receiverAdvertise is the address the receiver advertises, resolved as
-// runtime/cluster does: an explicit IP or name wins; "auto", "" and
+// runtime/cluster does: its advertise attribute; else an explicit IP or
+// name; "auto", "" and
 // 0.0.0.0 mean the membership interface's address (for a static
 // membership the source of the route to its first member).
 func receiverAdvertise(cl *conf.Cluster) (net.IP, error) {
+	if adv := cl.Receiver.Advertise; adv != "" {
+		ap, err := netip.ParseAddrPort(adv)
+		if err != nil { // no port
+			ap = netip.AddrPortFrom(netip.MustParseAddr(adv), 0) // checked by conf
+		}
+		return net.IP(ap.Addr().Unmap().AsSlice()), nil
+	}
 	a := cl.Receiver.Address
 	if ip := net.ParseIP(a); a == "" || ip != nil && ip.IsUnspecified() {
 		a = "auto"
@@ -206,13 +215,19 @@ func httpURL(s *conf.Server, advertise net.IP) string {
 }
 
 // connectorURL is the address of connector c bound to port (0: not known
-// yet, ""), as httpURL describes.
+// yet, ""), as httpURL describes; the connector's advertise attribute wins
+// (with its port, when it has one).
 func connectorURL(c *conf.Connector, advertise net.IP, port int) string {
 	if port == 0 {
 		return ""
 	}
 	host := c.Address
-	if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+	if c.Advertise != "" {
+		host = c.Advertise
+		if ap, err := netip.ParseAddrPort(c.Advertise); err == nil {
+			host, port = ap.Addr().String(), int(ap.Port()) // a mapped port
+		}
+	} else if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		if advertise == nil {
 			return ""
 		}
@@ -235,6 +250,7 @@ func clusterConfig(ctx context.Context, s *conf.Server, resolve bool, log zerolo
 	c.Name = s.Engine().JvmRoute
 	c.Domain = cl.Membership.Domain
 	c.Transport = transportConfig(cl)
+	c.Advertise = cl.Receiver.Advertise
 	c.SendOptions = cl.ChannelSendOptions
 	c.FailureDetector = failureDetector(cl)
 	c.EstablishWait = cl.Membership.EstablishWait

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -182,6 +183,9 @@ func TestHTTPURL(t *testing.T) {
 		{`<Connector port="0"/>`, ""},
 		{`<Connector port="8091" address="fd00::2"/>`, "http://[fd00::2]:8091"},
 		{`<Connector port="8091" address="::"/>`, "http://198.18.0.2:8091"},
+		{`<Connector port="8091" address="0.0.0.0" advertise="203.0.113.7"/>`, "http://203.0.113.7:8091"},
+		{`<Connector port="8091" advertise="203.0.113.7:30091"/>`, "http://203.0.113.7:30091"},
+		{`<Connector port="8091" advertise="[fd00::9]:30091"/>`, "http://[fd00::9]:30091"},
 	} {
 		s := parse(t, `<Server port="-1"><Service name="Catalina">`+tc.conn+`
   <Engine name="Catalina" defaultHost="localhost" jvmRoute="n"><Host name="localhost" appBase="webapps"/></Engine></Service></Server>`)
@@ -213,6 +217,30 @@ func TestMcastRecoveryEnabled(t *testing.T) {
 		}
 		if err := m.Validate(); err != nil {
 			t.Errorf("%s: %v", tc.attr, err)
+		}
+	}
+}
+
+// The Receiver's advertise attribute is what the cluster advertises, apart
+// from where it listens; without one, the listen address decides.
+func TestReceiverAdvertise(t *testing.T) {
+	for _, tc := range []struct{ recv, want, cfg string }{
+		{`address="0.0.0.0" advertise="203.0.113.7"`, "203.0.113.7", "203.0.113.7"},
+		{`address="0.0.0.0" advertise="203.0.113.7:30400"`, "203.0.113.7", "203.0.113.7:30400"},
+		{`address="127.0.0.1"`, "127.0.0.1", ""},
+	} {
+		s := parse(t, `<Server port="-1"><Service name="Catalina"><Connector port="8091"/>
+  <Engine name="Catalina" defaultHost="localhost" jvmRoute="n"><Host name="localhost" appBase="webapps"/>
+    <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" key="`+strings.Repeat("ab", 32)+`"><Channel className="org.apache.catalina.tribes.group.GroupChannel">
+      <Receiver className="org.apache.catalina.tribes.transport.nio.NioReceiver" `+tc.recv+`/>
+    </Channel></Cluster></Engine></Service></Server>`)
+		ip, err := receiverAdvertise(s.Cluster())
+		if err != nil || ip.String() != tc.want {
+			t.Errorf("%s: %v %v, want %s", tc.recv, ip, err, tc.want)
+		}
+		cfg, err := clusterConfig(t.Context(), s, false, zerolog.Nop())
+		if err != nil || cfg.Advertise != tc.cfg || cfg.Validate() != nil {
+			t.Errorf("%s: cluster.Config.Advertise %q (%v, %v), want %q", tc.recv, cfg.Advertise, err, cfg.Validate(), tc.cfg)
 		}
 	}
 }

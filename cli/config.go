@@ -62,6 +62,14 @@ func flagOverrides(c *ucli.Context) (conf.Overrides, error) {
 	o.ShutdownPort, o.ReceiverPort = num("shutdown-port"), num("receiver-port")
 	o.McastAddress, o.McastPort, o.McastBind, o.McastTTL = str("mcast-address"), num("mcast-port"), str("mcast-bind"), num("mcast-ttl")
 	o.Domain = str("domain")
+	// members' own --membership lists a provider; it is no override there.
+	if c.Command.Name != "members" {
+		if o.Membership = str("membership"); o.Membership != nil {
+			if err := conf.CheckMembershipProvider(*o.Membership); err != nil {
+				return o, fmt.Errorf("--membership: %w", err)
+			}
+		}
+	}
 	if o.Advertise = str("advertise"); o.Advertise != nil {
 		if err := conf.CheckAdvertise(*o.Advertise); err != nil {
 			return o, fmt.Errorf("--advertise: %w", err)

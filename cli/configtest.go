@@ -14,7 +14,7 @@ func configtestCommand() *ucli.Command {
 	return &ucli.Command{
 		Name:  "configtest",
 		Usage: "check conf/server.xml and the context descriptors; print the effective configuration",
-		Flags: append([]ucli.Flag{homeFlag()}, overrideFlags()...),
+		Flags: append([]ucli.Flag{homeFlag(), membershipFlag()}, overrideFlags()...),
 		Action: func(c *ucli.Context) error {
 			dir, err := home(c)
 			if err != nil {

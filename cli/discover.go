@@ -6,11 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"sort"
 	"strconv"
-	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
@@ -18,55 +16,18 @@ import (
 	ucli "github.com/urfave/cli/v2"
 
 	"github.com/gomcat/gomcat/discovery"
-	"github.com/gomcat/gomcat/discovery/dns"
-	"github.com/gomcat/gomcat/discovery/kubernetes"
 	"github.com/gomcat/gomcat/mcast"
+	"github.com/gomcat/gomcat/runtime/node"
 )
 
 // membershipProvider builds the discovery.Provider a --membership value
-// names: "dns:NAME" or "dns:NAME@IP:PORT" (A/AAAA of NAME, SRV when NAME
-// starts with "_"; @IP:PORT asks only that DNS server), "dns" (the name
-// from DNS_MEMBERSHIP_SERVICE_NAME, as Tomcat's DNSMembershipProvider), or
-// "kubernetes" (Tomcat's KUBERNETES_* variables and the pod's service
-// account). getenv is os.Getenv outside tests.
+// names (see node.MembershipProvider). getenv is os.Getenv outside tests.
 func membershipProvider(spec string, getenv func(string) string) (discovery.Provider, error) {
-	kind, arg, _ := strings.Cut(spec, ":")
-	switch kind {
-	case "dns":
-		cfg := dns.DefaultConfig()
-		name, server, hasServer := strings.Cut(arg, "@")
-		if name == "" {
-			name = dns.NameFromEnv(getenv)
-		}
-		cfg.Name = name
-		if hasServer {
-			ap, err := netip.ParseAddrPort(server)
-			if err != nil {
-				return nil, fmt.Errorf("--membership %s: DNS server %q: want IP:PORT", spec, server)
-			}
-			cfg.Server = ap
-		}
-		p, err := dns.New(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("--membership %s: %w", spec, err)
-		}
-		return p, nil
-	case "kubernetes":
-		if arg != "" {
-			return nil, fmt.Errorf("--membership %s: kubernetes takes no argument (KUBERNETES_NAMESPACE and KUBERNETES_LABELS say which pods)", spec)
-		}
-		cfg, err := kubernetes.FromEnv(getenv)
-		if err != nil {
-			return nil, fmt.Errorf("--membership kubernetes: %w", err)
-		}
-		p, err := kubernetes.New(cfg)
-		if err != nil {
-			return nil, fmt.Errorf("--membership kubernetes: %w", err)
-		}
-		return p, nil
-	default:
-		return nil, fmt.Errorf("--membership %q: want dns:NAME, dns:NAME@IP:PORT, dns (name from %s) or kubernetes", spec, dns.EnvName)
+	p, err := node.MembershipProvider(spec, getenv, 0, 0)
+	if err != nil {
+		return nil, fmt.Errorf("--%w", err)
 	}
+	return p, nil
 }
 
 // probedTarget is one provider target and what answered there.

@@ -32,6 +32,7 @@ func nodeCommand(name, usage string) *ucli.Command {
 		Flags: append(append([]ucli.Flag{
 			homeFlag(),
 			&ucli.DurationFlag{Name: "shutdown-grace", Value: node.DefaultConfig().ShutdownGrace, Usage: "how long in-flight requests may run after a stop"},
+			membershipFlag(),
 		}, overrideFlags()...), append(logFlags(), logFileFlag())...),
 		Action: func(c *ucli.Context) error {
 			dir, err := home(c)

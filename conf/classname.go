@@ -30,6 +30,7 @@ var (
 	memberClasses  = []class{
 		{McastService, []string{tribes + "membership.McastService", tc55 + "mcast.McastService"}},
 		{StaticMembershipService, []string{tribes + "membership.StaticMembershipService"}},
+		{CloudMembershipService, []string{tribes + "membership.cloud.CloudMembershipService"}},
 	}
 	staticMemberClasses = []class{{"StaticMember", []string{tribes + "membership.StaticMember"}}}
 	receiverClasses     = []class{{"NioReceiver", []string{tribes + "transport.nio.NioReceiver",

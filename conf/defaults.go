@@ -29,6 +29,8 @@ const (
 	DefaultSessionTimeout = 30 * time.Minute
 	DefaultMcastFrequency = 500 * time.Millisecond
 	DefaultMcastDropTime  = 3000 * time.Millisecond
+	// DefaultCloudConnectTimeout is a CloudMembershipService's connectTimeout.
+	DefaultCloudConnectTimeout = 1000 * time.Millisecond
 )
 
 // Default returns the model of a server.xml holding only the essentials:

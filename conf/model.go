@@ -362,6 +362,7 @@ type Manager struct {
 const (
 	McastService            = "McastService"
 	StaticMembershipService = "StaticMembershipService"
+	CloudMembershipService  = "CloudMembershipService"
 )
 
 // Membership is how members find each other: multicast heartbeats
@@ -403,6 +404,17 @@ type Membership struct {
 	ConnectTimeout time.Duration // TCP probe (ms). Default: 500 ms.
 	ExpirationTime time.Duration // silence after which a static member expires (ms). Default: 5000 ms.
 	RPCTimeout     time.Duration // (ms). Default: 3000 ms.
+	// Cloud membership (CloudMembershipService): members are listed by a
+	// provider and admitted once their receiver proves the cluster key.
+	// MembershipProvider is "kubernetes" (Tomcat's KUBERNETES_* variables
+	// and the pod's service account), "dns" (the A/AAAA or SRV records of
+	// DNS_MEMBERSHIP_SERVICE_NAME) or, Gomcat's, "dns:NAME" /
+	// "dns:NAME@IP:PORT" (that name; only that DNS server). Tomcat's class
+	// names map onto the first two. Default: "kubernetes".
+	MembershipProvider string
+	// ReadTimeout bounds a provider's answer (ms). ConnectTimeout is
+	// 1000 ms by default here, as Tomcat's. Default: 1000 ms.
+	ReadTimeout time.Duration
 }
 
 // StaticMember is one <Member> (or <LocalMember>) of a static membership.

@@ -27,7 +27,10 @@ type Overrides struct {
 	ReceiverAddress *string // cluster Receiver address ("auto" or an IP)
 	// Advertise sets the advertise attribute of the Receiver (IP or
 	// IP:PORT) and, with its IP only, of the primary Connector.
-	Advertise       *string
+	Advertise *string
+	// Membership replaces the Cluster's membership with a
+	// CloudMembershipService of that provider (see CheckMembershipProvider).
+	Membership      *string
 	McastAddress    *string // Membership address
 	McastPort       *int    // Membership port
 	McastBind       *string // Membership bind
@@ -51,6 +54,7 @@ var envVars = []struct{ name, field string }{
 	{"GOMCAT_RECEIVER_PORT", "ReceiverPort"},
 	{"GOMCAT_RECEIVER_ADDRESS", "ReceiverAddress"},
 	{"GOMCAT_ADVERTISE", "Advertise"},
+	{"GOMCAT_MEMBERSHIP", "Membership"},
 	{"GOMCAT_MCAST_ADDRESS", "McastAddress"},
 	{"GOMCAT_MCAST_PORT", "McastPort"},
 	{"GOMCAT_MCAST_BIND", "McastBind"},
@@ -128,6 +132,12 @@ func OverridesFromEnv(getenv func(string) string) (Overrides, error) {
 				continue
 			}
 			o.ReceiverAddress = &v
+		case "Membership":
+			if err := CheckMembershipProvider(v); err != nil {
+				bad(e.name, "%v", err)
+				continue
+			}
+			o.Membership = &v
 		case "Advertise":
 			if err := CheckAdvertise(v); err != nil {
 				bad(e.name, "%v", err)
@@ -247,6 +257,7 @@ func (s *Server) Apply(o Overrides) []Warning {
 			"McastBind": o.McastBind != nil, "McastTTL": o.McastTTL != nil, "Domain": o.Domain != nil,
 			"ClusterKey": o.ClusterKey != nil, "FarmWatch": o.FarmWatch != nil,
 			"ClusterKeyFile": o.ClusterKeyFile != nil, "InsecureCluster": o.InsecureCluster != nil,
+			"Membership": o.Membership != nil,
 		} {
 			if set {
 				missing(field, "<Cluster>")
@@ -259,6 +270,17 @@ func (s *Server) Apply(o Overrides) []Warning {
 	setStr(&c.Receiver.Node, "address", "ReceiverAddress", &c.Receiver.Address, o.ReceiverAddress)
 	setStr(&c.Receiver.Node, "advertise", "Advertise", &c.Receiver.Advertise, o.Advertise)
 	m := &c.Membership
+	if o.Membership != nil {
+		if m.ClassName != CloudMembershipService {
+			m.ClassName, m.Members = CloudMembershipService, nil
+			if !m.Has("connectTimeout") {
+				m.ConnectTimeout = DefaultCloudConnectTimeout
+			}
+		}
+		m.MembershipProvider = *o.Membership
+		m.mark("membershipProviderClassName", src("Membership"), "membershipProviderClassName")
+		m.mark("className", src("Membership"), "className")
+	}
 	setStr(&m.Node, "address", "McastAddress", &m.Address, o.McastAddress)
 	setInt(&m.Node, "port", "McastPort", &m.Port, o.McastPort)
 	setStr(&m.Node, "bind", "McastBind", &m.Bind, o.McastBind)

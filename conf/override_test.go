@@ -166,3 +166,40 @@ func TestAdvertiseOverride(t *testing.T) {
 		t.Errorf("advertise=0.0.0.0: %v", err)
 	}
 }
+
+// --membership / GOMCAT_MEMBERSHIP turns a multicast Cluster into a
+// CloudMembershipService of that provider, with Tomcat's cloud
+// connectTimeout; a malformed provider is refused by name.
+func TestMembershipOverride(t *testing.T) {
+	p := DefaultTemplateParams()
+	p.ClusterKey = strings.Repeat("ab", 32) // a discovered membership needs one
+	stock, err := Template(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _, err := Parse("server.xml", stock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := OverridesFromEnv(env(map[string]string{"GOMCAT_MEMBERSHIP": "dns:nodes.gomcat.test@198.18.0.53:53"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Apply(o)
+	m := s.Cluster().Membership
+	if m.ClassName != CloudMembershipService || m.MembershipProvider != "dns:nodes.gomcat.test@198.18.0.53:53" || m.ConnectTimeout != DefaultCloudConnectTimeout {
+		t.Fatalf("membership after the override: %s %q %v", m.ClassName, m.MembershipProvider, m.ConnectTimeout)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	s.Cluster().Key = nil
+	if err := s.Validate(); err == nil || !strings.Contains(err.Error(), "needs a cluster key") {
+		t.Errorf("without a key: %v", err)
+	}
+	for _, bad := range []string{"consul", "dns:", "dns:a@nowhere", "kubernetes:ns"} {
+		if _, err := OverridesFromEnv(env(map[string]string{"GOMCAT_MEMBERSHIP": bad})); err == nil || !strings.Contains(err.Error(), "GOMCAT_MEMBERSHIP") {
+			t.Errorf("GOMCAT_MEMBERSHIP=%s: %v, want refused", bad, err)
+		}
+	}
+}

@@ -286,13 +286,14 @@ func (p *parser) membership(e *elem, m *Membership) {
 		switch {
 		case ok:
 			m.ClassName = short
-		case strings.Contains(cn, ".membership.cloud."):
-			p.errorf(pos, e.name, "className", "cloud membership (%s) is not supported (supported: %s; list the pods as static <Member>s)", shortName(cn), supported(memberClasses))
 		default:
 			p.errorf(pos, e.name, "className", "unsupported class %s (supported: %s)", cn, supported(memberClasses))
 		}
 	}
 	p.attrs(e, &m.Node, membershipSpec.fields(m), membershipSpec.inert)
+	if m.ClassName == CloudMembershipService && !m.Has("connectTimeout") {
+		m.ConnectTimeout = DefaultCloudConnectTimeout // Tomcat's, apart from the static 500 ms
+	}
 	for _, k := range e.kids {
 		switch k.name {
 		case "Member":

@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -435,11 +436,61 @@ var managerSpec = &spec[Manager]{
 
 func mcast(m *Membership) bool    { return m.ClassName == McastService }
 func notMcast(m *Membership) bool { return m.ClassName != McastService }
-func static(m *Membership) bool   { return m.ClassName == StaticMembershipService }
+func cloud(m *Membership) bool    { return m.ClassName == CloudMembershipService }
+func notCloud(m *Membership) bool { return m.ClassName != CloudMembershipService }
+func probed(m *Membership) bool   { return m.ClassName != McastService } // static or cloud
+
+// Cloud membership providers: Tomcat's names, and the value they mean.
+var membershipProviders = map[string]string{
+	"kubernetes": "kubernetes", "dns": "dns",
+	"org.apache.catalina.tribes.membership.cloud.KubernetesMembershipProvider": "kubernetes",
+	"org.apache.catalina.tribes.membership.cloud.DNSMembershipProvider":        "dns",
+}
+
+// fProvider reads membershipProviderClassName: kubernetes, dns, Tomcat's
+// provider class names, or dns:NAME[@IP:PORT].
+func fProvider(dst *string) field {
+	return field{set: func(p *parser, e *elem, a attr) {
+		v := strings.TrimSpace(a.value)
+		if short, ok := membershipProviders[v]; ok {
+			*dst = short
+			return
+		}
+		if err := CheckMembershipProvider(v); err != nil {
+			p.errorf(a.pos, e.name, a.name, "%v", err)
+			return
+		}
+		*dst = v
+	}}
+}
+
+// CheckMembershipProvider checks a cloud membership provider as --membership
+// and membershipProviderClassName take it: "kubernetes", "dns", "dns:NAME"
+// or "dns:NAME@IP:PORT".
+func CheckMembershipProvider(v string) error {
+	kind, arg, hasArg := strings.Cut(v, ":")
+	switch {
+	case kind == "kubernetes" && !hasArg, kind == "dns" && !hasArg:
+		return nil
+	case kind == "dns":
+		name, server, hasServer := strings.Cut(arg, "@")
+		if name == "" || strings.ContainsAny(name, " \t/") {
+			return fmt.Errorf("%q: want dns:NAME with a DNS name", v)
+		}
+		if hasServer {
+			if ap, err := netip.ParseAddrPort(server); err != nil || ap.Port() == 0 {
+				return fmt.Errorf("%q: DNS server %q: want IP:PORT", v, server)
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("%q is not a membership provider (kubernetes, dns, dns:NAME, dns:NAME@IP:PORT or Tomcat's KubernetesMembershipProvider / DNSMembershipProvider)", v)
+}
+func static(m *Membership) bool { return m.ClassName == StaticMembershipService }
 
 var membershipSpec = &spec[Membership]{
 	element: "Membership",
-	doc:     "McastService (multicast heartbeats) or StaticMembershipService (a fixed list probed over TCP); 5.5: service.* on the Cluster.",
+	doc:     "McastService (multicast heartbeats), StaticMembershipService (a fixed list probed over TCP) or CloudMembershipService (a list from DNS or the Kubernetes API, probed the same way); 5.5: service.* on the Cluster.",
 	attrs: []attrSpec[Membership]{
 		{name: "address", aliases: []string{"mcastAddr"}, def: DefaultMcastAddress, doc: "multicast group (IPv4)",
 			ptr: func(m *Membership) any { return &m.Address }, hide: notMcast},
@@ -471,10 +522,15 @@ var membershipSpec = &spec[Membership]{
 			doc: "errors before recovery", ptr: func(m *Membership) any { return &m.RecoveryCounter }, noShow: true},
 		{name: "recoverySleepTime", unit: "ms", def: "5000", rng: positiveSpan("ms"), only: func(m *Membership) bool { return mcast(m) && m.RecoveryEnabled },
 			doc: "between recovery attempts", ptr: func(m *Membership) any { return &m.RecoverySleepTime }, noShow: true},
-		{name: "connectTimeout", unit: "ms", def: "500", rng: positiveSpan("ms"), only: static,
-			doc: "static membership: TCP probe timeout", ptr: func(m *Membership) any { return &m.ConnectTimeout }, hide: mcast},
-		{name: "expirationTime", unit: "ms", def: "5000", rng: positiveSpan("ms"), only: static,
-			doc: "static membership: silence after which a member expires", ptr: func(m *Membership) any { return &m.ExpirationTime }, hide: mcast},
+		{name: "connectTimeout", unit: "ms", def: "500", rng: positiveSpan("ms"), only: probed,
+			doc: "static and cloud membership: TCP probe timeout (cloud: 1000 ms by default, as Tomcat)", ptr: func(m *Membership) any { return &m.ConnectTimeout }, hide: mcast},
+		{name: "membershipProviderClassName", def: "kubernetes", doc: "cloud membership: kubernetes, dns, dns:NAME[@IP:PORT] (Gomcat) or Tomcat's provider class",
+			ptr: func(m *Membership) any { return &m.MembershipProvider },
+			set: func(m *Membership) field { return fProvider(&m.MembershipProvider) }, hide: notCloud},
+		{name: "readTimeout", unit: "ms", def: "1000", rng: positiveSpan("ms"), only: cloud,
+			doc: "cloud membership: bound on the provider's answer", ptr: func(m *Membership) any { return &m.ReadTimeout }, hide: notCloud},
+		{name: "expirationTime", unit: "ms", def: "5000", rng: positiveSpan("ms"), only: probed,
+			doc: "static and cloud membership: silence after which a member expires", ptr: func(m *Membership) any { return &m.ExpirationTime }, hide: mcast},
 		{name: "rpcTimeout", unit: "ms", def: "3000", doc: "static membership: RPC timeout", ptr: func(m *Membership) any { return &m.RPCTimeout }, hide: mcast},
 		{name: "domain", aliases: []string{"mcastClusterDomain"}, doc: "cluster domain (text or {1,2,3}); members of other domains are ignored",
 			set: func(m *Membership) field { return fDomain(&m.Domain) }, show: func(m *Membership) string {

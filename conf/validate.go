@@ -290,6 +290,9 @@ func (v *validator) cluster(c *Cluster) {
 	}
 
 	v.membership(&c.Membership)
+	if c.Membership.ClassName == CloudMembershipService && len(c.Key) == 0 && c.KeyFile == "" {
+		v.bad(&c.Membership.Node, "className", "CloudMembershipService needs a cluster key: the receiver's sealed greeting is what proves a listed address is a node of this cluster (<Cluster key=\"…\"> or keyFile, --cluster-key, GOMCAT_CLUSTER_KEY)")
+	}
 
 	r := &c.Receiver
 	receiverSpec.check(v, &r.Node, r)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
@@ -164,7 +165,7 @@ func failureDetector(cl *conf.Cluster) cluster.FailureDetectorConfig {
 // against ("" for a static membership: the source address of the route to
 // membershipTarget).
 func membershipBind(cl *conf.Cluster) string {
-	if cl.Membership.ClassName == conf.StaticMembershipService {
+	if cl.Membership.ClassName != conf.McastService {
 		return ""
 	}
 	return cl.Membership.Bind
@@ -173,6 +174,9 @@ func membershipBind(cl *conf.Cluster) string {
 // membershipTarget is where the membership sends, the route "auto"
 // follows: the first static member, or the multicast group.
 func membershipTarget(cl *conf.Cluster) string {
+	if cl.Membership.ClassName == conf.CloudMembershipService {
+		return providerVia(cl.Membership.MembershipProvider, os.Getenv)
+	}
 	if cl.Membership.ClassName == conf.StaticMembershipService {
 		if len(cl.Membership.Members) == 0 {
 			return ""
@@ -256,14 +260,22 @@ func clusterConfig(ctx context.Context, s *conf.Server, resolve bool, log zerolo
 	c.EstablishWait = cl.Membership.EstablishWait
 	c.Key = cl.Key
 	c.Logger = log
-	if cl.Membership.ClassName == conf.StaticMembershipService {
+	switch cl.Membership.ClassName {
+	case conf.StaticMembershipService:
 		sc, err := staticConfig(ctx, cl.Membership, resolve)
 		if err != nil {
 			return c, err
 		}
 		c.Membership = cluster.Static{Config: sc}
 		c.FailureDetector.RecheckInterval = sc.Interval
-	} else {
+	case conf.CloudMembershipService:
+		sc, via, err := cloudConfig(cl.Membership, os.Getenv)
+		if err != nil {
+			return c, err
+		}
+		c.Membership = cluster.Static{Config: sc, Via: via}
+		c.FailureDetector.RecheckInterval = sc.Interval
+	default:
 		c.Membership = cluster.Multicast{Config: mcastConfig(cl.Membership)}
 	}
 	if resolve {

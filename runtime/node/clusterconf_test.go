@@ -244,3 +244,40 @@ func TestReceiverAdvertise(t *testing.T) {
 		}
 	}
 }
+
+// A CloudMembershipService maps onto a discovered static membership: the
+// provider Tomcat's class name or Gomcat's dns:NAME@SERVER names, Tomcat's
+// cloud timeouts, and "auto" following the route to the DNS server.
+func TestCloudMembership(t *testing.T) {
+	xml := func(provider string) string {
+		return `<Server port="-1"><Service name="Catalina"><Connector port="8091"/>
+  <Engine name="Catalina" defaultHost="localhost" jvmRoute="n"><Host name="localhost" appBase="webapps"/>
+    <Cluster className="org.apache.catalina.ha.tcp.SimpleTcpCluster" key="` + strings.Repeat("ab", 32) + `"><Channel className="org.apache.catalina.tribes.group.GroupChannel">
+      <Membership className="org.apache.catalina.tribes.membership.cloud.CloudMembershipService" membershipProviderClassName="` + provider + `" readTimeout="700"/>
+    </Channel></Cluster></Engine></Service></Server>`
+	}
+	s := parse(t, xml("dns:nodes.gomcat.test@127.0.0.1:5353"))
+	m := s.Cluster().Membership
+	if m.ClassName != conf.CloudMembershipService || m.ConnectTimeout != time.Second || m.ReadTimeout != 700*time.Millisecond || m.ExpirationTime != 5*time.Second {
+		t.Fatalf("model: %+v", m)
+	}
+	cfg, err := clusterConfig(t.Context(), s, false, zerolog.Nop())
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, ok := cfg.Membership.(cluster.Static)
+	if !ok || st.Config.Discover == nil || st.Via != "127.0.0.1" || st.Config.ConnectTimeout != time.Second || st.Config.DiscoverTimeout != 700*time.Millisecond {
+		t.Fatalf("membership: %#v", cfg.Membership)
+	}
+	if got := membershipTarget(s.Cluster()); got != "127.0.0.1" {
+		t.Errorf("auto follows %q, want the DNS server", got)
+	}
+
+	s = parse(t, xml("org.apache.catalina.tribes.membership.cloud.DNSMembershipProvider"))
+	if p := s.Cluster().Membership.MembershipProvider; p != "dns" {
+		t.Fatalf("Tomcat's DNS provider class: %q", p)
+	}
+	if _, err := clusterConfig(t.Context(), s, false, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "DNS_MEMBERSHIP_SERVICE_NAME") && !strings.Contains(err.Error(), "name") {
+		t.Errorf("dns without a name: %v", err)
+	}
+}

@@ -45,7 +45,7 @@ func selfContainedBalancer(ctx context.Context, cfg BalancerConfig, rep *Report)
 	}
 	listen := "127.0.0.1:" + strconv.Itoa(port)
 	fmt.Fprintf(cfg.Progress, "bench: starting gomcat balancer on %s\n", listen)
-	lb, err := launchCmd("balancer", "http://"+listen, cl.exe, "balancer", "--listen", listen,
+	lb, err := launchCmd("balancer", "http://"+listen, cl.exe, "balancer", "--listen", listen, "--admin", "",
 		"--backend", "node1="+n1.url, "--backend", "node2="+n2.url)
 	if err == nil {
 		cl.add(lb)

@@ -70,7 +70,10 @@ type Config struct {
 	JoinTimeout time.Duration
 	// JoinQuiet is how long a joining node with no answer at all waits
 	// before it concludes it is alone; the solicit is sent again halfway,
-	// so one lost datagram costs nothing. Default: 200ms.
+	// so one lost datagram costs nothing. A node that wrongly concludes it
+	// is alone skips the state transfer, so this errs long: 200 ms was too
+	// short for members answering from a loaded host (the e2e suite under
+	// -race on 2 cores saw it). Default: 1s (2 × Frequency).
 	JoinQuiet time.Duration
 	// EventBuffer is the capacity of the Events channel; when it is full the
 	// oldest event is dropped and counted. Default: 256.
@@ -272,7 +275,7 @@ func (c Config) withDefaults() Config {
 		c.probe = Probe
 	}
 	if c.JoinQuiet == 0 || c.JoinQuiet > c.JoinTimeout {
-		c.JoinQuiet = min(200*time.Millisecond, c.JoinTimeout)
+		c.JoinQuiet = min(time.Second, c.JoinTimeout)
 	}
 	return c
 }

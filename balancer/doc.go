@@ -27,7 +27,14 @@
 //
 // Main type: Balancer (New, Start, Stop, Handler, AdminHandler: /metrics,
 // HTML /status). Discovery: Static (checked) or Membership (heartbeats).
-// Generate writes haproxy/nginx/httpd/keepalived configs.
+// Generate writes haproxy/nginx/httpd/keepalived configs, GenerateModJK
+// httpd + mod_jk's pair and GenerateHTTPDAJP httpd over mod_proxy_ajp: each
+// checks its nodes and options in Go, then renders a text/template embedded
+// from lbconfig/ (haproxy.cfg, nginx.conf, httpd.conf, keepalived.conf,
+// modjk-httpd.conf, workers.properties, httpd-ajp.conf; the httpd head the
+// three httpd files share is the "httpd-head" block of httpd-head.tmpl),
+// parsed once at init. testdata/lbconfig holds their output for a matrix of
+// option sets, byte for byte (go test -run Golden -update rewrites it).
 //
 // Goroutines, all started by Start and ended by Stop (which waits for them):
 //   - the discovery loop (Discovery.Run), ended by cancelling its context;

@@ -1,11 +1,15 @@
 package balancer
 
 import (
+	"bytes"
+	"embed"
 	"fmt"
 	"net"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"text/template"
 	"time"
 )
 
@@ -71,11 +75,11 @@ func Generate(kind string, nodes []NodeInfo, opts GenOptions) ([]byte, error) {
 	case "lvs":
 		kind = "keepalived"
 	}
-	gen, ok := map[string]func([]genNode, GenOptions) string{
-		"haproxy":    genHAProxy,
-		"nginx":      genNginx,
-		"httpd":      genHTTPD,
-		"keepalived": genKeepalived,
+	file, ok := map[string]string{
+		"haproxy":    "haproxy.cfg.tmpl",
+		"nginx":      "nginx.conf.tmpl",
+		"httpd":      "httpd.conf.tmpl",
+		"keepalived": "keepalived.conf.tmpl",
 	}[kind]
 	if !ok {
 		return nil, fmt.Errorf("%w %q (want one of %s)", ErrUnknownKind, kind, strings.Join(Kinds, ", "))
@@ -88,15 +92,19 @@ func Generate(kind string, nodes []NodeInfo, opts GenOptions) ([]byte, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	return []byte(gen(gn, opts)), nil
+	names := make([]string, len(gn))
+	for i, n := range gn {
+		names[i] = n.Name
+	}
+	d := newLBData(opts)
+	d.Nodes, d.NodeList = gn, strings.Join(names, ", ")
+	return render(file, d)
 }
 
 // genNode is a validated node: host and port split.
 type genNode struct {
 	Name, Host, Port string
 }
-
-func (n genNode) Addr() string { return net.JoinHostPort(n.Host, n.Port) }
 
 func checkNodes(nodes []NodeInfo) ([]genNode, error) {
 	if len(nodes) == 0 {
@@ -183,16 +191,59 @@ func (o GenOptions) validate() error {
 	return nil
 }
 
-func splitListen(addr string) (host, port string, err error) { return net.SplitHostPort(addr) }
+// The generated configs are the templates in lbconfig/, parsed once here.
+// Each renders an lbData; everything is validated before rendering, so a
+// template only lays out values that are already safe in its file.
+var (
+	//go:embed lbconfig/*.tmpl
+	lbFiles     embed.FS
+	lbTemplates = template.Must(template.New("lbconfig").Funcs(template.FuncMap{
+		"secs":       secs,
+		"routeRegex": routeRegex,
+		"paramRegex": paramRegex,
+		"acl":        aclName,
+		"upstream":   func(name, node string) string { return name + "_" + aclName(node) },
+		"hostport":   net.JoinHostPort,
+		"quote":      strconv.Quote,
+		"dir":        filepath.Dir,
+		"path":       func(dir, file string) string { return filepath.Join(dir, file) },
+		"module":     func(dir, file string) string { return strconv.Quote(dir + "/" + file) },
+	}).ParseFS(lbFiles, "lbconfig/*.tmpl"))
+)
 
-// listenHost returns Listen's host (for the admin port).
-func (o GenOptions) listenHost() string {
-	h, _, _ := net.SplitHostPort(o.Listen)
-	return h
+// lbData is what a template in lbconfig/ renders: the options with their
+// defaults, the validated nodes, and what is derived from both.
+type lbData struct {
+	GenOptions
+	Nodes    []genNode    // Generate's kinds
+	AJPNodes []genAJPNode // mod_jk and mod_proxy_ajp
+	NodeList string       // the node names in the header comment
+	// ListenHost and ListenPort are Listen split (keepalived); AdminAddr
+	// is ListenHost:AdminPort.
+	ListenHost, ListenPort, AdminAddr string
+	// ServerName is httpd's: Listen's host, or "localhost" for an IPv6
+	// literal, which httpd takes nowhere there (bare it reads host:port,
+	// bracketed it sees a wildcard). The name only labels self-made URLs
+	// (the proxy preserves the client's Host), so any name does.
+	ServerName string
 }
 
-func (o GenOptions) adminAddr() string {
-	return net.JoinHostPort(o.listenHost(), fmt.Sprint(o.AdminPort))
+func newLBData(o GenOptions) lbData {
+	host, port, _ := net.SplitHostPort(o.Listen) // validated
+	d := lbData{GenOptions: o, ListenHost: host, ListenPort: port, ServerName: host,
+		AdminAddr: net.JoinHostPort(host, strconv.Itoa(o.AdminPort))}
+	if strings.Contains(host, ":") {
+		d.ServerName = "localhost"
+	}
+	return d
+}
+
+func render(file string, d lbData) ([]byte, error) {
+	var b bytes.Buffer
+	if err := lbTemplates.ExecuteTemplate(&b, file, d); err != nil {
+		return nil, fmt.Errorf("balancer: lbconfig %s: %w", file, err)
+	}
+	return b.Bytes(), nil
 }
 
 // secs renders d in whole seconds (at least 1).
@@ -209,18 +260,6 @@ func paramRegex(param, name string) string {
 	return ";" + regexp.QuoteMeta(param) + `=[^.;/?]*\.` + regexp.QuoteMeta(name) + `([;/?]|$)`
 }
 
-func names(nodes []genNode) string {
-	s := make([]string, len(nodes))
-	for i, n := range nodes {
-		s[i] = n.Name
-	}
-	return strings.Join(s, ", ")
-}
-
-// cfgWriter collects lines.
-type cfgWriter struct{ sb strings.Builder }
-
-func (w *cfgWriter) f(format string, a ...any) {
-	fmt.Fprintf(&w.sb, format, a...)
-	w.sb.WriteByte('\n')
-}
+// aclName makes a node name usable inside an ACL or upstream name (dots are
+// fine in server names but read better replaced here).
+func aclName(name string) string { return strings.ReplaceAll(name, ".", "_") }

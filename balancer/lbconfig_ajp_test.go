@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 var goldenAJPNodes = []AJPNode{
@@ -17,19 +19,7 @@ var goldenAJPNodes = []AJPNode{
 
 func checkGolden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -run Golden -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Fatalf("%s differs (go test -run Golden -update):\n%s", path, got)
-	}
+	testkit.Golden(t, filepath.Join("testdata", name+".golden"), got, *update)
 }
 
 func TestGenerateAJPGolden(t *testing.T) {

@@ -26,19 +26,7 @@ func TestGenerateGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			path := filepath.Join("testdata", kind+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test -run Golden -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Fatalf("%s differs from %s (go test -run Golden -update):\n%s", kind, path, got)
-			}
+			checkGolden(t, kind, got)
 		})
 	}
 }

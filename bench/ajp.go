@@ -3,6 +3,7 @@ package bench
 import (
 	"bytes"
 	"context"
+	"embed"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -10,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"text/template"
 	"time"
 )
 
@@ -183,13 +185,18 @@ func selfContainedAJP(ctx context.Context, cfg AJPConfig, rep *Report) error {
 		return err
 	}
 	conf := filepath.Join(dir, "httpd.conf")
-	if err := os.WriteFile(filepath.Join(dir, "workers.properties"), fmt.Appendf(nil,
-		"worker.list=node1\nworker.node1.type=ajp13\nworker.node1.host=127.0.0.1\nworker.node1.port=%d\nworker.node1.secret=%s\n",
-		ajpPort, ajpSecret), 0o600); err != nil {
-		return err
+	d := ajpHTTPD{Dir: dir, ModulesDir: cfg.ModulesDir, Ports: ports, NodeURL: n1.url, AJPPort: ajpPort, Secret: ajpSecret}
+	if os.Geteuid() == 0 {
+		d.User, d.Group = "nobody", nobodyGroup()
 	}
-	if err := os.WriteFile(conf, benchHTTPDConf(dir, cfg.ModulesDir, ports, n1.url, ajpPort), 0o600); err != nil {
-		return err
+	for _, f := range [][2]string{{filepath.Join(dir, "workers.properties"), "workers.properties.tmpl"}, {conf, "httpd.conf.tmpl"}} {
+		var b bytes.Buffer
+		if err := ajpTemplates.ExecuteTemplate(&b, f[1], d); err != nil {
+			return fmt.Errorf("bench: httpd config %s: %w", f[1], err)
+		}
+		if err := os.WriteFile(f[0], b.Bytes(), 0o600); err != nil {
+			return err
+		}
 	}
 	if out, err := exec.CommandContext(ctx, httpd, "-t", "-f", conf).CombinedOutput(); err != nil {
 		return fmt.Errorf("%s -t -f %s: %w: %s", httpd, conf, err, short(string(out)))
@@ -226,39 +233,24 @@ func addAJPConnector(file string, port int) error {
 	return os.WriteFile(file, out, 0o644)
 }
 
-func benchHTTPDConf(dir, mods string, ports [3]int, nodeURL string, ajpPort int) []byte {
-	var w bytes.Buffer
-	f := func(format string, a ...any) { fmt.Fprintf(&w, format+"\n", a...) }
-	f("ServerRoot %q", dir)
-	f("ServerName 127.0.0.1")
-	for _, p := range ports {
-		f("Listen 127.0.0.1:%d", p)
-	}
-	f("PidFile %q", filepath.Join(dir, "httpd.pid"))
-	f("ErrorLog %q", filepath.Join(dir, "error.log"))
-	f("LogLevel warn")
-	f("DefaultRuntimeDir %q", dir)
-	f("Mutex file:%s default", dir)
-	if os.Geteuid() == 0 {
-		f("User nobody")
-		f("Group %s", nobodyGroup())
-	}
-	for _, m := range []string{"unixd", "log_config"} {
-		f("<IfModule !%s_module>\n    LoadModule %s_module %q\n</IfModule>", m, m, filepath.Join(mods, "mod_"+m+".so"))
-	}
-	for _, m := range []string{"mpm_event", "authz_core", "proxy", "proxy_http", "proxy_ajp", "jk"} {
-		f("LoadModule %s_module %q", m, filepath.Join(mods, "mod_"+m+".so"))
-	}
-	f("KeepAlive On")
-	f("MaxKeepAliveRequests 0")
-	f("JkWorkersFile %q", filepath.Join(dir, "workers.properties"))
-	f("JkShmFile %q", filepath.Join(dir, "jk.shm"))
-	f("JkLogFile %q", filepath.Join(dir, "mod_jk.log"))
-	f("JkLogLevel error")
-	f("<VirtualHost 127.0.0.1:%d>\n    JkMount /* node1\n</VirtualHost>", ports[0])
-	f("<VirtualHost 127.0.0.1:%d>\n    ProxyPass \"/\" \"%s/\"\n</VirtualHost>", ports[1], nodeURL)
-	f("<VirtualHost 127.0.0.1:%d>\n    ProxyPass \"/\" \"ajp://127.0.0.1:%d/\" secret=%s\n</VirtualHost>", ports[2], ajpPort, ajpSecret)
-	return w.Bytes()
+// The bench's httpd.conf and workers.properties are the templates in ajp/.
+var (
+	//go:embed ajp/*.tmpl
+	ajpFiles     embed.FS
+	ajpTemplates = template.Must(template.New("ajp").Funcs(template.FuncMap{
+		"quote": strconv.Quote,
+		"path":  func(dir, file string) string { return filepath.Join(dir, file) },
+	}).ParseFS(ajpFiles, "ajp/*.tmpl"))
+)
+
+// ajpHTTPD is what the templates in ajp/ render.
+type ajpHTTPD struct {
+	Dir, ModulesDir string // httpd's root (pid, logs, shm, workers) and modules
+	Ports           [3]int // mod_jk, mod_proxy_http, mod_proxy_ajp listeners on 127.0.0.1
+	NodeURL         string // the node's HTTP connector
+	AJPPort         int    // the node's AJP connector on 127.0.0.1
+	Secret          string // the AJP connector's secret
+	User, Group     string // httpd's workers when started as root; "" = none
 }
 
 // nobodyGroup is Debian's "nogroup", else "nobody".

@@ -1,6 +1,7 @@
 // Package testkit holds the helpers that tests of many packages share:
 // waiting for a condition (WaitFor, WaitWithin), capturing zerolog JSON
-// lines (Log, NewLogger) and a settable clock (Clock).
+// lines (Log, NewLogger), a settable clock (Clock) and golden files
+// (Golden).
 //
 // Only _test.go files import it; nothing here is part of a node. It starts
 // no goroutines. WaitFor polls with time.Sleep, so inside a testing/synctest

@@ -2,6 +2,7 @@ package testkit
 
 import (
 	"fmt"
+	"path/filepath"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -96,5 +97,23 @@ func TestLog(t *testing.T) {
 	}
 	if _, ok := l.Match(`^Manager \[x\]: \w+$`); !ok || l.CountMatch(`added: [bc]$`) != 2 {
 		t.Fatal("match")
+	}
+}
+
+// errTB records Errorf instead of failing the test.
+type errTB struct {
+	testing.TB
+	failed bool
+}
+
+func (e *errTB) Errorf(string, ...any) { e.failed = true }
+
+func TestGolden(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x.golden")
+	Golden(t, path, []byte("a\n"), true)
+	Golden(t, path, []byte("a\n"), false)
+	e := &errTB{TB: t}
+	if Golden(e, path, []byte("b\n"), false); !e.failed {
+		t.Fatal("a differing output passed")
 	}
 }

@@ -11,7 +11,7 @@ import (
 // a change to one shows up here as a diff of the generated file.
 func TestLBConfigGoldenMatrix(t *testing.T) {
 	one := []NodeInfo{{Name: "node1", HTTPURL: "127.0.0.1:8091"}}
-	three := []NodeInfo{{Name: "node1", HTTPURL: "127.0.0.1:8091"}, {Name: "app.2", HTTPURL: "http://10.0.0.2:8092"}, {Name: "n-3", HTTPURL: "node3.example:8093"}}
+	three := []NodeInfo{{Name: "node1", HTTPURL: "127.0.0.1:8091"}, {Name: "app.2", HTTPURL: "http://198.18.0.2:8092"}, {Name: "n-3", HTTPURL: "node3.example:8093"}}
 	for _, tc := range []struct {
 		name  string
 		nodes []NodeInfo
@@ -40,7 +40,7 @@ func TestLBConfigGoldenMatrix(t *testing.T) {
 		}
 	}
 	ajp3 := []AJPNode{{Name: "node1", Addr: "127.0.0.1:8009", Secret: "s3cret"},
-		{Name: "node2", Addr: "ajp://10.0.0.2:8009", Secret: "a/b+c=", PacketSize: 8192},
+		{Name: "node2", Addr: "ajp://198.18.0.2:8009", Secret: "a/b+c=", PacketSize: 8192},
 		{Name: "node_3", Addr: "node3.example:8019", PacketSize: 65536}}
 	for _, tc := range []struct {
 		name  string

@@ -206,7 +206,7 @@ func TestManifests(t *testing.T) {
 
 	// The pod's environment, as the kubelet fills it in for pod gomcat-0.
 	env := map[string]string{}
-	fields := map[string]string{"metadata.name": "gomcat-0", "status.podIP": "10.244.1.7", "metadata.namespace": "shop"}
+	fields := map[string]string{"metadata.name": "gomcat-0", "status.podIP": "198.18.1.7", "metadata.namespace": "shop"}
 	secret := ""
 	for _, e := range c.Env {
 		switch {
@@ -223,7 +223,7 @@ func TestManifests(t *testing.T) {
 			env[e.Name] = e.Value
 		}
 	}
-	if env["GOMCAT_JVM_ROUTE"] != "gomcat-0" || env["GOMCAT_RECEIVER_ADDRESS"] != "10.244.1.7" ||
+	if env["GOMCAT_JVM_ROUTE"] != "gomcat-0" || env["GOMCAT_RECEIVER_ADDRESS"] != "198.18.1.7" ||
 		env["KUBERNETES_NAMESPACE"] != "shop" || env["GOMCAT_CLUSTER_KEY"] == "" {
 		t.Errorf("env %v: want jvmRoute, receiver address, namespace and the cluster key from a Secret", env)
 	}

@@ -23,9 +23,9 @@ func TestFromEnvAgainstAPI(t *testing.T) {
 			api := kubernetestest.New(t, l, "shop")
 			app := map[string]string{"app": "gomcat"}
 			api.SetPods(
-				kubernetestest.Pod{Name: "gomcat-0", Phase: "Running", IPs: []string{"10.244.1.7", "fd00:10:244:1::7"}, Labels: app},
+				kubernetestest.Pod{Name: "gomcat-0", Phase: "Running", IPs: []string{"198.18.1.7", "fd00:10:244:1::7"}, Labels: app},
 				kubernetestest.Pod{Name: "gomcat-1", Phase: "Pending", Labels: app},
-				kubernetestest.Pod{Name: "redis-0", Phase: "Running", IPs: []string{"10.244.1.8"}, Labels: map[string]string{"app": "redis"}},
+				kubernetestest.Pod{Name: "redis-0", Phase: "Running", IPs: []string{"198.18.1.8"}, Labels: map[string]string{"app": "redis"}},
 			)
 			env := api.Env("app=gomcat")
 			cfg, err := kubernetes.FromEnv(func(k string) string { return env[k] })
@@ -48,7 +48,7 @@ func TestFromEnvAgainstAPI(t *testing.T) {
 					got = append(got, tg.String())
 				}
 				slices.Sort(got)
-				if want := []string{"10.244.1.7", "fd00:10:244:1::7"}; !slices.Equal(got, want) {
+				if want := []string{"198.18.1.7", "fd00:10:244:1::7"}; !slices.Equal(got, want) {
 					t.Errorf("targets %v, want %v", got, want)
 				}
 			}

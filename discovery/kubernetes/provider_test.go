@@ -130,7 +130,7 @@ func TestTargets(t *testing.T) {
 	// gomcat-0 dual stack, gomcat-1 Running but not ready (still a target:
 	// readiness follows joining), gomcat-2 IPv6 only; Pending, Succeeded and
 	// a Running pod without an IP are not targets.
-	want := []string{"10.244.1.7:4000", "10.244.2.9:4000", "[fd00:10:244:1::7]:4000", "[fd00:10:244:3::c]:4000"}
+	want := []string{"198.18.1.7:4000", "198.18.2.9:4000", "[fd00:10:244:1::7]:4000", "[fd00:10:244:3::c]:4000"}
 	if got := strs(ts); !slices.Equal(got, want) {
 		t.Errorf("targets %v, want %v", got, want)
 	}
@@ -285,7 +285,7 @@ func TestConfig(t *testing.T) {
 		t.Errorf("default without host: %v", err)
 	}
 	c := DefaultConfig()
-	c.Host, c.Namespace, c.CAFile = "10.96.0.1", "shop", "/nonexistent/ca.crt"
+	c.Host, c.Namespace, c.CAFile = "198.18.96.1", "shop", "/nonexistent/ca.crt"
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}

@@ -172,7 +172,7 @@ func (a *API) podList(sel []requirement) map[string]any {
 		if !matches(sel, p.Labels) {
 			continue
 		}
-		st := map[string]any{"phase": p.Phase, "hostIP": "172.18.0.3", "qosClass": "BestEffort"}
+		st := map[string]any{"phase": p.Phase, "hostIP": "198.18.0.203", "qosClass": "BestEffort"}
 		if len(p.IPs) > 0 {
 			st["podIP"] = p.IPs[0]
 			var ips []any

@@ -1,13 +1,13 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -218,11 +218,8 @@ func homeNode(dir string) (balancer.NodeInfo, error) {
 		port, _ = strconv.Atoi(u.Port())
 	}
 	host := reachableHost(s)
-	if a := conn.Advertise; a != "" { // what the node tells balancers
-		host = a
-		if ap, err := netip.ParseAddrPort(a); err == nil {
-			host, port = ap.Addr().String(), int(ap.Port())
-		}
+	if ip, p, err := conf.SplitAdvertise(conn.Advertise); err == nil { // what the node tells balancers
+		host, port = ip.String(), cmp.Or(p, port)
 	}
 	return balancer.NodeInfo{
 		Name:    e.JvmRoute,

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -313,10 +312,10 @@ func (s *Server) Apply(o Overrides) []Warning {
 
 // advertiseIP is the IP of an advertise value ("IP" or "IP:PORT").
 func advertiseIP(a string) string {
-	if ap, err := netip.ParseAddrPort(a); err == nil {
-		return ap.Addr().String()
+	if ip, _, err := SplitAdvertise(a); err == nil {
+		return ip.String()
 	}
-	return a
+	return a // refused by Validate
 }
 
 func sortWarnings(ws []Warning) {

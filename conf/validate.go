@@ -51,18 +51,26 @@ func (v *validator) advertise(n *Node, a string) {
 // reach (not 0.0.0.0 or ::), optionally with a port ("IP:PORT",
 // "[IPv6]:PORT").
 func CheckAdvertise(a string) error {
+	_, _, err := SplitAdvertise(a)
+	return err
+}
+
+// SplitAdvertise splits an advertised address into its IP and its port
+// (0 when it names none: the listener's own).
+func SplitAdvertise(a string) (netip.Addr, int, error) {
 	ip, err := netip.ParseAddr(a)
+	port := 0
 	if err != nil {
 		ap, perr := netip.ParseAddrPort(a)
 		if perr != nil || ap.Port() == 0 {
-			return fmt.Errorf("%q is not an IP address or IP:PORT", a)
+			return netip.Addr{}, 0, fmt.Errorf("%q is not an IP address or IP:PORT", a)
 		}
-		ip = ap.Addr()
+		ip, port = ap.Addr(), int(ap.Port())
 	}
 	if ip.IsUnspecified() {
-		return fmt.Errorf("%q is unspecified (advertise an address others can reach)", a)
+		return netip.Addr{}, 0, fmt.Errorf("%q is unspecified (advertise an address others can reach)", a)
 	}
-	return nil
+	return ip.Unmap(), port, nil
 }
 
 func validHostname(h string) bool {

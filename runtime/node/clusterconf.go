@@ -1,10 +1,10 @@
 package node
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -193,11 +193,11 @@ func membershipTarget(cl *conf.Cluster) string {
 // membership the source of the route to its first member).
 func receiverAdvertise(cl *conf.Cluster) (net.IP, error) {
 	if adv := cl.Receiver.Advertise; adv != "" {
-		ap, err := netip.ParseAddrPort(adv)
-		if err != nil { // no port
-			ap = netip.AddrPortFrom(netip.MustParseAddr(adv), 0) // checked by conf
+		ip, _, err := conf.SplitAdvertise(adv)
+		if err != nil {
+			return nil, fmt.Errorf("node: Receiver advertise: %w", err)
 		}
-		return net.IP(ap.Addr().Unmap().AsSlice()), nil
+		return net.IP(ip.AsSlice()), nil
 	}
 	a := cl.Receiver.Address
 	if ip := net.ParseIP(a); a == "" || ip != nil && ip.IsUnspecified() {
@@ -226,11 +226,8 @@ func connectorURL(c *conf.Connector, advertise net.IP, port int) string {
 		return ""
 	}
 	host := c.Address
-	if c.Advertise != "" {
-		host = c.Advertise
-		if ap, err := netip.ParseAddrPort(c.Advertise); err == nil {
-			host, port = ap.Addr().String(), int(ap.Port()) // a mapped port
-		}
+	if ip, p, err := conf.SplitAdvertise(c.Advertise); err == nil {
+		host, port = ip.String(), cmp.Or(p, port) // a mapped port, else the bound one
 	} else if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
 		if advertise == nil {
 			return ""

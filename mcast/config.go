@@ -123,7 +123,7 @@ func DefaultConfig() Config {
 		RecoverySleep:   5 * time.Second,
 		EstablishWait:   2 * time.Second,
 		JoinTimeout:     2 * time.Second,
-		JoinQuiet:       200 * time.Millisecond,
+		JoinQuiet:       time.Second,
 		EventBuffer:     256,
 		Logger:          zerolog.Nop(),
 		Now:             time.Now,

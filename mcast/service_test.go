@@ -616,6 +616,12 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate(); err != nil {
 		t.Fatal(err)
 	}
+	// The default and the normalised zero agree: a 200 ms default once
+	// outlived a fix made only in normalize.
+	zero := Config{JoinTimeout: DefaultConfig().JoinTimeout}
+	if d, n := DefaultConfig().JoinQuiet, zero.withDefaults().JoinQuiet; d != time.Second || n != d {
+		t.Errorf("JoinQuiet default %v, normalised zero %v, want 1s both", d, n)
+	}
 	if _, err := New(DefaultConfig()); !errors.Is(err, ErrConfig) {
 		t.Fatalf("New without Local = %v", err)
 	}

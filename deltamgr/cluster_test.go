@@ -3,6 +3,7 @@ package deltamgr
 import (
 	"context"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gomcat/gomcat/internal/testkit"
@@ -103,7 +104,10 @@ func TestSyncModeWithDrops(t *testing.T) {
 // Five members, async, drops and delays: the writes that were dropped are
 // lost (async), but no session is: the next delta creates it wherever it
 // was missing.
-func TestAsyncDropsLoseNoSession(t *testing.T) {
+// Under testing/synctest: the hub's delays pass on the bubble's clock.
+func TestAsyncDropsLoseNoSession(t *testing.T) { synctest.Test(t, testAsyncDropsLoseNoSession) }
+
+func testAsyncDropsLoseNoSession(t *testing.T) {
 	h := newHub(t)
 	names := []string{"n1", "n2", "n3", "n4", "n5"}
 	ns := startNodes(t, h, names)

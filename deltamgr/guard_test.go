@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gomcat/gomcat/internal/testkit"
@@ -35,7 +36,12 @@ const goodID = "0123456789ABCDEF0123456789ABCDEF"
 
 // GET_ALL_SESSIONS is answered only for a younger member: an older one
 // (or a name that claims to be, from outside the membership) gets nothing.
+// Under testing/synctest: quickSenior's 50 ms pass on the bubble's clock.
 func TestGetAllOnlyForYoungerMembers(t *testing.T) {
+	synctest.Test(t, testGetAllOnlyForYoungerMembers)
+}
+
+func testGetAllOnlyForYoungerMembers(t *testing.T) {
 	h := newHub(t)
 	old := newRecorder(h, "old", nil) // joined first: older than n1
 	n1 := newNode(t, h, "n1", quickSenior)
@@ -170,8 +176,13 @@ func TestRefusalsLogRateLimited(t *testing.T) {
 
 // A senior that is a member but never answers (a black hole) costs
 // StateTransferSeniorTimeout, then the next senior is asked; the whole
-// StateTransferTimeout is not spent on it.
+// StateTransferTimeout is not spent on it. Under testing/synctest, so the
+// silence lasts exactly StateTransferSeniorTimeout on the bubble's clock.
 func TestStateTransferSeniorTimeoutAsksNext(t *testing.T) {
+	synctest.Test(t, testStateTransferSeniorTimeoutAsksNext)
+}
+
+func testStateTransferSeniorTimeoutAsksNext(t *testing.T) {
 	h := newHub(t)
 	newRecorder(h, "hole", nil) // oldest, silent
 	n1 := newNode(t, h, "n1", quickSenior)
@@ -191,11 +202,18 @@ func TestStateTransferSeniorTimeoutAsksNext(t *testing.T) {
 			t.Fatal("session missing")
 		}
 	}
-	t.Logf("start took %v", time.Since(begin))
+	if d := time.Since(begin); d != 200*time.Millisecond {
+		t.Fatalf("start took %v, want the senior timeout (200ms) on the bubble's clock", d)
+	}
 }
 
-// The last senior's silence ends the transfer with Tomcat's timeout line.
+// The last senior's silence ends the transfer with Tomcat's timeout line
+// (under testing/synctest: the 100 ms pass on the bubble's clock).
 func TestStateTransferLastSeniorSilent(t *testing.T) {
+	synctest.Test(t, testStateTransferLastSeniorSilent)
+}
+
+func testStateTransferLastSeniorSilent(t *testing.T) {
 	h := newHub(t)
 	newRecorder(h, "hole", nil)
 	n2 := newNode(t, h, "n2", timeout(60*time.Second), func(cfg *Config) { cfg.StateTransferSeniorTimeout = 100 * time.Millisecond })

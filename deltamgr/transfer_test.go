@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gomcat/gomcat/internal/testkit"
@@ -351,8 +352,11 @@ func TestStateTransferOnlySeniorLeaves(t *testing.T) {
 }
 
 // The peer stops answering (alive, but dies inside): the timeout path logs
-// Tomcat's ERROR line and Start continues.
-func TestStateTransferTimeout(t *testing.T) {
+// Tomcat's ERROR line and Start continues. Under testing/synctest: the
+// 300 ms timeout passes on the bubble's clock.
+func TestStateTransferTimeout(t *testing.T) { synctest.Test(t, testStateTransferTimeout) }
+
+func testStateTransferTimeout(t *testing.T) {
 	h := newHub(t)
 	g := newGate(KindAllSessionData)
 	n1 := newNodeWrapped(t, h, "n1", g.wrap)

@@ -43,6 +43,15 @@ func loopConfig(t *testing.T, group string, port int, name string) Config {
 	return c
 }
 
+// behind returns c with a clock d behind the real one: a member started
+// with it is strictly older (StartedAt) than one started after it without
+// waiting for the wall clock to tick. Everything the service times (alive,
+// expiry) is measured on its own clock, so the offset changes nothing else.
+func behind(c Config, d time.Duration) Config {
+	c.Now = func() time.Time { return time.Now().Add(-d) }
+	return c
+}
+
 // eventLog drains a Membership's events until they close.
 type eventLog struct {
 	mu  sync.Mutex
@@ -135,8 +144,7 @@ func rawSend(t *testing.T, group string, port int, b []byte) {
 
 func TestThreeServices(t *testing.T) {
 	g, p := testGroup()
-	a, la := start(t, loopConfig(t, g, p, "a"))
-	testkit.WaitFor(t, "a clock tick", func() bool { return time.Now().UnixMilli() > a.Local().StartedAt })
+	a, la := start(t, behind(loopConfig(t, g, p, "a"), time.Second)) // strictly older than b and c
 	b, _ := start(t, loopConfig(t, g, p, "b"))
 	c, lc := start(t, loopConfig(t, g, p, "c"))
 	testkit.WaitFor(t, "a sees b, c", sees(a, "b", "c"))
@@ -185,10 +193,9 @@ func TestServiceDisappeared(t *testing.T) {
 func TestServiceReplaced(t *testing.T) {
 	g, p := testGroup()
 	cfg := loopConfig(t, g, p, "n1")
-	old, _ := start(t, cfg)
+	old, _ := start(t, behind(cfg, time.Second)) // so the restart below is strictly younger
 	c, lc := start(t, loopConfig(t, g, p, "c"))
 	testkit.WaitFor(t, "c sees n1", sees(c, "n1"))
-	testkit.WaitFor(t, "distinct start times", func() bool { return time.Now().UnixMilli() > old.Local().StartedAt })
 	restarted, _ := start(t, cfg) // same name, same host:port, new UniqueID
 	testkit.WaitFor(t, "c gets Replaced", func() bool { _, ok := lc.find(Replaced); return ok })
 	ev, _ := lc.find(Replaced)

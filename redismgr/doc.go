@@ -24,7 +24,8 @@
 // changed fields (or, WriteWhole, the whole session), version+1, the TTL
 // and an invalidation published on <prefix>:invalidations, all or nothing,
 // and never onto a session deleted meanwhile (no resurrection). RenewID is
-// RENAMENX, invalidate is DEL. Put stores a whole record from another
+// RENAMENX (on a Redis Cluster DUMP, RESTORE and DEL: the two ids are in
+// different slots), invalidate is DEL. Put stores a whole record from another
 // manager (the migration bridge from DeltaManager) through the same script.
 //
 // Reads: every node keeps the sessions it served in a near-cache. Without
@@ -37,7 +38,11 @@
 // Events: the manager subscribes to its invalidation channel and to the
 // keyspace events of its keys (enabling notify-keyspace-events Kgxe with
 // CONFIG SET unless NoConfigure): del, expired, evicted and rename_from end
-// the cached session here and fire Destroyed.
+// the cached session here and fire Destroyed. A Redis Cluster publishes a
+// key's events only on its master, so there shardWatch keeps one
+// subscription (and the CONFIG SET) per master, listing them again every
+// two seconds (a failover's promoted replica is subscribed then); the
+// invalidation channel is cluster-wide.
 //
 // Failures: every operation is bounded by Timeout; Load fails with
 // ErrUnavailable (session.Loader: the middleware answers 503), a failed
@@ -47,7 +52,8 @@
 // (requests answer 503 until it answers), only on one that refuses the
 // client (password, ACL).
 //
-// Goroutines: Start runs the event subscriber and the near-cache sweeper;
+// Goroutines: Start runs the event subscriber and the near-cache sweeper
+// (on a cluster also shardWatch, which owns one subscriber per master);
 // Stop closes the subscription, stops both and waits, then closes the
 // client. Lock order: meta.mu (one write per session at a time on this
 // node) → session.Store → Session; nothing is held across a listener

@@ -137,11 +137,15 @@ func (m *Manager) Start(ctx context.Context) error {
 	case err != nil:
 		m.stats.failures.Add(1)
 		m.log.Warn().Err(err).Msg("redis unreachable at start: session requests answer 503 until it answers")
-	case !m.cfg.NoConfigure:
-		m.configureNotifications(ctx)
+	case !m.cfg.NoConfigure && !m.clustered():
+		m.configureNotifications(ctx, m.rdb) // a cluster's: each master's subscription
 	}
 	m.sub = m.subscribe(ctx)
-	m.run.Go(func(ctx context.Context) { m.events(ctx, m.sub) })
+	m.run.Go(func(ctx context.Context) { m.events(ctx, m.sub, m.rdb) })
+	if cc, ok := m.rdb.(*redis.ClusterClient); ok {
+		w := &shardWatch{m: m, cc: cc, subs: map[string]*shardSub{}}
+		m.run.Go(w.run)
+	}
 	m.run.Go(m.sweeper)
 	m.run.Ready()
 	m.log.Info().Bool("sticky", m.cfg.Sticky).Str("flush_mode", string(m.cfg.FlushMode)).Str("write_mode", string(m.cfg.WriteMode)).Msg("redis session manager started")
@@ -149,9 +153,9 @@ func (m *Manager) Start(ctx context.Context) error {
 }
 
 // configureNotifications adds the flags the events need (K keyspace,
-// g generic: del/rename/expire, x expired, e evicted) to the server's.
-func (m *Manager) configureNotifications(ctx context.Context) {
-	cur, err := m.rdb.ConfigGet(ctx, "notify-keyspace-events").Result()
+// g generic: del/rename/expire, x expired, e evicted) to server's.
+func (m *Manager) configureNotifications(ctx context.Context, server redis.Cmdable) {
+	cur, err := server.ConfigGet(ctx, "notify-keyspace-events").Result()
 	if err != nil {
 		m.stats.configRefused.Add(1)
 		m.log.Warn().Err(err).Msg("cannot read notify-keyspace-events; expiry events reach listeners only if the server sends them (Kgxe)")
@@ -170,7 +174,7 @@ func (m *Manager) configureNotifications(ctx context.Context) {
 	if want == flags {
 		return
 	}
-	if err := m.rdb.ConfigSet(ctx, "notify-keyspace-events", want).Err(); err != nil {
+	if err := server.ConfigSet(ctx, "notify-keyspace-events", want).Err(); err != nil {
 		m.stats.configRefused.Add(1)
 		m.log.Warn().Err(err).Str("have", flags).Msg("cannot set notify-keyspace-events Kgxe; expiry events reach listeners only if the server is configured so")
 		return
@@ -483,8 +487,8 @@ func (m *Manager) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// ChangeID renames s to newID with RENAMENX (its hash keeps its fields)
-// and fires IDChanged.
+// ChangeID renames s to newID (see rename; its hash keeps its fields and
+// TTL) and fires IDChanged.
 func (m *Manager) ChangeID(s *session.Session, newID string) error {
 	if !s.Valid() {
 		return session.ErrInvalid
@@ -504,13 +508,12 @@ func (m *Manager) ChangeID(s *session.Session, newID string) error {
 	if mt.stored {
 		ctx, cancel := context.WithTimeout(context.Background(), m.cfg.Timeout)
 		defer cancel()
-		m.stats.roundTrips.Add(1)
-		ok, err := m.rdb.RenameNX(ctx, m.Key(old), m.Key(newID)).Result()
+		ok, err := m.rename(ctx, m.Key(old), m.Key(newID))
 		if err != nil || !ok {
 			_, _ = m.cache.Rename(s, old)
 		}
 		switch {
-		case err != nil && strings.Contains(err.Error(), "no such key"):
+		case err != nil && strings.Contains(err.Error(), errNoSuchKey):
 			m.drop(s, true)
 			return fmt.Errorf("%w: %s", session.ErrNotFound, session.LogID(old))
 		case err != nil:
@@ -523,6 +526,51 @@ func (m *Manager) ChangeID(s *session.Session, newID string) error {
 	m.stats.renamed.Add(1)
 	m.opts.Listeners.FireIDChanged(s, old)
 	return nil
+}
+
+// errNoSuchKey is what Redis answers RENAME of a missing key.
+const errNoSuchKey = "no such key"
+
+// rename moves the hash at from to to unless to exists, in one RENAMENX.
+// In a Redis Cluster the two keys almost always live in different slots
+// (ids are random), where RENAMENX is refused (CROSSSLOT), so there it is
+// DUMP and PTTL of from (one round trip), RESTORE to with that TTL
+// (refused when to exists), then DEL from: not atomic against a write to
+// the old id from another node in between, which is then lost (renewal
+// happens at login, when one request holds the session).
+func (m *Manager) rename(ctx context.Context, from, to string) (bool, error) {
+	if !m.clustered() {
+		m.stats.roundTrips.Add(1)
+		return m.rdb.RenameNX(ctx, from, to).Result()
+	}
+	m.stats.roundTrips.Add(3)
+	var dump *redis.StringCmd
+	var ttl *redis.DurationCmd
+	if _, err := m.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		dump, ttl = p.Dump(ctx, from), p.PTTL(ctx, from)
+		return nil
+	}); err != nil {
+		if errors.Is(err, redis.Nil) {
+			return false, errors.New(errNoSuchKey)
+		}
+		return false, err
+	}
+	keep := ttl.Val()
+	if keep < 0 {
+		keep = 0 // no expiry
+	}
+	if err := m.rdb.Restore(ctx, to, keep, dump.Val()).Err(); err != nil {
+		if strings.Contains(err.Error(), "BUSYKEY") {
+			return false, nil
+		}
+		return false, err
+	}
+	if err := m.rdb.Del(ctx, from).Err(); err != nil {
+		// Both ids would work: undo, so the old one is not left valid.
+		_ = m.rdb.Del(ctx, to).Err()
+		return false, err
+	}
+	return true, nil
 }
 
 // Expire invalidates s (Destroyed fires here), drops it from the

@@ -221,3 +221,99 @@ func (s *Server) Log() string {
 	}
 	return string(b)
 }
+
+// Cluster is a Redis Cluster of redis-server processes on 127.0.0.1.
+type Cluster struct {
+	// Nodes lists the servers, masters first (in slot order), then replicas.
+	Nodes []*Server
+}
+
+// StartCluster starts masters × (1+replicas) cluster-enabled servers (node
+// timeout 1 s, so a failover takes ~2 s), joins them with
+// `redis-cli --cluster create` and waits until every node reports
+// cluster_state:ok.
+func StartCluster(t testing.TB, masters, replicas int) *Cluster {
+	t.Helper()
+	cli := need(t, "redis-cli")
+	c := &Cluster{}
+	var addrs []string
+	for range masters * (1 + replicas) {
+		bus, err := freeport.TCP()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := Start(t, Options{Extra: []string{
+			"cluster-enabled yes", "cluster-config-file nodes.conf", "cluster-node-timeout 1000",
+			"cluster-port " + strconv.Itoa(bus), "cluster-require-full-coverage no",
+		}})
+		c.Nodes = append(c.Nodes, s)
+		addrs = append(addrs, s.Addr())
+	}
+	args := append([]string{"--cluster", "create"}, addrs...)
+	args = append(args, "--cluster-replicas", strconv.Itoa(replicas), "--cluster-yes")
+	if out, err := exec.Command(cli, args...).CombinedOutput(); err != nil {
+		t.Fatalf("redistest: redis-cli --cluster create: %v\n%s", err, out)
+	}
+	c.WaitOK(t, 20*time.Second)
+	return c
+}
+
+// Seeds returns every node's host:port (what a client is given).
+func (c *Cluster) Seeds() []string {
+	var out []string
+	for _, s := range c.Nodes {
+		out = append(out, s.Addr())
+	}
+	return out
+}
+
+// Info returns `CLUSTER INFO` of one node as field → value.
+func (s *Server) Info(t testing.TB, section ...string) map[string]string {
+	t.Helper()
+	out, err := exec.Command(need(t, "redis-cli"), append([]string{"-p", strconv.Itoa(s.Port)}, section...)...).Output()
+	if err != nil {
+		return nil
+	}
+	m := map[string]string{}
+	for _, line := range strings.Split(string(out), "\n") {
+		if k, v, ok := strings.Cut(strings.TrimSpace(line), ":"); ok {
+			m[k] = v
+		}
+	}
+	return m
+}
+
+// WaitOK waits until every running node reports cluster_state:ok and
+// agrees on the number of masters holding slots.
+func (c *Cluster) WaitOK(t testing.TB, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		ok := true
+		for _, s := range c.Nodes {
+			if s.cmd == nil {
+				continue
+			}
+			if s.Info(t, "cluster", "info")["cluster_state"] != "ok" {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redistest: cluster not ok after %v", within)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// Role returns "master" or "slave" for a running node ("" when stopped).
+func (s *Server) Role(t testing.TB) string {
+	t.Helper()
+	if s.cmd == nil {
+		return ""
+	}
+	return s.Info(t, "info", "replication")["role"]
+}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -147,5 +148,49 @@ func TestRedisManagerNodes(t *testing.T) {
 	_, metrics = fetch(t, n2.AdminURL()+"/metrics", "")
 	if strings.Contains(metrics, `gomcat_session_store_problems_total{context="/",host="localhost",kind="operation"} 0`+"\n") {
 		t.Error("node2 did not count the failure")
+	}
+}
+
+// TestRedisManagerOnCluster: server.xml's cluster="host:port,…" puts two
+// nodes' sessions on a real three-master Redis Cluster; a session written
+// through one node is read and changed through the other.
+func TestRedisManagerOnCluster(t *testing.T) {
+	rc := redistest.StartCluster(t, 3, 0)
+	attrs := fmt.Sprintf(`cluster="%s" keyPrefix="clustertest" timeout="1000"`, strings.Join(rc.Seeds(), ","))
+	n1 := startRedisNode(t, "node1", true, attrs, nil)
+	n2 := startRedisNode(t, "node2", true, attrs, nil)
+	var ids []string
+	for i := range 6 {
+		code, body, id := call(t, fmt.Sprintf("%s/set?k=a&v=%d", n1.URLs()[0], i), "")
+		if code != 200 || !strings.HasSuffix(id, ".node1") {
+			t.Fatalf("set on node1: %d %q id %q", code, body, id)
+		}
+		ids = append(ids, id)
+	}
+	for i, id := range ids {
+		if code, body, _ := call(t, n2.URLs()[0]+"/get?k=a", id); code != 200 || body != fmt.Sprint(i) {
+			t.Fatalf("get on node2 = %d %q, want 200 %d", code, body, i)
+		}
+		if code, body, _ := call(t, fmt.Sprintf("%s/set?k=a&v=x%d", n2.URLs()[0], i), id); code != 200 {
+			t.Fatalf("set on node2: %d %q", code, body)
+		}
+		if code, body, _ := call(t, n1.URLs()[0]+"/get?k=a", id); code != 200 || body != fmt.Sprintf("x%d", i) {
+			t.Fatalf("get on node1 after node2's write = %d %q", code, body)
+		}
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: rc.Seeds(), DisableIdentity: true})
+	defer cc.Close()
+	var n atomic.Int32 // the callback runs once per master, concurrently
+	if err := cc.ForEachMaster(context.Background(), func(ctx context.Context, c *redis.Client) error {
+		keys, err := c.Keys(ctx, "clustertest:sessions:*").Result()
+		if len(keys) > 0 {
+			n.Add(1)
+		}
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := n.Load(); n < 2 {
+		t.Errorf("6 sessions on %d masters, want them spread", n)
 	}
 }

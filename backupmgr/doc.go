@@ -1,6 +1,7 @@
 // Package backupmgr is Gomcat's BackupManager (server.xml: <Manager
 // className="org.apache.catalina.ha.session.BackupManager"/> in the
-// <Cluster>; runtime/node gives it cluster channel 4): a session.Manager for a
+// <Cluster> for every distributable context, or in one distributable
+// <Context> for that context; runtime/node gives it cluster channel 4): a session.Manager for a
 // distributable context where each session has one primary and
 // Config.Backups backups (Tomcat's org.apache.catalina.ha.session.BackupManager
 // has exactly one); the other members know only the owners (id → primary,

@@ -109,11 +109,17 @@ func newRedisManager() *RedisManager {
 	return m
 }
 
+func newManager() *Manager {
+	m := &Manager{Node: Node{Element: "Manager"}, ClassName: DeltaManager}
+	managerSpec.fill(m)
+	return m
+}
+
 func newCluster() *Cluster {
 	c := &Cluster{
 		Node:       Node{Element: "Cluster"},
 		ClassName:  "SimpleTcpCluster",
-		Manager:    Manager{Node: Node{Element: "Manager"}, ClassName: DeltaManager},
+		Manager:    *newManager(),
 		Membership: Membership{Node: Node{Element: "Membership"}, ClassName: McastService},
 		Receiver:   Receiver{Node: Node{Element: "Receiver"}, ClassName: "NioReceiver"},
 		Sender: Sender{
@@ -123,7 +129,6 @@ func newCluster() *Cluster {
 		},
 	}
 	clusterSpec.fill(c)
-	managerSpec.fill(&c.Manager)
 	membershipSpec.fill(&c.Membership)
 	c.Membership.SoTimeout = c.Membership.Frequency // follows Frequency unless set
 	receiverSpec.fill(&c.Receiver)

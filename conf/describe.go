@@ -122,6 +122,10 @@ func (d *describer) engine(e *Engine) {
 				d.head(4, "Manager "+RedisManagerClass)
 				redisManagerSpec.describe(d, 5, c.Manager)
 			}
+			if m := c.ClusterManager; m != nil {
+				d.head(4, "Manager "+m.ClassName+" (the context's own; the Cluster's <Manager> does not apply)")
+				managerSpec.describe(d, 5, m)
+			}
 		}
 		if h.Cluster != nil {
 			d.cluster(3, h.Cluster, "Host "+h.Name)

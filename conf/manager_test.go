@@ -63,3 +63,108 @@ func TestManagerClassOnlyAttributes(t *testing.T) {
 		}
 	}
 }
+
+// hostDoc is a server.xml whose Engine holds cluster (may be "") and one
+// Host with the given contexts.
+func hostDoc(cluster, contexts string) string {
+	return `<Server port="8005">
+  <Service name="Catalina">
+    <Connector port="8080"/>
+    <Engine name="Catalina" defaultHost="localhost" jvmRoute="n1">
+` + cluster + `
+      <Host name="localhost" appBase="webapps">
+` + contexts + `
+      </Host>
+    </Engine>
+  </Service>
+</Server>
+`
+}
+
+// A <Context>'s own DeltaManager or BackupManager (full or short name)
+// replaces the Cluster's template for that context, as in Tomcat: its
+// attributes start from the defaults, not from the template's; the
+// other contexts keep the template; configtest shows it under the context.
+func TestContextManager(t *testing.T) {
+	doc := hostDoc(`<Cluster className="SimpleTcpCluster">
+        <Manager className="DeltaManager" maxActiveSessions="50"/>
+      </Cluster>`, `
+        <Context path="/full" distributable="true">
+          <Manager className="org.apache.catalina.ha.session.BackupManager" backups="2" rpcTimeout="3000" mapSendOptions="async"/>
+        </Context>
+        <Context path="/short" distributable="true"><Manager className="BackupManager"/></Context>
+        <Context path="/delta" distributable="true"><Manager className="DeltaManager" stateTransferTimeout="5"/></Context>
+        <Context path="/tmpl" distributable="true"/>`)
+	s, warns, err := Parse("t.xml", []byte(doc))
+	if err != nil || len(warns) > 0 {
+		t.Fatalf("err %v, warnings %v", err, warns)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := map[string]*Context{}
+	for _, c := range s.Engine().Host("localhost").Contexts {
+		ctx[c.Path] = c
+	}
+	full := ctx["/full"].ClusterManager
+	if full == nil || full.ClassName != BackupManager || full.Backups != 2 || full.RPCTimeout != 3*time.Second ||
+		full.MapSendOptions != SendAsync || full.AccessTimeout != 5*time.Second || full.RebalanceRate != 200 ||
+		full.MaxActiveSessions != -1 || full.Element != "Manager" || full.Line != 11 {
+		t.Errorf("/full: %+v", full)
+	}
+	short := ctx["/short"].ClusterManager
+	if short == nil || short.ClassName != BackupManager || short.Backups != 1 || short.MapSendOptions != 6 || short.MaxActiveSessions != -1 {
+		t.Errorf("/short: %+v", short)
+	}
+	if d := ctx["/delta"].ClusterManager; d == nil || d.ClassName != DeltaManager || d.StateTransferTimeout != 5*time.Second {
+		t.Errorf("/delta: %+v", d)
+	}
+	if ctx["/tmpl"].ClusterManager != nil || s.Cluster().Manager.ClassName != DeltaManager || s.Cluster().Manager.MaxActiveSessions != 50 {
+		t.Errorf("/tmpl: %+v, template %+v", ctx["/tmpl"].ClusterManager, s.Cluster().Manager)
+	}
+	var b strings.Builder
+	s.Describe(&b)
+	d := b.String()
+	i := strings.Index(d, "Context /full")
+	j := strings.Index(d, "Context /short")
+	if i < 0 || j < i || !strings.Contains(d[i:j], "Manager BackupManager (the context's own; the Cluster's <Manager> does not apply)") ||
+		!strings.Contains(d[i:j], "backups:") || !strings.Contains(d[i:j], "8 (async)") || strings.Contains(d[i:j], "stateTransferTimeout") {
+		t.Errorf("configtest of /full:\n%s", d)
+	}
+}
+
+// A context's cluster manager needs a covering <Cluster> and a
+// distributable context, one <Manager> per context, and its attributes
+// are checked as the template's; other classes are still ignored.
+func TestContextManagerMessages(t *testing.T) {
+	cluster := `<Cluster className="SimpleTcpCluster"/>`
+	for _, tt := range []struct {
+		name, cluster, ctx string
+		want               []string
+	}{
+		{"not distributable", cluster, `<Context path="/a"><Manager className="BackupManager"/></Context>`,
+			[]string{`t.xml:7: element <Manager> attribute className: a BackupManager replicates only a distributable context: set distributable="true" on the <Context> (or leave out the <Manager>)`}},
+		{"no cluster", "", `<Context path="/a" distributable="true"><Manager className="BackupManager"/></Context>`,
+			[]string{`t.xml:7: element <Manager> attribute className: a BackupManager needs a <Cluster> in the Host or the Engine (Tomcat: no cluster associated with the context)`}},
+		{"two managers", cluster, `<Context path="/a" distributable="true"><Manager className="BackupManager"/>
+          <Manager className="DeltaManager"/></Context>`,
+			[]string{`t.xml:8: element <Manager>: only one <Manager> per <Context> (the first is at line 7)`}},
+		{"redis and backup", cluster, `<Context path="/a" distributable="true"><Manager className="gomcat.RedisManager" address="redis://127.0.0.1:6379"/>
+          <Manager className="BackupManager"/></Context>`,
+			[]string{`t.xml:8: element <Manager>: only one <Manager> per <Context> (the first is at line 7)`}},
+		{"range", cluster, `<Context path="/a" distributable="true"><Manager className="BackupManager" backups="9" mapSendOptions="16"/></Context>`,
+			[]string{`t.xml:7: element <Manager> attribute mapSendOptions: 16 (secure) is not supported (async=8, use_ack=2, use_ack,sync=6)`,
+				`t.xml:7: element <Manager> attribute backups: 9 is not allowed (1..8 members holding a copy)`}},
+	} {
+		got := problems(t, hostDoc(tt.cluster, tt.ctx))
+		if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+			t.Errorf("%s:\n got %q\nwant %q", tt.name, got, tt.want)
+		}
+	}
+	// A StandardManager in a context is still only ignored (its sessions
+	// stay local or go to the cluster's template).
+	s, warns, err := Parse("t.xml", []byte(hostDoc(cluster, `<Context path="/a" distributable="true"><Manager className="org.apache.catalina.session.StandardManager"/></Context>`)))
+	if err != nil || len(warns) != 1 || !strings.Contains(warns[0].String(), "element <Manager>") || s.Engine().Host("localhost").Contexts[0].ClusterManager != nil {
+		t.Errorf("StandardManager: err %v, warnings %v", err, warns)
+	}
+}

@@ -165,7 +165,8 @@ type Context struct {
 	// "a", "a#b").
 	DocBase string
 	// Distributable puts the context's sessions under the cluster's
-	// Manager (DeltaManager or BackupManager). Default: false.
+	// Manager (DeltaManager or BackupManager; ClusterManager when the
+	// context has its own). Default: false.
 	Distributable bool
 	// SessionTimeout is the default max inactive interval (minutes in XML).
 	// <= 0 means sessions never expire. Default: 30 min.
@@ -178,6 +179,13 @@ type Context struct {
 	// (<Manager className="gomcat.RedisManager">), distributable or not.
 	// Default: nil (memory; the cluster's DeltaManager when distributable).
 	Manager *RedisManager
+	// ClusterManager is the context's own <Manager className="…DeltaManager">
+	// or "…BackupManager": as in Tomcat, it replaces the Cluster's <Manager>
+	// template for this context (its attributes start from the defaults,
+	// not from the template's). Only a distributable context the cluster
+	// covers may have one; it excludes Manager. Default: nil (the
+	// Cluster's template).
+	ClusterManager *Manager
 }
 
 // RedisManagerClass is the className of a context's Redis session store.
@@ -280,8 +288,9 @@ const (
 )
 
 // Manager is the session manager template cloned for every distributable
-// context: a DeltaManager or a BackupManager. Attributes only one of them
-// reads are ignored (with a warning) by the other.
+// context (in the <Cluster>), or one context's own (Context.ClusterManager):
+// a DeltaManager or a BackupManager. Attributes only one of them reads are
+// ignored (with a warning) by the other.
 type Manager struct {
 	Node
 	ClassName string // DeltaManager or BackupManager. Default: DeltaManager.

@@ -198,12 +198,25 @@ func (p *parser) context(e *elem, fromFile string) *Context {
 	p.standardClass(e, "org.apache.catalina.core.StandardContext")
 	p.attrs(e, &c.Node, contextSpec.fields(c), contextSpec.inert)
 	written := c.Path
+	var first *elem // the context's <Manager>
 	for _, k := range e.kids {
-		if cn, _, _ := k.className(); k.name == "Manager" && cn == RedisManagerClass {
-			c.Manager = p.redisManager(k)
+		cn, _, _ := k.className()
+		_, cluster := resolve(managerClasses, cn)
+		if k.name != "Manager" || (cn != RedisManagerClass && !cluster) {
+			p.ignore(k)
 			continue
 		}
-		p.ignore(k)
+		if first != nil {
+			p.errorf(k.pos, k.name, "", "only one <Manager> per <Context> (the first is at line %d)", first.pos.Line)
+			continue
+		}
+		first = k
+		if cluster {
+			c.ClusterManager = newManager()
+			p.manager(k, c.ClusterManager)
+		} else {
+			c.Manager = p.redisManager(k)
+		}
 	}
 	if fromFile != "" {
 		c.Path = pathFromFile(fromFile)

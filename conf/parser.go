@@ -207,7 +207,7 @@ var ignoredElements = map[string]string{
 	"Realm":                 "Gomcat has no realms; authenticate in the application",
 	"Executor":              "Gomcat serves each request on a goroutine; bound them with the Connector's maxThreads",
 	"Alias":                 "host aliases are not supported; add another <Host>",
-	"Manager":               "a context's sessions come from the <Cluster> when it is distributable, else from Gomcat's local manager (or Redis: className=\"gomcat.RedisManager\")",
+	"Manager":               "a context's sessions come from the <Cluster>'s Manager when it is distributable, else from Gomcat's local manager (a context's own <Manager> may be DeltaManager, BackupManager or gomcat.RedisManager)",
 	"WatchedResource":       "Java web-application setting with no meaning for a Go application",
 	"Loader":                "Java web-application setting with no meaning for a Go application",
 	"JarScanner":            "Java web-application setting with no meaning for a Go application",

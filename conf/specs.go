@@ -236,7 +236,7 @@ var contextSpec = &spec[Context]{
 		{name: "path", defDoc: "from the descriptor's file name", doc: "context path (\"\" or \"/\" for ROOT); required in server.xml",
 			ptr: func(c *Context) any { return &c.Path }, noShow: true},
 		{name: "docBase", defDoc: "from the path (ROOT, a, a#b)", doc: "directory or bundle under the Host's appBase", ptr: func(c *Context) any { return &c.DocBase }},
-		{name: "distributable", def: "false", doc: "sessions go to the cluster's Manager (DeltaManager or BackupManager)", ptr: func(c *Context) any { return &c.Distributable }},
+		{name: "distributable", def: "false", doc: "sessions go to the cluster's Manager (DeltaManager or BackupManager), or to the context's own <Manager>", ptr: func(c *Context) any { return &c.Distributable }},
 		{name: "sessionTimeout", unit: "min", def: "30", doc: "idle time before a session expires (<= 0: never)",
 			ptr: func(c *Context) any { return &c.SessionTimeout }, show: func(c *Context) string {
 				if c.SessionTimeout > 0 {
@@ -384,7 +384,7 @@ const maxSendAllSessionsSize = 1 << 20
 
 var managerSpec = &spec[Manager]{
 	element: "Manager",
-	doc:     "DeltaManager (every member holds every session) or BackupManager (a primary and `backups` backups per session, the others know only the owners): the template of every distributable context's manager (inside <Cluster>; 5.5: manager.* on the Cluster). An attribute only the other class reads is ignored with a warning.",
+	doc:     "DeltaManager (every member holds every session) or BackupManager (a primary and `backups` backups per session, the others know only the owners): the template of every distributable context's manager (inside <Cluster>; 5.5: manager.* on the Cluster), or, inside a distributable <Context>, that context's own manager, which replaces the template for it (as in Tomcat; its attributes start from these defaults). An attribute only the other class reads is ignored with a warning.",
 	attrs: []attrSpec[Manager]{
 		{name: "stateTransferTimeout", hide: isBackup, unit: "s", def: "60", doc: "how long a starting node waits for the oldest member's sessions (< 0 forever, 0 not at all)",
 			ptr: func(m *Manager) any { return &m.StateTransferTimeout }, show: func(m *Manager) string { return secs(m.StateTransferTimeout, "wait forever") }},

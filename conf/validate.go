@@ -181,7 +181,7 @@ func (v *validator) engine(e *Engine) {
 			v.bad(&h.Node, "name", "%q is already used by the <Host> at %s", h.Name, first.Pos)
 		}
 		seen[key] = h
-		v.host(h)
+		v.host(h, e.Cluster != nil || h.Cluster != nil)
 	}
 }
 
@@ -193,7 +193,8 @@ func hostNames(e *Engine) string {
 	return strings.Join(names, ", ")
 }
 
-func (v *validator) host(h *Host) {
+// host checks h; clustered says a <Cluster> serves its contexts.
+func (v *validator) host(h *Host, clustered bool) {
 	if h.Name == "" || !validHostname(h.Name) {
 		v.bad(&h.Node, "name", "%q is not a host name", h.Name)
 	}
@@ -214,6 +215,15 @@ func (v *validator) host(h *Host) {
 		}
 		if c.Manager != nil {
 			v.redisManager(c.Manager)
+		}
+		if m := c.ClusterManager; m != nil {
+			v.manager(m)
+			switch {
+			case !clustered:
+				v.bad(&m.Node, "className", "a %s needs a <Cluster> in the Host or the Engine (Tomcat: no cluster associated with the context)", m.ClassName)
+			case !c.Distributable:
+				v.bad(&m.Node, "className", "a %s replicates only a distributable context: set distributable=\"true\" on the <Context> (or leave out the <Manager>)", m.ClassName)
+			}
 		}
 	}
 	if h.Cluster != nil {
@@ -278,6 +288,17 @@ func (v *validator) sendOptions(n *Node, attr string, o int) {
 	}
 }
 
+// manager checks a <Manager> of the Cluster or of a Context.
+func (v *validator) manager(m *Manager) {
+	if m.ClassName == BackupManager {
+		v.sendOptions(&m.Node, "mapSendOptions", m.MapSendOptions)
+	}
+	managerSpec.check(v, &m.Node, m)
+	if m.MaxActiveSessions == 0 || m.MaxActiveSessions < -1 {
+		v.bad(&m.Node, "maxActiveSessions", "%d is not allowed (-1 for no limit, or a positive number)", m.MaxActiveSessions)
+	}
+}
+
 func (v *validator) cluster(c *Cluster) {
 	v.sendOptions(&c.Node, "channelSendOptions", c.ChannelSendOptions)
 	clusterSpec.check(v, &c.Node, c)
@@ -288,14 +309,7 @@ func (v *validator) cluster(c *Cluster) {
 		v.bad(&c.Node, "keyFile", "and a key are both set: give the cluster key once (keyFile is the one that can rotate)")
 	}
 
-	m := &c.Manager
-	if m.ClassName == BackupManager {
-		v.sendOptions(&m.Node, "mapSendOptions", m.MapSendOptions)
-	}
-	managerSpec.check(v, &m.Node, m)
-	if m.MaxActiveSessions == 0 || m.MaxActiveSessions < -1 {
-		v.bad(&m.Node, "maxActiveSessions", "%d is not allowed (-1 for no limit, or a positive number)", m.MaxActiveSessions)
-	}
+	v.manager(&c.Manager)
 
 	v.membership(&c.Membership)
 	if c.Membership.ClassName == CloudMembershipService && len(c.Key) == 0 && c.KeyFile == "" {

@@ -12,7 +12,9 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/backupmgr"
+	"github.com/gomcat/gomcat/deltamgr"
 	"github.com/gomcat/gomcat/internal/testkit"
+	"github.com/gomcat/gomcat/runtime/session"
 )
 
 // backupManager returns the BackupManager of tn's ROOT context.
@@ -27,15 +29,10 @@ func backupManager(t *testing.T, tn *testNode) *backupmgr.Manager {
 	return nil
 }
 
-// TestBackupManagerNodes: three nodes with <Manager className="BackupManager">
-// on channel 4: a session has one primary and one backup, the third member
-// knows only the owners; a request on that third member fetches it and the
-// JvmRouteBinderValve gives it the member's route; when its primary leaves,
-// the others relocate (the log line) and still serve it, nothing lost.
-func TestBackupManagerNodes(t *testing.T) {
-	mp := randomMcastPort()
-	o := nodeOpts{mcastPort: mp, establishWait: 300 * time.Millisecond,
-		manager: `<Manager className="org.apache.catalina.ha.session.BackupManager" rpcTimeout="5000"/>`}
+// startBackupNodes starts node1..node3 with o and waits until the
+// BackupManager of each one's ROOT context sees the two others.
+func startBackupNodes(t *testing.T, o nodeOpts) ([]*testNode, map[string]*backupmgr.Manager) {
+	t.Helper()
 	nodes := []*testNode{newClusterNode(t, "node1", o), newClusterNode(t, "node2", o), newClusterNode(t, "node3", o)}
 	for _, n := range nodes {
 		n.start(t)
@@ -52,6 +49,19 @@ func TestBackupManagerNodes(t *testing.T) {
 		}
 		return true
 	})
+	return nodes, mgrs
+}
+
+// TestBackupManagerNodes: three nodes with <Manager className="BackupManager">
+// on channel 4: a session has one primary and one backup, the third member
+// knows only the owners; a request on that third member fetches it and the
+// JvmRouteBinderValve gives it the member's route; when its primary leaves,
+// the others relocate (the log line) and still serve it, nothing lost.
+func TestBackupManagerNodes(t *testing.T) {
+	mp := randomMcastPort()
+	o := nodeOpts{mcastPort: mp, establishWait: 300 * time.Millisecond,
+		manager: `<Manager className="org.apache.catalina.ha.session.BackupManager" rpcTimeout="5000"/>`}
+	nodes, mgrs := startBackupNodes(t, o)
 
 	jar, _ := cookiejar.New(nil)
 	code, body, id := get(t, jar, nodes[0].url+"/set?k=color&v=blue")
@@ -137,7 +147,7 @@ func TestBackupConfig(t *testing.T) {
            terminateOnStartFailure="true" backups="3" rebalanceRate="50" maxActiveSessions="10"
            maxSessionSize="4096" processExpiresFrequency="2"/>
 </Cluster><Host name="localhost"/></Engine></Service></Server>`)
-	c := backupConfig(s.Cluster(), "localhost#", "n1", time.Minute, 0, zerolog.Nop())
+	c := backupConfig(&s.Cluster().Manager, "localhost#", "n1", time.Minute, 0, zerolog.Nop())
 	if c.MapSendOptions != 8 || c.RPCTimeout != 2*time.Second || c.AccessTimeout != time.Second || !c.TerminateOnStartFailure ||
 		c.Backups != 3 || c.RebalanceRate != 50 || c.MaxActiveSessions != 10 || c.MaxSessionSize != 4096 ||
 		c.SweepInterval != 2*backgroundTick || c.MaxInactive != time.Minute || c.Route != "n1" || c.Name != "localhost#" {
@@ -146,7 +156,47 @@ func TestBackupConfig(t *testing.T) {
 	if err := c.Validate(); err != nil {
 		t.Error(err)
 	}
-	if c := backupConfig(s.Cluster(), "localhost#", "n1", time.Minute, 5, zerolog.Nop()); c.MaxActiveSessions != 5 {
+	if c := backupConfig(&s.Cluster().Manager, "localhost#", "n1", time.Minute, 5, zerolog.Nop()); c.MaxActiveSessions != 5 {
 		t.Errorf("context limit: %d, want 5", c.MaxActiveSessions)
+	}
+}
+
+// TestContextBackupManager: a <Context> with its own
+// <Manager className="BackupManager" backups="2"> gets a backupmgr.Manager
+// with that element's attributes although the Cluster's template is a
+// DeltaManager; the Host's other distributable context keeps the template.
+func TestContextBackupManager(t *testing.T) {
+	mp := randomMcastPort()
+	o := nodeOpts{mcastPort: mp, establishWait: 300 * time.Millisecond,
+		contexts: `<Context path="/" app="example" distributable="true">
+          <Manager className="org.apache.catalina.ha.session.BackupManager" backups="2" rpcTimeout="5000"/>
+        </Context>
+        <Context path="/d" app="example" distributable="true"/>`}
+	nodes, mgrs := startBackupNodes(t, o)
+	for _, n := range nodes {
+		var d session.Manager
+		for _, c := range n.adminContexts() {
+			if c.Path == "/d" {
+				d = c.Manager
+			}
+		}
+		if _, ok := d.(*deltamgr.Manager); !ok {
+			t.Fatalf("%s: /d has %T, want the template's *deltamgr.Manager", n.name, d)
+		}
+	}
+	jar, _ := cookiejar.New(nil)
+	code, body, id := get(t, jar, nodes[0].url+"/set?k=color&v=blue")
+	if code != 200 || !strings.HasSuffix(id, ".node1") {
+		t.Fatalf("set on node1: %d %q cookie %q", code, body, id)
+	}
+	// backups="2" of the context's element: both other members hold it.
+	primary, backups, ok := mgrs["node1"].Owners(id)
+	if !ok || primary != "node1" || len(backups) != 2 {
+		t.Fatalf("owners on node1: %q %v %v; want node1 and 2 backups", primary, backups, ok)
+	}
+	for _, name := range []string{"node2", "node3"} {
+		if st := mgrs[name].Stats(); st.Sessions != 1 || st.Backups != 1 {
+			t.Errorf("%s holds %d values, %d backups; want 1 and 1", name, st.Sessions, st.Backups)
+		}
 	}
 }

@@ -196,7 +196,7 @@ func (b *Bridge) add(ctx context.Context, hostName string, c *conf.Context, rout
 		},
 		IDChanged: func(_ *session.Session, old string) { p.forget(old) },
 	}
-	dm, err := b.clus.newDeltaManager(hostName, spec, route, func(dc *deltamgr.Config) {
+	dm, err := b.clus.newDeltaManager(hostName, spec, route, &b.clus.conf.Manager, func(dc *deltamgr.Config) {
 		dc.Listeners = l
 		dc.NotifySessionListenersOnReplication = true
 		dc.ExpireSessionsOnShutdown = false // leaving the cluster must not end anyone's session

@@ -89,8 +89,10 @@ func (n *Node) contextSpec(hc host.Config, cc *conf.Context) (host.ContextSpec, 
 // managers returns the session manager factory of a host: a
 // redismgr.Manager for a context with <Manager className="gomcat.RedisManager">; a
 // deltamgr.Manager (registered with the node's router, its Start running
-// the state transfer) for the distributable contexts of a host the cluster
-// covers; a LocalManager for every other context.
+// the state transfer) or a backupmgr.Manager, as the context's own
+// <Manager> or else the cluster's template says, for the distributable
+// contexts of a host the cluster covers; a LocalManager for every other
+// context.
 func (n *Node) managers(ch *conf.Host) host.ManagerFactory {
 	route := n.cfg.Server.Engine().JvmRoute
 	clustered := n.clus != nil && n.clus.covers(ch)
@@ -99,7 +101,7 @@ func (n *Node) managers(ch *conf.Host) host.ManagerFactory {
 			return n.redisManager(ch.Name, spec, route, rc)
 		}
 		if clustered && spec.Distributable {
-			return n.clus.newManager(ch.Name, spec, route)
+			return n.clus.newManager(ch.Name, spec, route, n.clus.manager(ownManager(ch, spec.Path)))
 		}
 		sc := session.Config{
 			Route:             route,

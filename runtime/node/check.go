@@ -75,7 +75,7 @@ func (n *Node) checkHost(eng *conf.Engine, ch *conf.Host) []error {
 		if err := n.checkManager(ch, cc, spec, clustered); err != nil {
 			el := cc.Node
 			if redisConf(ch, spec.Path) == nil {
-				el = n.clus.conf.Manager.Node // the cluster's <Manager>, shared by its contexts
+				el = n.clus.manager(cc.ClusterManager).Node // the context's own <Manager> or the cluster's, shared by its contexts
 			}
 			errs = append(errs, at(el, "", err))
 		}
@@ -125,11 +125,11 @@ func (n *Node) checkManager(ch *conf.Host, cc *conf.Context, spec host.ContextSp
 	if !clustered || !spec.Distributable {
 		return nil
 	}
-	cl := n.clus.conf
-	if cl.Manager.ClassName == conf.BackupManager {
-		return backupConfig(cl, name, route, maxInactive(spec), spec.MaxActiveSessions, n.log).Validate()
+	m := n.clus.manager(cc.ClusterManager)
+	if m.ClassName == conf.BackupManager {
+		return backupConfig(m, name, route, maxInactive(spec), spec.MaxActiveSessions, n.log).Validate()
 	}
-	return deltaConfig(cl, name, route, maxInactive(spec), spec.MaxActiveSessions, n.log).Validate()
+	return deltaConfig(n.clus.conf, m, name, route, maxInactive(spec), spec.MaxActiveSessions, n.log).Validate()
 }
 
 // at places err at the element (attr's line when it was written), unless

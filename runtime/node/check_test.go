@@ -60,3 +60,40 @@ func TestCheck(t *testing.T) {
 		t.Errorf("DeltaManager's own limit not reported at its <Manager>: %v", err)
 	}
 }
+
+// A context's own <Manager className="BackupManager"> is checked as
+// backupmgr would build it and reported at that element; the Cluster's
+// template still checks the other distributable contexts.
+func TestCheckContextManager(t *testing.T) {
+	xml := `<Server port="-1"><Service name="Catalina">
+  <Connector port="0"/>
+  <Engine name="Catalina" defaultHost="localhost" jvmRoute="node1">
+    <Host name="localhost" appBase="webapps">
+      <Context path="" app="example" distributable="true">
+        <Manager className="BackupManager" backups="2"/>
+      </Context>
+      <Context path="/d" app="example" distributable="true"/>
+    </Host>
+    <Cluster key="` + strings.Repeat("ab", 32) + `">
+      <Manager className="org.apache.catalina.ha.session.DeltaManager"/>
+    </Cluster>
+  </Engine>
+</Service></Server>`
+	s := parse(t, xml)
+	s.Home = t.TempDir()
+	if err := Check(s, ""); err != nil {
+		t.Fatalf("sound model: %v", err)
+	}
+	own := s.Engine().Host("localhost").Contexts[0].ClusterManager
+	own.Backups = 20 // past backupmgr's limit, set by a program
+	err := Check(s, "")
+	if err == nil || !strings.Contains(err.Error(), "server.xml:6: element <Manager>: backupmgr: config: Backups 20") {
+		t.Errorf("the context's BackupManager not checked at its <Manager>: %v", err)
+	}
+	own.Backups = 2
+	s.Cluster().Manager.SendAllSessionsSize = 2_000_000 // the template, used by /d
+	err = Check(s, "")
+	if err == nil || !strings.Contains(err.Error(), "server.xml:11: element <Manager>: deltamgr") || strings.Contains(err.Error(), "server.xml:6:") {
+		t.Errorf("the template of /d: %v", err)
+	}
+}

@@ -188,14 +188,24 @@ func (c *clusterPart) farmStep() lifecycle.Funcs {
 	}
 }
 
+// manager is the model of a distributable context's manager: the
+// context's own <Manager> (own, when not nil; as in Tomcat it replaces the
+// template) or the cluster's template.
+func (c *clusterPart) manager(own *conf.Manager) *conf.Manager {
+	if own != nil {
+		return own
+	}
+	return &c.conf.Manager
+}
+
 // newManager builds the manager of a distributable context of the Host
-// named hostName, as the cluster's <Manager> says (a DeltaManager on
-// channel 1 or a BackupManager on channel 4), and registers it with its
-// router (Manager.Stop unregisters it). Called by the Host while the
-// cluster runs.
-func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route string) (session.Manager, error) {
-	if c.conf.Manager.ClassName != conf.BackupManager {
-		return c.newDeltaManager(hostName, spec, route, nil)
+// named hostName, as m says (a DeltaManager on channel 1 or a
+// BackupManager on channel 4; m from clusterPart.manager), and registers
+// it with its router (Manager.Stop unregisters it). Called by the Host
+// while the cluster runs.
+func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route string, m *conf.Manager) (session.Manager, error) {
+	if m.ClassName != conf.BackupManager {
+		return c.newDeltaManager(hostName, spec, route, m, nil)
 	}
 	cl := c.cluster()
 	if cl == nil {
@@ -203,38 +213,38 @@ func (c *clusterPart) newManager(hostName string, spec host.ContextSpec, route s
 	}
 	name := managerName(hostName, spec.Path)
 	log := c.log.With().Str("context", spec.Path).Logger()
-	cfg := backupConfig(c.conf, name, route, maxInactive(spec), spec.MaxActiveSessions, log)
-	m, err := backupmgr.New(cfg, c.timed(cl.Port(transport.ChannelBackup)))
+	cfg := backupConfig(m, name, route, maxInactive(spec), spec.MaxActiveSessions, log)
+	bm, err := backupmgr.New(cfg, c.timed(cl.Port(transport.ChannelBackup)))
 	if err != nil {
 		return nil, err
 	}
-	if err := c.maps.Add(m); err != nil {
+	if err := c.maps.Add(bm); err != nil {
 		return nil, fmt.Errorf("manager %s: %w", name, err)
 	}
-	return m, nil
+	return bm, nil
 }
 
-// newDeltaManager builds and registers a context's DeltaManager with its
-// config adjusted by mod (nil: as the model says); the migration bridge
-// uses it whatever the cluster's <Manager>.
-func (c *clusterPart) newDeltaManager(hostName string, spec host.ContextSpec, route string, mod func(*deltamgr.Config)) (*deltamgr.Manager, error) {
+// newDeltaManager builds and registers a context's DeltaManager from the
+// model m with its config adjusted by mod (nil: as the model says); the
+// migration bridge uses it whatever the cluster's <Manager>.
+func (c *clusterPart) newDeltaManager(hostName string, spec host.ContextSpec, route string, m *conf.Manager, mod func(*deltamgr.Config)) (*deltamgr.Manager, error) {
 	cl := c.cluster()
 	if cl == nil {
 		return nil, errors.New("node: the cluster is not running")
 	}
 	name := managerName(hostName, spec.Path)
-	cfg := deltaConfig(c.conf, name, route, maxInactive(spec), spec.MaxActiveSessions, c.log.With().Str("context", spec.Path).Logger())
+	cfg := deltaConfig(c.conf, m, name, route, maxInactive(spec), spec.MaxActiveSessions, c.log.With().Str("context", spec.Path).Logger())
 	if mod != nil {
 		mod(&cfg)
 	}
-	m, err := deltamgr.New(cfg, c.timed(cl.Port(transport.ChannelSessions)))
+	dm, err := deltamgr.New(cfg, c.timed(cl.Port(transport.ChannelSessions)))
 	if err != nil {
 		return nil, err
 	}
-	if err := c.router.Add(m); err != nil {
+	if err := c.router.Add(dm); err != nil {
 		return nil, fmt.Errorf("manager %s: %w", name, err)
 	}
-	return m, nil
+	return dm, nil
 }
 
 // maxInactive is a context's session timeout, 0 meaning the default.

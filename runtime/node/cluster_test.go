@@ -47,7 +47,7 @@ const clusterXML = `<?xml version="1.0"?>
                   watchEnabled="%[5]t" processDeployFrequency="1"/>
       </Cluster>
       <Host name="localhost" appBase="webapps" autoDeploy="false">
-        <Context path="/" app="example" distributable="true"/>
+        %[8]s
       </Host>
     </Engine>
   </Service>
@@ -69,6 +69,7 @@ type nodeOpts struct {
 	sendOptions   int
 	anyPort       bool   // the connector on port 0
 	manager       string // the <Manager> element; "": a DeltaManager
+	contexts      string // the Host's <Context> elements; "": a distributable ROOT
 }
 
 func freePort(t *testing.T) int {
@@ -97,7 +98,10 @@ func newClusterNode(t *testing.T, name string, o nodeOpts) *testNode {
 	if o.manager == "" {
 		o.manager = `<Manager className="org.apache.catalina.ha.session.DeltaManager" stateTransferTimeout="60"/>`
 	}
-	xml := fmt.Sprintf(clusterXML, port, name, o.mcastPort, o.establishWait.Milliseconds(), o.watch, o.sendOptions, o.manager)
+	if o.contexts == "" {
+		o.contexts = `<Context path="/" app="example" distributable="true"/>`
+	}
+	xml := fmt.Sprintf(clusterXML, port, name, o.mcastPort, o.establishWait.Milliseconds(), o.watch, o.sendOptions, o.manager, o.contexts)
 	s, _, err := conf.Parse("server.xml", []byte(xml))
 	if err != nil {
 		t.Fatal(err)

@@ -294,11 +294,12 @@ func managerName(hostName, path string) string {
 	return hostName + "#" + path
 }
 
-// deltaConfig maps the cluster's <Manager> template onto one context's
-// deltamgr.Config. maxInactive is the context's session timeout (<= 0
-// never expires); maxActive the context's own limit (<= 0: the template's).
-func deltaConfig(cl *conf.Cluster, name, route string, maxInactive time.Duration, maxActive int, log zerolog.Logger) deltamgr.Config {
-	m := cl.Manager
+// deltaConfig maps a DeltaManager model m (the cluster's <Manager>
+// template or the context's own) onto one context's deltamgr.Config; cl
+// gives the send options and the frame size. maxInactive is the context's
+// session timeout (<= 0 never expires); maxActive the context's own limit
+// (<= 0: m's).
+func deltaConfig(cl *conf.Cluster, m *conf.Manager, name, route string, maxInactive time.Duration, maxActive int, log zerolog.Logger) deltamgr.Config {
 	c := deltamgr.DefaultConfig(name)
 	c.Route = route
 	c.SendOptions = cl.ChannelSendOptions
@@ -325,7 +326,7 @@ func deltaConfig(cl *conf.Cluster, name, route string, maxInactive time.Duration
 // managerLimits are the attributes both manager classes read: the
 // session limit (the context's own when > 0), the session size bound and
 // the sweep interval (sweep when processExpiresFrequency is unset).
-func managerLimits(m conf.Manager, maxActive int, sweep time.Duration) (maxActiveSessions, maxSessionSize int, sweepInterval time.Duration) {
+func managerLimits(m *conf.Manager, maxActive int, sweep time.Duration) (maxActiveSessions, maxSessionSize int, sweepInterval time.Duration) {
 	maxActiveSessions = m.MaxActiveSessions
 	if maxActive > 0 {
 		maxActiveSessions = maxActive
@@ -336,10 +337,10 @@ func managerLimits(m conf.Manager, maxActive int, sweep time.Duration) (maxActiv
 	return maxActiveSessions, max(m.MaxSessionSize, 0), sweep
 }
 
-// backupConfig maps the cluster's <Manager className="BackupManager">
-// template onto one context's backupmgr.Config, like deltaConfig.
-func backupConfig(cl *conf.Cluster, name, route string, maxInactive time.Duration, maxActive int, log zerolog.Logger) backupmgr.Config {
-	m := cl.Manager
+// backupConfig maps a <Manager className="BackupManager"> (the cluster's
+// template or the context's own) onto one context's backupmgr.Config,
+// like deltaConfig.
+func backupConfig(m *conf.Manager, name, route string, maxInactive time.Duration, maxActive int, log zerolog.Logger) backupmgr.Config {
 	c := backupmgr.DefaultConfig(name)
 	c.Route = route
 	c.MapSendOptions = m.MapSendOptions

@@ -23,7 +23,7 @@ func TestManagerHardeningAttributes(t *testing.T) {
 		{`<Manager className="org.apache.catalina.ha.session.DeltaManager" replicatePrincipal="true" stateTransferSeniorTimeout="3"/>`, true, 3 * time.Second},
 	} {
 		s := parse(t, fmt.Sprintf(tmpl, tc.manager))
-		dc := deltaConfig(s.Cluster(), "localhost#", "n1", 0, 0, zerolog.Nop())
+		dc := deltaConfig(s.Cluster(), &s.Cluster().Manager, "localhost#", "n1", 0, 0, zerolog.Nop())
 		if dc.ReplicatePrincipal != tc.principal || dc.StateTransferSeniorTimeout != tc.senior {
 			t.Errorf("%q: replicatePrincipal %v, stateTransferSeniorTimeout %v", tc.manager, dc.ReplicatePrincipal, dc.StateTransferSeniorTimeout)
 		}

@@ -69,7 +69,7 @@ func TestClusterConfigTomcat55(t *testing.T) {
 		t.Errorf("HTTPURL %q", cfg.HTTPURL)
 	}
 	cl := s.Cluster()
-	dc := deltaConfig(cl, managerName("localhost", "/"), "tomcat2", 0, 0, zerolog.Nop())
+	dc := deltaConfig(cl, &cl.Manager, managerName("localhost", "/"), "tomcat2", 0, 0, zerolog.Nop())
 	if dc.Name != "localhost#" || dc.Route != "tomcat2" || dc.SendOptions != cl.ChannelSendOptions || cfg.SendOptions != cl.ChannelSendOptions || dc.StateTransferTimeout != time.Minute ||
 		!dc.ExpireSessionsOnShutdown || dc.SweepInterval != 6*backgroundTick {
 		t.Errorf("delta config %+v", dc)

@@ -18,7 +18,9 @@
 // membership"); the hosts, whose distributable contexts get a
 // deltamgr.Manager named "<host>#<path>" (ROOT "localhost#") whose Start
 // runs the state transfer (or, with <Manager className="BackupManager">,
-// a backupmgr.Manager whose Start exchanges the map of owners); with a <Deployer>, the farm deployer ("Cluster
+// a backupmgr.Manager whose Start exchanges the map of owners); a context's
+// own <Manager className="DeltaManager|BackupManager"> replaces the
+// Cluster's template for it, as in Tomcat; with a <Deployer>, the farm deployer ("Cluster
 // FarmWarDeployer started."; after the hosts, unlike Tomcat, because it
 // installs the bundles it missed at start); the connectors serving (HTTP,
 // then AJP/1.3), then the HTTP URL advertised in the heartbeat (balancers

@@ -55,9 +55,26 @@ func redisConfig(abs func(string) string, log zerolog.Logger, hostName string, s
 
 // redisConf returns the RedisManager element of the context at path, or nil.
 func redisConf(ch *conf.Host, path string) *conf.RedisManager {
+	if c := contextConf(ch, path); c != nil {
+		return c.Manager
+	}
+	return nil
+}
+
+// ownManager returns the context's own <Manager className="DeltaManager"
+// or "BackupManager"> at path, or nil (the cluster's template applies).
+func ownManager(ch *conf.Host, path string) *conf.Manager {
+	if c := contextConf(ch, path); c != nil {
+		return c.ClusterManager
+	}
+	return nil
+}
+
+// contextConf returns the <Context> of ch at path, or nil.
+func contextConf(ch *conf.Host, path string) *conf.Context {
 	for _, c := range ch.Contexts {
 		if c.Path == path {
-			return c.Manager
+			return c
 		}
 	}
 	return nil

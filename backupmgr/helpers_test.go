@@ -28,50 +28,21 @@ type nodeOpt func(*Config)
 
 func withBackups(n int) nodeOpt { return func(c *Config) { c.Backups = n } }
 
-func newHub(t *testing.T) *transporttest.Hub {
-	h := transporttest.NewHub(1)
-	t.Cleanup(h.Close)
-	return h
+// cluster is a test cluster of backupmgr nodes on one hub.
+type cluster = transporttest.Cluster[*node]
+
+func newCluster(t *testing.T) *cluster { return transporttest.NewCluster[*node](t, 1) }
+
+// startNode adds name to the cluster and starts a manager for testCtx.
+func startNode(t *testing.T, h *cluster, name string, opts ...nodeOpt) *node {
+	t.Helper()
+	return h.Add(name, build(opts...))
 }
 
-// startNode joins the hub as name and starts a manager for testCtx.
-func startNode(t *testing.T, h *transporttest.Hub, name string, opts ...nodeOpt) *node {
+// startCluster starts k nodes n1..nk, each knowing all the others.
+func startCluster(t *testing.T, h *cluster, k int, opts ...nodeOpt) []*node {
 	t.Helper()
-	lb := &testkit.Log{}
-	log := zerolog.New(lb).Level(zerolog.DebugLevel)
-	n := &node{name: name, logs: lb, router: NewRouter(log)}
-	n.port = h.Join(name, n.router.Deliver)
-	n.router.Bind(n.port)
-	cfg := DefaultConfig(testCtx)
-	cfg.Route = name
-	cfg.Logger = log
-	cfg.RPCTimeout = 5 * time.Second
-	cfg.RebalanceRate = 0
-	for _, o := range opts {
-		o(&cfg)
-	}
-	m, err := New(cfg, n.port)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.router.Add(m); err != nil {
-		t.Fatal(err)
-	}
-	n.m = m
-	t.Cleanup(func() { _ = m.Stop(context.Background()) })
-	if err := m.Start(context.Background()); err != nil {
-		t.Fatalf("%s: start: %v", name, err)
-	}
-	return n
-}
-
-// cluster starts k nodes n1..nk, each knowing all the others.
-func cluster(t *testing.T, h *transporttest.Hub, k int, opts ...nodeOpt) []*node {
-	t.Helper()
-	var out []*node
-	for i := 1; i <= k; i++ {
-		out = append(out, startNode(t, h, fmt.Sprintf("n%d", i), opts...))
-	}
+	out := h.AddAll(build(opts...), transporttest.Names("n", k)...)
 	testkit.WaitFor(t, "every node knows every peer", func() bool {
 		for _, n := range out {
 			if n.m.Peers() != k-1 {
@@ -83,10 +54,39 @@ func cluster(t *testing.T, h *transporttest.Hub, k int, opts ...nodeOpt) []*node
 	return out
 }
 
-// kill removes n from the hub (its messages are lost, as kill -9) and stops its manager.
-func kill(h *transporttest.Hub, n *node) {
-	h.Leave(n.name)
-	_ = n.m.Stop(context.Background())
+// build is the factory of the test nodes: a router on the hub port and a
+// started manager for testCtx.
+func build(opts ...nodeOpt) transporttest.Build[*node] {
+	return func(t testing.TB, name string, join func(transporttest.DeliverFunc) *transporttest.Port) (*node, func()) {
+		t.Helper()
+		lb := &testkit.Log{}
+		log := zerolog.New(lb).Level(zerolog.DebugLevel)
+		n := &node{name: name, logs: lb, router: NewRouter(log)}
+		n.port = join(n.router.Deliver)
+		n.router.Bind(n.port)
+		cfg := DefaultConfig(testCtx)
+		cfg.Route = name
+		cfg.Logger = log
+		cfg.RPCTimeout = 5 * time.Second
+		cfg.RebalanceRate = 0
+		for _, o := range opts {
+			o(&cfg)
+		}
+		m, err := New(cfg, n.port)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.router.Add(m); err != nil {
+			t.Fatal(err)
+		}
+		n.m = m
+		stop := func() { _ = m.Stop(context.Background()) }
+		if err := m.Start(context.Background()); err != nil {
+			stop()
+			t.Fatalf("%s: start: %v", name, err)
+		}
+		return n, stop
+	}
 }
 
 // request runs one request on n for id ("" creates): Find/Create, fn, RequestCompleted.
@@ -142,20 +142,6 @@ func holders(nodes []*node, id string) int {
 		}
 	}
 	return k
-}
-
-func alive(nodes []*node, dead ...*node) []*node {
-	var out []*node
-next:
-	for _, n := range nodes {
-		for _, d := range dead {
-			if n == d {
-				continue next
-			}
-		}
-		out = append(out, n)
-	}
-	return out
 }
 
 func totalLost(nodes []*node) uint64 {

@@ -1,9 +1,9 @@
 package backupmgr
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"testing"
 
@@ -14,11 +14,11 @@ import (
 // TestEveryMessageKind walks one session through its life on three members
 // plus one without the context, and checks each kind was sent and received.
 func TestEveryMessageKind(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	other := NewRouter(testkitLogger())
 	p := h.Join("x", other.Deliver) // a member without the context: NO_CONTEXT
 	other.Bind(p)
-	ns := cluster(t, h, 3)
+	ns := startCluster(t, h, 3)
 	a, b, c := ns[0], ns[1], ns[2]
 	s, err := a.request("", set("v", 1))
 	if err != nil {
@@ -107,8 +107,8 @@ func TestEveryMessageKind(t *testing.T) {
 func TestFailover(t *testing.T) {
 	for k := 3; k <= 8; k++ {
 		t.Run(fmt.Sprint(k), func(t *testing.T) {
-			h := newHub(t)
-			ns := cluster(t, h, k)
+			h := newCluster(t)
+			ns := startCluster(t, h, k)
 			ids := make([]string, 0, 10*k)
 			for i := range 10 * k {
 				s, err := ns[i%k].request("", set("v", i))
@@ -123,8 +123,8 @@ func TestFailover(t *testing.T) {
 				}
 			}
 			dead := ns[1]
-			kill(h, dead)
-			live := alive(ns, dead)
+			h.Kill(dead.name)
+			live := h.Alive()
 			testkit.WaitFor(t, "relocation logged", func() bool {
 				return live[0].logs.Has(fmt.Sprintf("Relocation of map entries was complete in [%d] ms.", live[0].m.Stats().LastRelocation.Milliseconds()))
 			})
@@ -153,8 +153,8 @@ func TestFailover(t *testing.T) {
 func TestTwoDie(t *testing.T) {
 	for _, n := range []int{1, 2} {
 		t.Run(fmt.Sprintf("backups=%d", n), func(t *testing.T) {
-			h := newHub(t)
-			ns := cluster(t, h, 5, withBackups(n))
+			h := newCluster(t)
+			ns := startCluster(t, h, 5, withBackups(n))
 			var ids []string
 			for i := range 60 {
 				s, err := ns[i%5].request("", set("v", i))
@@ -184,11 +184,8 @@ func TestTwoDie(t *testing.T) {
 			// Both die at once: cut off together first, so neither can
 			// hand a session to a third member before the other is gone.
 			h.Partition([]string{"n2", "n3"}, []string{"n1", "n4", "n5"})
-			h.Leave("n2")
-			h.Leave("n3")
-			_ = ns[1].m.Stop(context.Background())
-			_ = ns[2].m.Stop(context.Background())
-			live := alive(ns, ns[1], ns[2])
+			h.Kill("n2", "n3")
+			live := h.Alive()
 			testkit.WaitFor(t, "relocated", func() bool {
 				for _, n := range live {
 					if n.m.Stats().Relocations < 2 {
@@ -217,8 +214,8 @@ func TestTwoDie(t *testing.T) {
 // TestJoinLeaveDuringTraffic: requests run on random members while one
 // joins and another leaves; no session is lost and each keeps its value.
 func TestJoinLeaveDuringTraffic(t *testing.T) {
-	h := newHub(t)
-	ns := cluster(t, h, 4)
+	h := newCluster(t)
+	ns := startCluster(t, h, 4)
 	var mu sync.Mutex
 	vals := map[string]int{}
 	trace := map[string][]string{}
@@ -231,7 +228,7 @@ func TestJoinLeaveDuringTraffic(t *testing.T) {
 		ids = append(ids, s.ID())
 		vals[s.ID()] = i
 	}
-	live := func() []*node { mu.Lock(); defer mu.Unlock(); return alive(ns) }
+	live := h.Alive
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	var fails []error
@@ -254,7 +251,7 @@ func TestJoinLeaveDuringTraffic(t *testing.T) {
 			mu.Lock()
 			trace[id] = append(trace[id], fmt.Sprintf("%s v=%d err=%v", n.name, v, err))
 			mu.Unlock()
-			if err != nil && len(alive(live(), n)) == len(live()) {
+			if err != nil && !slices.Contains(live(), n) {
 				// n was killed under the request: the client retries
 				// elsewhere (the request is idempotent).
 				_, err = live()[0].request(id, set("v", v))
@@ -267,15 +264,10 @@ func TestJoinLeaveDuringTraffic(t *testing.T) {
 		}
 	})
 	n5 := startNode(t, h, "n5")
-	mu.Lock()
-	ns = append(ns, n5)
-	mu.Unlock()
 	testkit.WaitFor(t, "n5 knows every owner", func() bool { return n5.m.Stats().Entries == len(ids) })
-	mu.Lock()
 	dead := ns[0]
-	ns = alive(ns, dead)
-	mu.Unlock()
-	kill(h, dead)
+	h.Kill(dead.name)
+	ns = live()
 	testkit.WaitFor(t, "two copies again", func() bool {
 		for _, id := range ids {
 			if holders(live(), id) != 2 {
@@ -322,8 +314,8 @@ func TestJoinLeaveDuringTraffic(t *testing.T) {
 // TestPartition: a minority is cut off; the majority serves every session
 // (promoting its backups); after healing, both sides agree on one primary.
 func TestPartition(t *testing.T) {
-	h := newHub(t)
-	ns := cluster(t, h, 5)
+	h := newCluster(t)
+	ns := startCluster(t, h, 5)
 	var ids []string
 	for i := range 50 {
 		s, err := ns[i%5].request("", set("v", i))

@@ -1,7 +1,6 @@
 package deltamgr
 
 import (
-	"context"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -13,7 +12,7 @@ import (
 // Four members, a partition, a heal, then the primary dies and the session
 // fails over with a route rewrite.
 func TestPartitionHealAndFailover(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2", "n3", "n4"})
 	n1, n2, n3, n4 := ns[0], ns[1], ns[2], ns[3]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "a", 1) })
@@ -49,8 +48,7 @@ func TestPartitionHealAndFailover(t *testing.T) {
 
 	// n1 dies; the balancer sends the user to n3, whose JvmRouteBinderValve
 	// rewrites the route.
-	h.Leave("n1")
-	n1.m.Stop(context.Background())
+	h.Kill("n1")
 	base, _ := session.SplitID(id)
 	moved := base + ".n3"
 	n3.request(t, id, func(s *session.Session) {
@@ -76,7 +74,7 @@ func TestPartitionHealAndFailover(t *testing.T) {
 // Sync mode with 30% of messages dropped: whenever RequestCompleted returns
 // nil, every member already has the write; failures are reported.
 func TestSyncModeWithDrops(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2", "n3"}, withSync())
 	s, err := ns[0].request(t, "", func(s *session.Session) { mustSet(t, s, "i", -1) })
 	if err != nil {
@@ -108,7 +106,7 @@ func TestSyncModeWithDrops(t *testing.T) {
 func TestAsyncDropsLoseNoSession(t *testing.T) { synctest.Test(t, testAsyncDropsLoseNoSession) }
 
 func testAsyncDropsLoseNoSession(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	names := []string{"n1", "n2", "n3", "n4", "n5"}
 	ns := startNodes(t, h, names)
 	h.SetDrop(0.2)

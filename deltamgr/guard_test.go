@@ -42,7 +42,7 @@ func TestGetAllOnlyForYoungerMembers(t *testing.T) {
 }
 
 func testGetAllOnlyForYoungerMembers(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	old := newRecorder(h, "old", nil) // joined first: older than n1
 	n1 := newNode(t, h, "n1", quickSenior)
 	n1.start(t)
@@ -87,7 +87,7 @@ func testGetAllOnlyForYoungerMembers(t *testing.T) {
 // Without replicatePrincipal a peer's DELTA cannot log a user in: the
 // principal is dropped (the rest applies), counted, and never sent.
 func TestPrincipalNotReplicatedByDefault(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2"})
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "a", 1); s.SetPrincipal("ann", "FORM") })
@@ -114,7 +114,7 @@ func TestPrincipalNotReplicatedByDefault(t *testing.T) {
 // Session ids from the wire: the shape is checked, and a new session's
 // route must be this node, the sender or a member.
 func TestSessionIDsFromTheWireValidated(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2"})
 	n1 := ns[0]
 	bad := []string{"", strings.Repeat("A", maxIDBase+1), "ABC DEF", "ABC\x00", "ABC.", "ABC.n1.x", "ABC." + strings.Repeat("r", maxRoute+1), "<script>"}
@@ -139,7 +139,7 @@ func TestSessionIDsFromTheWireValidated(t *testing.T) {
 // MaxInactive from the wire is capped by the context's, so a forged
 // session cannot live forever (-1) or longer than the context allows.
 func TestMaxInactiveFromTheWireCapped(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n := newNode(t, h, "n1", func(cfg *Config) { cfg.MaxInactive = 10 * time.Minute })
 	n.start(t)
 	for i, mi := range []time.Duration{-1, 0, time.Hour, 5 * time.Minute} {
@@ -160,7 +160,7 @@ func TestMaxInactiveFromTheWireCapped(t *testing.T) {
 
 // Refusals are logged once per refuseLogEvery per rule, counted always.
 func TestRefusalsLogRateLimited(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n := newNode(t, h, "n1")
 	n.start(t)
 	for range 50 {
@@ -183,7 +183,7 @@ func TestStateTransferSeniorTimeoutAsksNext(t *testing.T) {
 }
 
 func testStateTransferSeniorTimeoutAsksNext(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	newRecorder(h, "hole", nil) // oldest, silent
 	n1 := newNode(t, h, "n1", quickSenior)
 	n1.start(t)
@@ -214,7 +214,7 @@ func TestStateTransferLastSeniorSilent(t *testing.T) {
 }
 
 func testStateTransferLastSeniorSilent(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	newRecorder(h, "hole", nil)
 	n2 := newNode(t, h, "n2", timeout(60*time.Second), func(cfg *Config) { cfg.StateTransferSeniorTimeout = 100 * time.Millisecond })
 	n2.start(t)

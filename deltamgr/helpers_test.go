@@ -31,66 +31,73 @@ type nodeOpt func(*Config)
 
 const testCtx = "localhost#/app"
 
-// newNode joins the hub as name with a manager for testCtx, not started.
-func newNode(t *testing.T, h *transporttest.Hub, name string, opts ...nodeOpt) *node {
+// cluster is a test cluster of deltamgr nodes on one hub.
+type cluster = transporttest.Cluster[*node]
+
+func newCluster(t *testing.T) *cluster { return transporttest.NewCluster[*node](t, 1) }
+
+// newNode adds name to the cluster with a manager for testCtx, not started.
+func newNode(t *testing.T, h *cluster, name string, opts ...nodeOpt) *node {
 	t.Helper()
-	return newNodeWrapped(t, h, name, nil, opts...)
+	return h.Add(name, build(nil, false, opts...))
 }
 
 // newNodeWrapped is newNode with the manager's cluster wrapped by wrap.
-func newNodeWrapped(t *testing.T, h *transporttest.Hub, name string, wrap func(Cluster) Cluster, opts ...nodeOpt) *node {
+func newNodeWrapped(t *testing.T, h *cluster, name string, wrap func(Cluster) Cluster, opts ...nodeOpt) *node {
 	t.Helper()
-	lb := &testkit.Log{}
-	log := zerolog.New(lb).Level(zerolog.DebugLevel)
-	n := &node{name: name, logs: lb, router: NewRouter(log)}
-	n.port = h.Join(name, n.router.Deliver)
-	n.router.Bind(n.port)
-	n.cl = n.port
-	if wrap != nil {
-		n.cl = wrap(n.port)
-	}
-	cfg := DefaultConfig(testCtx)
-	cfg.Route = name
-	cfg.Logger = log
-	cfg.StateTransferTimeout = 20 * time.Second
-	for _, o := range opts {
-		o(&cfg)
-	}
-	m, err := New(cfg, n.cl)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := n.router.Add(m); err != nil {
-		t.Fatal(err)
-	}
-	n.m = m
-	t.Cleanup(func() { _ = m.Stop(context.Background()) })
-	return n
+	return h.Add(name, build(wrap, false, opts...))
 }
 
-func (n *node) start(t *testing.T) {
+// startNodes adds and starts nodes one after the other.
+func startNodes(t *testing.T, h *cluster, names []string, opts ...nodeOpt) []*node {
+	t.Helper()
+	return h.AddAll(build(nil, true, opts...), names...)
+}
+
+// build is the factory of the test nodes: a router on the hub port, one
+// manager for testCtx on the port (or on wrap of it), started if start.
+func build(wrap func(Cluster) Cluster, start bool, opts ...nodeOpt) transporttest.Build[*node] {
+	return func(t testing.TB, name string, join func(transporttest.DeliverFunc) *transporttest.Port) (*node, func()) {
+		t.Helper()
+		lb := &testkit.Log{}
+		log := zerolog.New(lb).Level(zerolog.DebugLevel)
+		n := &node{name: name, logs: lb, router: NewRouter(log)}
+		n.port = join(n.router.Deliver)
+		n.router.Bind(n.port)
+		n.cl = n.port
+		if wrap != nil {
+			n.cl = wrap(n.port)
+		}
+		cfg := DefaultConfig(testCtx)
+		cfg.Route = name
+		cfg.Logger = log
+		cfg.StateTransferTimeout = 20 * time.Second
+		for _, o := range opts {
+			o(&cfg)
+		}
+		m, err := New(cfg, n.cl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := n.router.Add(m); err != nil {
+			t.Fatal(err)
+		}
+		n.m = m
+		stop := func() { _ = m.Stop(context.Background()) }
+		if start {
+			n.start(t)
+		}
+		return n, stop
+	}
+}
+
+// start starts n's manager; if that fails it stops it and fails the test.
+func (n *node) start(t testing.TB) {
 	t.Helper()
 	if err := n.m.Start(context.Background()); err != nil {
+		_ = n.m.Stop(context.Background())
 		t.Fatalf("%s: start: %v", n.name, err)
 	}
-}
-
-// startNodes joins and starts nodes one after the other.
-func startNodes(t *testing.T, h *transporttest.Hub, names []string, opts ...nodeOpt) []*node {
-	t.Helper()
-	var out []*node
-	for _, name := range names {
-		n := newNode(t, h, name, opts...)
-		n.start(t)
-		out = append(out, n)
-	}
-	return out
-}
-
-func newHub(t *testing.T) *transporttest.Hub {
-	h := transporttest.NewHub(1)
-	t.Cleanup(h.Close)
-	return h
 }
 
 // request simulates one HTTP request on n using session id (or a new

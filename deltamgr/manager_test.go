@@ -17,7 +17,7 @@ import (
 )
 
 func TestNewValidates(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	p := h.Join("x", func(context.Context, string, []byte) error { return nil })
 	for name, mut := range map[string]func(*Config){
 		"no name":       func(c *Config) { c.Name = "" },
@@ -51,7 +51,7 @@ func TestNewValidates(t *testing.T) {
 // A session created by a request reaches the members in ONE message with
 // its first write, whatever the delays: never CREATED then DELTA.
 func TestCreateAndFirstWriteOneMessage(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2"})
 	n1, n2 := ns[0], ns[1]
 	s, err := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", "v") })
@@ -78,7 +78,7 @@ func TestCreateAndFirstWriteOneMessage(t *testing.T) {
 
 // A new session with nothing set is announced by CREATED alone.
 func TestCreatedMessage(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2"})
 	s, _ := ns[0].request(t, "", nil)
 	testkit.WaitWithin(t, "session on n2", 5*time.Second, func() bool { return ns[1].m.Find(s.ID()) != nil })
@@ -95,7 +95,7 @@ func TestFirstWriteNeverLostUnderDelays(t *testing.T) {
 }
 
 func testFirstWriteNeverLostUnderDelays(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2", "n3"})
 	h.SetDelay(0, 2*time.Millisecond)
 	const n = 200
@@ -128,7 +128,7 @@ func testFirstWriteNeverLostUnderDelays(t *testing.T) {
 }
 
 func TestReadOnlyRequestSendsNothing(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2"})
 	s, _ := ns[0].request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
 	before := ns[0].m.Stats().Sent
@@ -144,7 +144,7 @@ func TestReadOnlyRequestSendsNothing(t *testing.T) {
 }
 
 func TestCoalescedDelta(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	// The principal and a longer timeout replicate only when the context
 	// allows them (issue 11: replicatePrincipal, MaxInactive capped).
 	ns := startNodes(t, h, []string{"n1", "n2"}, func(cfg *Config) { cfg.ReplicatePrincipal = true; cfg.MaxInactive = 2 * time.Hour })
@@ -177,7 +177,7 @@ func TestCoalescedDelta(t *testing.T) {
 }
 
 func TestAccessedRules(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	c := newClock()
 	ns := startNodes(t, h, []string{"n1", "n2"}, withClock(c), func(cfg *Config) { cfg.MaxInactive = 10 * time.Minute })
 	n1, n2 := ns[0], ns[1]
@@ -214,7 +214,7 @@ func TestAccessedRules(t *testing.T) {
 }
 
 func TestExpiredPrimaryNotifies(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	c := newClock()
 	var destroyed atomic.Int32
 	l := &session.Listeners{Destroyed: func(*session.Session) { destroyed.Add(1) }}
@@ -245,7 +245,7 @@ func TestExpiredPrimaryNotifies(t *testing.T) {
 // Backups expire only after 2×MaxInactive and tell nobody (Tomcat's guard
 // against a lost primary).
 func TestBackupExpiresAfterTwiceMaxInactiveSilently(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	c := newClock()
 	ns := startNodes(t, h, []string{"n1", "n2"}, withClock(c), func(cfg *Config) { cfg.MaxInactive = 10 * time.Minute })
 	n1, n2 := ns[0], ns[1]
@@ -270,7 +270,7 @@ func TestBackupExpiresAfterTwiceMaxInactiveSilently(t *testing.T) {
 
 // Find on an idle primary expires it on the spot, like Tomcat's isValid.
 func TestFindExpiresIdle(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	c := newClock()
 	ns := startNodes(t, h, []string{"n1"}, withClock(c), func(cfg *Config) { cfg.MaxInactive = time.Minute })
 	s, _ := ns[0].request(t, "", nil)
@@ -281,7 +281,7 @@ func TestFindExpiresIdle(t *testing.T) {
 }
 
 func TestInvalidateReplicates(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2", "n3"})
 	s, _ := ns[0].request(t, "", func(s *session.Session) { mustSet(t, s, "k", 1) })
 	id := s.ID()
@@ -303,7 +303,7 @@ func TestInvalidateReplicates(t *testing.T) {
 }
 
 func TestRenewIDReplicates(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2"})
 	n1, n2 := ns[0], ns[1]
 	s, _ := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", "v") })
@@ -331,7 +331,7 @@ func TestRenewIDReplicates(t *testing.T) {
 // JvmRouteBinderValve's rename: concurrent requests with the old id still
 // find the session during the rename and for RenameGrace after it.
 func TestRouteRewriteOldIDStillFound(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	c := newClock()
 	ns := startNodes(t, h, []string{"n1", "n2"}, withClock(c))
 	n1, n2 := ns[0], ns[1]
@@ -383,7 +383,7 @@ func TestRouteRewriteOldIDStillFound(t *testing.T) {
 }
 
 func TestSyncModeWaitsAndReturnsErrors(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2", "n3"}, withSync())
 	n1 := ns[0]
 	s, err := n1.request(t, "", func(s *session.Session) { mustSet(t, s, "k", "v") })
@@ -406,7 +406,7 @@ func TestSyncModeWaitsAndReturnsErrors(t *testing.T) {
 	}
 	h.SetDrop(0)
 	// Async mode logs instead of returning.
-	a := startNodes(t, newHub(t), []string{"a1", "a2"})
+	a := startNodes(t, newCluster(t), []string{"a1", "a2"})
 	hs := a[0]
 	sa, _ := hs.request(t, "", nil)
 	a[0].m.cl = failing{a[0].port}
@@ -424,7 +424,7 @@ type failing struct{ Cluster }
 func (failing) Broadcast(context.Context, []byte, int) error { return errors.New("boom") }
 
 func TestMaxActiveSessions(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2"}, func(cfg *Config) { cfg.MaxActiveSessions = 2 })
 	n1, n2 := ns[0], ns[1]
 	// A replica counts.
@@ -444,7 +444,7 @@ func TestMaxActiveSessions(t *testing.T) {
 func TestListenersOnReplication(t *testing.T) {
 	for _, notify := range []bool{true, false} {
 		t.Run(fmt.Sprint(notify), func(t *testing.T) {
-			h := newHub(t)
+			h := newCluster(t)
 			var created, destroyed, added, replaced, removed, renamed atomic.Int32
 			l := &session.Listeners{
 				Created:           func(*session.Session) { created.Add(1) },
@@ -484,7 +484,7 @@ func TestListenersOnReplication(t *testing.T) {
 func TestStopExpiresLocally(t *testing.T) {
 	for _, tell := range []bool{false, true} {
 		t.Run(fmt.Sprint(tell), func(t *testing.T) {
-			h := newHub(t)
+			h := newCluster(t)
 			var destroyed atomic.Int32
 			l := &session.Listeners{Destroyed: func(*session.Session) { destroyed.Add(1) }}
 			ns := startNodes(t, h, []string{"n1", "n2"}, func(cfg *Config) {
@@ -527,7 +527,7 @@ func TestGetAsStructOnPeer(t *testing.T) {
 		Items []item
 	}
 	want := cart{Owner: "ann", Items: []item{{SKU: "X1", Qty: 2, Added: time.Date(2025, 1, 2, 3, 4, 5, 6, time.UTC), Tags: map[string]string{"gift": "yes"}}}}
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1", "n2"}, withSync())
 	s, err := ns[0].request(t, "", func(s *session.Session) { mustSet(t, s, "cart", want) })
 	if err != nil {
@@ -540,7 +540,7 @@ func TestGetAsStructOnPeer(t *testing.T) {
 }
 
 func TestMaxSessionSize(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	ns := startNodes(t, h, []string{"n1"}, func(cfg *Config) { cfg.MaxSessionSize = 100 })
 	s, _ := ns[0].m.Create(context.Background())
 	if err := s.Set("big", strings.Repeat("x", 200)); !errors.Is(err, session.ErrTooLarge) {
@@ -551,7 +551,7 @@ func TestMaxSessionSize(t *testing.T) {
 // A bare CREATED (Tomcat's form: no delta) creates an empty replica with
 // the context's timeout and the sender's creation time.
 func TestInboundCreatedWithoutDelta(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n := newNode(t, h, "n1", func(cfg *Config) { cfg.MaxInactive = 7 * time.Minute })
 	n.start(t)
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)

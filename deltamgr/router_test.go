@@ -10,7 +10,6 @@ import (
 
 	"github.com/gomcat/gomcat/internal/testkit"
 	"github.com/gomcat/gomcat/runtime/session"
-	"github.com/gomcat/gomcat/transport/transporttest"
 )
 
 // twoContexts is a node with ROOT and /shop.
@@ -20,7 +19,7 @@ type twoContexts struct {
 	root, shop *Manager
 }
 
-func newTwoContexts(t *testing.T, h *transporttest.Hub, name string) *twoContexts {
+func newTwoContexts(t *testing.T, h *cluster, name string) *twoContexts {
 	t.Helper()
 	lb := &testkit.Log{}
 	log := zerolog.New(lb)
@@ -52,7 +51,7 @@ func newTwoContexts(t *testing.T, h *transporttest.Hub, name string) *twoContext
 }
 
 func TestRouterRoutesByContextName(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	a, b := newTwoContexts(t, h, "n1"), newTwoContexts(t, h, "n2")
 	s, _ := a.root.Create(context.Background())
 	mustSet(t, s, "where", "root")
@@ -74,7 +73,7 @@ func TestRouterRoutesByContextName(t *testing.T) {
 }
 
 func TestRouterUnknownContext(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n := newTwoContexts(t, h, "n1")
 	rec := newRecorder(h, "peer", nil)
 	delta, _ := Encode(&Message{Kind: KindDelta, Context: "localhost#/nope", SessionID: "S"})
@@ -114,7 +113,7 @@ func TestRouterRejectsGarbageIgnoresUnknownKinds(t *testing.T) {
 
 // Messages that reach a manager before Start are queued, not lost.
 func TestMessagesBeforeStartAreQueued(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n1 := newNode(t, h, "n1")
 	n1.start(t)
 	n2 := newNode(t, h, "n2")

@@ -27,7 +27,7 @@ func (s *stuck) Broadcast(ctx context.Context, _ []byte, _ int) error {
 // (it used to send each EXPIRED with the manager's own context, so a hung
 // member held Stop forever). Once ctx ends the rest expire locally only.
 func TestStopHonoursCtxWhileExpiring(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	st := &stuck{entered: make(chan struct{})}
 	newNode(t, h, "n2").start(t) // a member, so sessions are announced
 	n := newNodeWrapped(t, h, "n1", func(c Cluster) Cluster { st.Cluster = c; return st },

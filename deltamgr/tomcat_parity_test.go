@@ -111,7 +111,7 @@ func TestDeltaRequestRoundTripAppliesAttributes(t *testing.T) {
 }
 
 func batchCount(t *testing.T, sessions, size int) uint64 {
-	h := newHub(t)
+	h := newCluster(t)
 	n1 := newNode(t, h, "n1", func(cfg *Config) { cfg.SendAllSessionsSize = size })
 	n1.start(t)
 	fill(t, n1, sessions, 0)
@@ -142,7 +142,7 @@ func TestDeltaManagerBatchNoSessions(t *testing.T) {
 // Tomcat's TestDeltaSession: a Destroyed listener that sets an attribute
 // and looks the session up while it expires must not deadlock.
 func TestDestroyListenerDuringExpiryNoDeadlock(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	var n1 *node
 	var s *session.Session
 	l := &session.Listeners{Destroyed: func(x *session.Session) {

@@ -51,7 +51,7 @@ type recorder struct {
 	port *transporttest.Port
 }
 
-func newRecorder(h *transporttest.Hub, name string, reply func(r *recorder, from string, m *Message)) *recorder {
+func newRecorder(h *cluster, name string, reply func(r *recorder, from string, m *Message)) *recorder {
 	r := &recorder{}
 	r.port = h.Join(name, func(_ context.Context, from string, b []byte) error {
 		m, err := Decode(b)
@@ -112,7 +112,7 @@ func fill(t testing.TB, nd *node, n, size int) []string {
 }
 
 func TestStateTransferSkippedWhenAlone(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n := newNode(t, h, "n1", rootName)
 	n.start(t)
 	ll, ok := n.logs.Match(`skipping`)
@@ -124,7 +124,7 @@ func TestStateTransferSkippedWhenAlone(t *testing.T) {
 // 2,500 sessions with sendAllSessionsSize 1000 arrive in 3 chunks, all of
 // them, before Start returns; Tomcat's log lines are exact.
 func TestStateTransferChunks(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n1 := newNode(t, h, "n1", rootName)
 	n1.start(t)
 	ids := fill(t, n1, 2500, 10)
@@ -163,7 +163,7 @@ func TestStateTransferChunks(t *testing.T) {
 
 // Chunks are also cut by bytes, early, so a frame never grows past the bound.
 func TestStateTransferChunksBoundedByBytes(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	var max atomic.Int64
 	n1 := newNodeWrapped(t, h, "n1", func(c Cluster) Cluster { return sizeSpy{c, &max} },
 		func(cfg *Config) { cfg.SendAllSessionsBytes = 3000 })
@@ -201,7 +201,7 @@ func (s sizeSpy) Send(ctx context.Context, to string, msg []byte, opts int) erro
 // Messages arriving during the transfer are queued and applied after it;
 // those older than the snapshot are dropped with Tomcat's line.
 func TestStateTransferQueuesMessagesArrivingMeanwhile(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	c := newClock()
 	g := newGate(KindAllSessionData)
 	n1 := newNodeWrapped(t, h, "n1", g.wrap, withClock(c))
@@ -252,7 +252,7 @@ func TestStateTransferQueuesMessagesArrivingMeanwhile(t *testing.T) {
 
 // With StateTimestampDrop false nothing queued is dropped.
 func TestStateTransferNoTimestampDrop(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	c := newClock()
 	g := newGate(KindAllSessionData)
 	n1 := newNodeWrapped(t, h, "n1", g.wrap, withClock(c))
@@ -275,7 +275,7 @@ func TestStateTransferNoTimestampDrop(t *testing.T) {
 // A GET_ALL from a younger member while we transfer ourselves is answered
 // after our transfer, never dropped.
 func TestGetAllAnsweredAfterOwnTransfer(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	g := newGate(KindAllSessionData)
 	n1 := newNodeWrapped(t, h, "n1", g.wrap)
 	n1.start(t)
@@ -300,7 +300,7 @@ func TestGetAllAnsweredAfterOwnTransfer(t *testing.T) {
 
 // The target leaves mid-transfer: stop waiting at once, ask the next senior.
 func TestStateTransferTargetLeavesRetriesNextSenior(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	g := newGate(KindAllSessionData)
 	n1 := newNodeWrapped(t, h, "n1", g.wrap)
 	n1.start(t)
@@ -334,7 +334,7 @@ func TestStateTransferTargetLeavesRetriesNextSenior(t *testing.T) {
 
 // The only senior leaves: give up clearly, without waiting for the timeout.
 func TestStateTransferOnlySeniorLeaves(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	g := newGate(KindAllSessionData)
 	n1 := newNodeWrapped(t, h, "n1", g.wrap)
 	n1.start(t)
@@ -357,7 +357,7 @@ func TestStateTransferOnlySeniorLeaves(t *testing.T) {
 func TestStateTransferTimeout(t *testing.T) { synctest.Test(t, testStateTransferTimeout) }
 
 func testStateTransferTimeout(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	g := newGate(KindAllSessionData)
 	n1 := newNodeWrapped(t, h, "n1", g.wrap)
 	n1.start(t)
@@ -383,7 +383,7 @@ func testStateTransferTimeout(t *testing.T) {
 // Two (or three) nodes started at the same moment: the older ones skip,
 // the younger ask them; nobody waits for a timeout (Tomcat waits 60 s).
 func TestNodesStartingTogether(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	var ns []*node
 	for _, name := range []string{"n1", "n2", "n3"} {
 		ns = append(ns, newNode(t, h, name, timeout(60*time.Second)))
@@ -407,7 +407,7 @@ func TestNodesStartingTogether(t *testing.T) {
 }
 
 func TestStateTransferNoContextManager(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n1 := newNode(t, h, "n1", func(cfg *Config) { cfg.Name = "localhost#/other" })
 	n1.start(t)
 	n2 := newNode(t, h, "n2")
@@ -430,7 +430,7 @@ func TestStateTransferNoContextManager(t *testing.T) {
 
 // A transfer whose count does not match is never reported complete.
 func TestStateTransferIncompleteNotReportedComplete(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	newRecorder(h, "liar", func(r *recorder, from string, m *Message) {
 		if m.Kind != KindGetAllSessions {
 			return
@@ -459,7 +459,7 @@ func TestStateTransferIncompleteNotReportedComplete(t *testing.T) {
 
 // StateTransferTimeout 0: Start does not wait; the sessions arrive later.
 func TestStateTransferDontWait(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	g := newGate(KindAllSessionData)
 	n1 := newNodeWrapped(t, h, "n1", g.wrap)
 	n1.start(t)
@@ -476,7 +476,7 @@ func TestStateTransferDontWait(t *testing.T) {
 
 // Forever (-1): the line says [-1] seconds and the transfer completes.
 func TestStateTransferForever(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n1 := newNode(t, h, "n1")
 	n1.start(t)
 	fill(t, n1, 3, 0)
@@ -490,7 +490,7 @@ func TestStateTransferForever(t *testing.T) {
 // A chunk the requester refuses aborts the transfer: the chunks already in
 // flight may still arrive, but TRANSFERCOMPLETE never does.
 func TestStateTransferChunkRefusedNoComplete(t *testing.T) {
-	h := newHub(t)
+	h := newCluster(t)
 	n1 := newNode(t, h, "n1", rootName)
 	n1.start(t)
 	fill(t, n1, 5500, 10) // 6 chunks of at most 1000

@@ -22,33 +22,42 @@ type farmNode struct {
 	d    *Deployer
 }
 
-func joinFarm(t *testing.T, h *transporttest.Hub, name string, watch bool) *farmNode {
+// farm is a test cluster of deployers on one hub.
+type farm = transporttest.Cluster[*farmNode]
+
+func newFarm(t *testing.T, seed int64) *farm { return transporttest.NewCluster[*farmNode](t, seed) }
+
+func joinFarm(t *testing.T, h *farm, name string, watch bool) *farmNode {
 	t.Helper()
-	return joinFarmWith(t, h, name, testConfig(t, watch))
+	return h.Add(name, farmBuild(testConfig(t, watch)))
 }
 
-// joinFarmWith joins a member with cfg: a restarted node passes its old one.
-func joinFarmWith(t *testing.T, h *transporttest.Hub, name string, cfg Config) *farmNode {
-	t.Helper()
-	n := &farmNode{name: name, cfg: cfg, inst: newFakeInstaller()}
-	var d atomic.Pointer[Deployer]
-	port := h.Join(name, func(ctx context.Context, from string, msg []byte) error {
-		if dd := d.Load(); dd != nil {
-			return dd.Deliver(ctx, from, msg)
+// farmBuild is the factory of a started deployer with cfg; Restart reuses
+// it, so a restarted node keeps its directories (the same disk).
+func farmBuild(cfg Config) transporttest.Build[*farmNode] {
+	return func(t testing.TB, name string, join func(transporttest.DeliverFunc) *transporttest.Port) (*farmNode, func()) {
+		t.Helper()
+		n := &farmNode{name: name, cfg: cfg, inst: newFakeInstaller()}
+		var d atomic.Pointer[Deployer]
+		port := join(func(ctx context.Context, from string, msg []byte) error {
+			if dd := d.Load(); dd != nil {
+				return dd.Deliver(ctx, from, msg)
+			}
+			return ErrClosed
+		})
+		dep, err := New(n.cfg, port, n.inst)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return ErrClosed
-	})
-	dep, err := New(n.cfg, port, n.inst)
-	if err != nil {
-		t.Fatal(err)
+		d.Store(dep)
+		stop := func() { dep.Stop(context.Background()) }
+		if err := dep.Start(context.Background()); err != nil {
+			stop()
+			t.Fatal(err)
+		}
+		n.d = dep
+		return n, stop
 	}
-	d.Store(dep)
-	if err := dep.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { dep.Stop(context.Background()) })
-	n.d = dep
-	return n
 }
 
 // drop writes a bundle into the watch dir the way `gomcat deploy` does:
@@ -90,8 +99,7 @@ func allHave(nodes []*farmNode, name string, content []byte) func() bool {
 }
 
 func TestFarmDeployChangeRemove(t *testing.T) {
-	h := transporttest.NewHub(1)
-	t.Cleanup(h.Close)
+	h := newFarm(t, 1)
 	master := joinFarm(t, h, "node1", true)
 	n2 := joinFarm(t, h, "node2", false)
 	n3 := joinFarm(t, h, "node3", false)
@@ -142,8 +150,7 @@ func TestFarmDeployChangeRemove(t *testing.T) {
 }
 
 func TestLateJoinerCatchesUp(t *testing.T) {
-	h := transporttest.NewHub(2)
-	t.Cleanup(h.Close)
+	h := newFarm(t, 2)
 	master := joinFarm(t, h, "node1", true)
 	n2 := joinFarm(t, h, "node2", false)
 	a := bytes.Repeat([]byte("a"), 3000)
@@ -157,41 +164,37 @@ func TestLateJoinerCatchesUp(t *testing.T) {
 }
 
 func TestMemberDownDuringDeployGetsItOnReturn(t *testing.T) {
-	h := transporttest.NewHub(3)
-	t.Cleanup(h.Close)
+	h := newFarm(t, 3)
 	master := joinFarm(t, h, "node1", true)
 	n2 := joinFarm(t, h, "node2", false)
-	n3 := joinFarm(t, h, "node3", false)
-	// node3 dies: its deployer stops, it leaves the hub.
-	n3.d.Stop(context.Background())
-	h.Leave("node3")
-	testkit.WaitFor(t, "node3 gone", func() bool { return len(master.d.cl.Members()) == 1 })
+	joinFarm(t, h, "node3", false)
+	// node3 dies: it leaves the hub, its deployer stops.
+	h.Kill("node3")
+	h.WaitMembers("node1", "node2")
 
 	v := bytes.Repeat([]byte("z"), 5*1024+7)
 	drop(t, master, "z.gar", v)
 	testkit.WaitFor(t, "node2 has it", func() bool { return n2.inst.has("z.gar", v) })
 
 	// node3 returns with its old directories (a restart on the same disk).
-	back := joinFarmWith(t, h, "node3", n3.cfg)
+	back := h.Restart("node3", nil)
 	testkit.WaitFor(t, "node3 has it after return", func() bool { return back.inst.has("z.gar", v) })
 }
 
 func TestUndeployWhileAwayIsAppliedOnReturn(t *testing.T) {
-	h := transporttest.NewHub(4)
-	t.Cleanup(h.Close)
+	h := newFarm(t, 4)
 	master := joinFarm(t, h, "node1", true)
 	n2 := joinFarm(t, h, "node2", false)
 	v := []byte("to be removed")
 	drop(t, master, "r.gar", v)
 	testkit.WaitFor(t, "node2 has it", func() bool { return n2.inst.has("r.gar", v) })
-	n2.d.Stop(context.Background())
-	h.Leave("node2")
-	testkit.WaitFor(t, "node2 gone", func() bool { return len(master.d.cl.Members()) == 0 })
+	h.Kill("node2")
+	h.WaitMembers("node1")
 	os.Remove(filepath.Join(master.cfg.WatchDir, "r.gar"))
 	testkit.WaitFor(t, "undeployed on master", func() bool { return !master.inst.has("r.gar", nil) })
 
 	// node2 returns; its deploy dir still holds r.gar from before.
-	joinFarmWith(t, h, "node2", n2.cfg)
+	h.Restart("node2", nil)
 	// node2 recorded that r.gar came from node1, whose manifest no longer lists it.
 	testkit.WaitFor(t, "r.gar undeployed on node2 after its return", func() bool {
 		_, err := os.Stat(filepath.Join(n2.cfg.DeployDir, "r.gar"))
@@ -203,19 +206,10 @@ func TestRenamedBundleDeploysWithoutWaitingForAPoll(t *testing.T) {
 	if runtime.GOOS != "linux" {
 		t.Skip("file notifications are Linux only; elsewhere the watcher polls")
 	}
-	h := transporttest.NewHub(5)
-	t.Cleanup(h.Close)
-	master := &farmNode{name: "node1", cfg: testConfig(t, true), inst: newFakeInstaller()}
-	master.cfg.Interval = time.Hour // only a notification can trigger the deploy
-	port := h.Join("node1", func(context.Context, string, []byte) error { return nil })
-	d, err := New(master.cfg, port, master.inst)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := d.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { d.Stop(context.Background()) })
+	h := newFarm(t, 5)
+	cfg := testConfig(t, true)
+	cfg.Interval = time.Hour // only a notification can trigger the deploy
+	master := h.Add("node1", farmBuild(cfg))
 	v := []byte("renamed into place")
 	drop(t, master, "n.gar", v)
 	testkit.WaitFor(t, "deploy on notification", func() bool { return master.inst.has("n.gar", v) })

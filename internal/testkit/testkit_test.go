@@ -1,7 +1,6 @@
 package testkit
 
 import (
-	"fmt"
 	"path/filepath"
 	"testing"
 	"testing/synctest"
@@ -27,33 +26,26 @@ func TestWaitWithin(t *testing.T) {
 	})
 }
 
-// failTB records Fatalf instead of ending the test.
-type failTB struct {
-	testing.TB
-	msg string
-}
-
-func (f *failTB) Helper() {}
-func (f *failTB) Fatalf(format string, args ...any) {
-	f.msg = fmt.Sprintf(format, args...)
-	panic(f)
-}
-
 func TestWaitWithinTimesOut(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		f := &failTB{TB: t}
-		func() {
-			defer func() {
-				if r := recover(); r != f {
-					panic(r)
-				}
-			}()
-			WaitWithin(f, "never", 3*time.Second, func() bool { return false })
-		}()
-		if f.msg != "timed out after 3s waiting for never" {
-			t.Fatalf("message %q", f.msg)
+		msg := Fatal(t, func(tb testing.TB) {
+			WaitWithin(tb, "never", 3*time.Second, func() bool { return false })
+		})
+		if msg != "timed out after 3s waiting for never" {
+			t.Fatalf("message %q", msg)
 		}
 	})
+}
+
+func TestFatal(t *testing.T) {
+	if msg := Fatal(t, func(tb testing.TB) {}); msg != "" {
+		t.Fatalf("no failure: %q", msg)
+	}
+	after := false
+	msg := Fatal(t, func(tb testing.TB) { tb.Fatal("a", 1); after = true })
+	if msg != "a1" || after {
+		t.Fatalf("Fatal: %q, ran on: %v", msg, after)
+	}
 }
 
 func TestClock(t *testing.T) {

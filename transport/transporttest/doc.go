@@ -21,6 +21,20 @@
 // A dropped message (SetDrop) is lost silently when async, otherwise the
 // send fails with ErrDropped. Payloads are copied at Send.
 //
+// Cluster is the test cluster the consumers' unit tests share, in the
+// spirit of hashicorp/raft's MakeCluster: members built by the test's own
+// Build (its manager, router, config), added (Add, AddAll), killed at once
+// (Kill: out of the hub, then stopped), restarted with their Build (Restart)
+// and partitioned by name, and waits that block on a member's Subscribe
+// events, not on a poll (WaitJoined, WaitLeft, WaitMembers). State of the
+// members themselves is waited for with internal/testkit.WaitFor.
+//
+//	c := transporttest.NewCluster[*node](t, 1) // hub closed at cleanup
+//	ns := c.AddAll(build, transporttest.Names("n", 3)...)
+//	c.Kill("n2")
+//	c.WaitMembers("n1", "n3")
+//	c.Restart("n2", nil) // with the Build it was added with
+//
 // Goroutines: one delivery goroutine per port, started by Join, ended by
 // Leave (not waited for, so Leave may be called from Deliver) or Close
 // (waits for all). Broadcast sends to members concurrently and waits.

@@ -210,6 +210,10 @@ type RedisManager struct {
 	Database int
 	// TLS dials with TLS (rediss:// implies it). Default: false.
 	TLS bool
+	// TLSCAFile is a PEM file of the CA certificates that sign the
+	// server's, relative to the home unless absolute; it implies TLS.
+	// Default: "" (the system's roots).
+	TLSCAFile string
 	// Username is the ACL user. Default: "".
 	Username string
 	// PasswordFile holds the password (one line), relative to the home

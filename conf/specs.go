@@ -273,6 +273,8 @@ var redisManagerSpec = &spec[RedisManager]{
 		{name: "database", def: "-1", rng: atLeastSpan(-1), doc: "logical database (-1: the URL's, else 0; a Redis Cluster has only 0)",
 			ptr: func(m *RedisManager) any { return &m.Database }, show: func(m *RedisManager) string { return capped(m.Database, "", "from the address") }},
 		{name: "tls", def: "false", doc: "dial with TLS (rediss:// implies it)", ptr: func(m *RedisManager) any { return &m.TLS }},
+		{name: "tlsCAFile", doc: "PEM file of the CA certificates that sign the server's, relative to the home (implies tls; default: the system's roots)",
+			ptr: func(m *RedisManager) any { return &m.TLSCAFile }, show: func(m *RedisManager) string { return orText(m.TLSCAFile, "(system roots)") }},
 		{name: "username", doc: "ACL user", ptr: func(m *RedisManager) any { return &m.Username }, show: func(m *RedisManager) string { return orText(m.Username, "(none)") }},
 		{name: "passwordFile", doc: "file holding the password (one line), relative to the home", ptr: func(m *RedisManager) any { return &m.PasswordFile },
 			show: func(m *RedisManager) string { return orText(m.PasswordFile, "(none)") }},

@@ -2,6 +2,7 @@ package redismgr
 
 import (
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -60,6 +61,9 @@ type Config struct {
 	Database int
 	// TLS dials with TLS (rediss:// implies it).
 	TLS bool
+	// RootCAs verifies the server's certificate; it implies TLS. Default:
+	// nil (the system's roots).
+	RootCAs *x509.CertPool
 	// Username and Password authenticate (ACL user; Password alone: AUTH).
 	Username, Password string
 
@@ -249,8 +253,11 @@ func (c Config) client() (redis.UniversalClient, int, error) {
 		db = c.Database
 	}
 	o.DB = db
-	if c.TLS && o.TLSConfig == nil {
+	if (c.TLS || c.RootCAs != nil) && o.TLSConfig == nil {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
+	}
+	if c.RootCAs != nil {
+		o.TLSConfig.RootCAs = c.RootCAs
 	}
 	return redis.NewUniversalClient(o), db, nil
 }

@@ -28,9 +28,11 @@ type Server struct {
 	Bin  string
 	Dir  string
 	Port int
-	conf string
-	cmd  *exec.Cmd
-	done chan struct{}
+	// TLSPort serves TLS when Options.TLS was given (0 otherwise).
+	TLSPort int
+	conf    string
+	cmd     *exec.Cmd
+	done    chan struct{}
 }
 
 // Options of Start.
@@ -42,7 +44,13 @@ type Options struct {
 	ReplicaOf string
 	// Extra config lines.
 	Extra []string
+	// TLS, when set, also serves TLS on TLSPort with this PEM certificate
+	// and key (clients are not asked for certificates).
+	TLS *TLSFiles
 }
+
+// TLSFiles is a server certificate and its key, PEM.
+type TLSFiles struct{ Cert, Key []byte }
 
 func need(t testing.TB, bin string) string {
 	t.Helper()
@@ -77,8 +85,20 @@ func Start(t testing.TB, o Options) *Server {
 	if o.ReplicaOf != "" {
 		lines = append(lines, "replicaof "+o.ReplicaOf)
 	}
-	lines = append(lines, o.Extra...)
 	s := &Server{t: t, Bin: bin, Dir: dir, Port: port, conf: filepath.Join(dir, "redis.conf")}
+	if o.TLS != nil {
+		if s.TLSPort, err = freeport.TCP(); err != nil {
+			t.Fatal(err)
+		}
+		cert, key := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
+		for f, b := range map[string][]byte{cert: o.TLS.Cert, key: o.TLS.Key} {
+			if err := os.WriteFile(f, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		lines = append(lines, "tls-port "+strconv.Itoa(s.TLSPort), "tls-cert-file "+cert, "tls-key-file "+key, "tls-auth-clients no")
+	}
+	lines = append(lines, o.Extra...)
 	if err := os.WriteFile(s.conf, []byte(strings.Join(lines, "\n")+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package node
 
 import (
+	"crypto/x509"
 	"fmt"
 	"os"
 	"strings"
@@ -48,6 +49,16 @@ func redisConfig(abs func(string) string, log zerolog.Logger, hostName string, s
 			return cfg, fmt.Errorf("node: context %s: Manager passwordFile: %w", spec.Path, err)
 		}
 		cfg.Password = strings.TrimRight(string(b), "\r\n")
+	}
+	if rc.TLSCAFile != "" {
+		b, err := os.ReadFile(abs(rc.TLSCAFile))
+		if err != nil {
+			return cfg, fmt.Errorf("node: context %s: Manager tlsCAFile: %w", spec.Path, err)
+		}
+		cfg.RootCAs = x509.NewCertPool()
+		if !cfg.RootCAs.AppendCertsFromPEM(b) {
+			return cfg, fmt.Errorf("node: context %s: Manager tlsCAFile %s: no PEM certificate in it", spec.Path, rc.TLSCAFile)
+		}
 	}
 	cfg.Logger = log.With().Str("context", spec.Path).Logger()
 	return cfg, nil

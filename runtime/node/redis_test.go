@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 
 	"github.com/gomcat/gomcat/conf"
 	"github.com/gomcat/gomcat/internal/redistest"
+	"github.com/gomcat/gomcat/internal/testkit"
+	"github.com/gomcat/gomcat/runtime/host"
 )
 
 // redisXML is a node whose ROOT context keeps its sessions in Redis (the
@@ -192,5 +195,39 @@ func TestRedisManagerOnCluster(t *testing.T) {
 	}
 	if n := n.Load(); n < 2 {
 		t.Errorf("6 sessions on %d masters, want them spread", n)
+	}
+}
+
+// TestRedisManagerTLS: tlsCAFile (relative to the home) makes the node
+// trust a private CA's Redis over TLS; a file without a certificate fails
+// the context's deploy with the reason.
+func TestRedisManagerTLS(t *testing.T) {
+	c := testkit.NewCerts(t, net.IPv4(127, 0, 0, 1))
+	rs := redistest.Start(t, redistest.Options{TLS: &redistest.TLSFiles{Cert: c.CertPEM, Key: c.KeyPEM}})
+	attrs := fmt.Sprintf(`address="redis://127.0.0.1:%d" tlsCAFile="conf/redis-ca.pem" timeout="1000"`, rs.TLSPort)
+	n := startRedisNode(t, "node1", true, attrs, func(home string) {
+		if err := os.WriteFile(filepath.Join(home, "conf", "redis-ca.pem"), c.CAPEM, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	})
+	code, body, id := call(t, n.URLs()[0]+"/set?k=a&v=1", "")
+	if code != 200 {
+		t.Fatalf("set over TLS: %d %q", code, body)
+	}
+	if code, body, _ := call(t, n.URLs()[0]+"/get?k=a", id); code != 200 || body != "1" {
+		t.Fatalf("get over TLS = %d %q", code, body)
+	}
+
+	_, err := redisConfig(func(p string) string { return filepath.Join(t.TempDir(), p) }, zerolog.Nop(), "localhost",
+		host.ContextSpec{Path: "/"}, "", &conf.RedisManager{Address: "redis://127.0.0.1:1", TLSCAFile: "missing.pem"})
+	if err == nil || !strings.Contains(err.Error(), "tlsCAFile") {
+		t.Fatalf("missing tlsCAFile: %v", err)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.pem")
+	_ = os.WriteFile(empty, []byte("not a certificate\n"), 0o600)
+	_, err = redisConfig(func(p string) string { return p }, zerolog.Nop(), "localhost",
+		host.ContextSpec{Path: "/"}, "", &conf.RedisManager{Address: "redis://127.0.0.1:1", TLSCAFile: empty})
+	if err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+		t.Fatalf("tlsCAFile without a certificate: %v", err)
 	}
 }

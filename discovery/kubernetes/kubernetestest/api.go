@@ -9,16 +9,9 @@
 package kubernetestest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"net/url"
@@ -29,6 +22,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gomcat/gomcat/internal/testkit"
 )
 
 // Pod is one pod of the list.
@@ -63,7 +58,8 @@ func New(t testing.TB, l net.Listener, ns string) *API {
 	if err != nil {
 		t.Fatal(err)
 	}
-	caPEM, cert := certs(t, net.ParseIP(host))
+	c := testkit.NewCerts(t, net.ParseIP(host), "kubernetes.default.svc")
+	caPEM, cert := c.CAPEM, c.Server
 	a := &API{Dir: t.TempDir(), Namespace: ns, addr: l.Addr().String()}
 	write := func(name, s string) {
 		if err := os.WriteFile(filepath.Join(a.Dir, name), []byte(s), 0o600); err != nil {
@@ -233,34 +229,4 @@ func matches(rs []requirement, labels map[string]string) bool {
 		}
 	}
 	return true
-}
-
-// certs makes a CA and a server certificate for ip signed by it.
-func certs(t testing.TB, ip net.IP) ([]byte, tls.Certificate) {
-	t.Helper()
-	must := func(err error) {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(err)
-	now := time.Now()
-	ca := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "kubernetestest CA"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	must(err)
-	ca, err = x509.ParseCertificate(caDER)
-	must(err)
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	must(err)
-	leaf := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "kube-apiserver"},
-		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour), IPAddresses: []net.IP{ip},
-		DNSNames: []string{"kubernetes.default.svc"}, KeyUsage: x509.KeyUsageDigitalSignature,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	der, err := x509.CreateCertificate(rand.Reader, leaf, ca, &key.PublicKey, caKey)
-	must(err)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 }

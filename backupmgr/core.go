@@ -11,11 +11,16 @@ import (
 // member up or down, a tick with the time) returns the effects the shell
 // carries out. Not safe for concurrent use (the Manager's mu guards it).
 type core struct {
-	self    string
-	n       int // backups per session
-	peers   []string
-	rr      int // round-robin cursor over peers
+	self  string
+	n     int // backups per session
+	peers []string
+	rr    int // round-robin cursor over peers
+	// entries are the ids kept in full: those this member holds a value
+	// for, and every id proxies cannot take. proxies holds the others
+	// densely (dense.go). An id is in one of them at most.
 	entries map[string]*entry
+	proxies proxyTable
+	hot     []string // ids taken out of proxies or added to entries by the current input (settle)
 
 	rebalance int           // sessions moved per second to a new member (0: off)
 	budget    float64       // rebalancing moves allowed now
@@ -56,7 +61,74 @@ type effect struct {
 
 func newCore(self string, backups, rebalance int, idle, access time.Duration) *core {
 	return &core{self: self, n: backups, rebalance: rebalance, idle: idle, access: access,
-		entries: make(map[string]*entry)}
+		entries: make(map[string]*entry), proxies: newProxyTable()}
+}
+
+// get returns id's entry to read or change; an entry kept in proxies
+// moves to entries until the input ends (settle). nil if unknown.
+func (c *core) get(id string) *entry {
+	if e := c.entries[id]; e != nil {
+		return e
+	}
+	e, ok := c.proxies.get(id)
+	if !ok {
+		return nil
+	}
+	c.proxies.del(id)
+	c.add(id, e)
+	return e
+}
+
+// view returns id's entry only to read it (a copy for a proxy). nil if unknown.
+func (c *core) view(id string) *entry {
+	if e := c.entries[id]; e != nil {
+		return e
+	}
+	e, _ := c.proxies.get(id)
+	return e
+}
+
+// add stores a new entry for id.
+func (c *core) add(id string, e *entry) {
+	c.entries[id] = e
+	c.hot = append(c.hot, id)
+}
+
+// del forgets id's entry.
+func (c *core) del(id string) {
+	delete(c.entries, id)
+	c.proxies.del(id)
+}
+
+// settle ends an input: the entries it took out of proxies or added go
+// (back) there when they fit. Every input that may call get or add
+// defers it.
+func (c *core) settle() {
+	for _, id := range c.hot {
+		if e := c.entries[id]; e != nil && e.ID == id && c.proxies.put(e) {
+			delete(c.entries, id)
+		}
+	}
+	c.hot = c.hot[:0]
+}
+
+// slotMatches reports whether id is kept in proxies and its slot passes f
+// (a cheap filter before get in loops over every id).
+func (c *core) slotMatches(id string, f func(s *proxySlot) bool) bool {
+	s, ok := c.proxies.peek(id)
+	return ok && f(&s)
+}
+
+// each calls f with every entry (copies for proxies), in no order.
+func (c *core) each(f func(id string, e *entry)) {
+	for id, e := range c.entries {
+		f(id, e)
+	}
+	for k, s := range c.proxies.slots {
+		id := c.proxies.idOf(k, &s)
+		e, _ := c.proxies.get(id)
+		f(id, e)
+	}
 }
 
 func (c *core) isPeer(name string) bool {
@@ -143,9 +215,10 @@ func (c *core) publish(e *entry, fresh []string) []effect {
 // created registers a new primary session; nothing is sent until its
 // first request completes.
 func (c *core) created(id string, now time.Time) {
+	defer c.settle()
 	e := &entry{Entry: Entry{ID: id, Primary: c.self, Ver: 1}, local: true, touched: now}
 	c.topUp(e)
-	c.entries[id] = e
+	c.add(id, e)
 }
 
 // completed is the end of a request on id's primary: the first one
@@ -153,7 +226,8 @@ func (c *core) created(id string, now time.Time) {
 // later one with changes sends the value to the backups only, one without
 // changes only an ACCESS when the copies would otherwise expire.
 func (c *core) completed(id string, changed bool, now time.Time) []effect {
-	e := c.entries[id]
+	defer c.settle()
+	e := c.get(id)
 	if e == nil || e.Primary != c.self {
 		return nil
 	}
@@ -178,11 +252,11 @@ func (c *core) completed(id string, changed bool, now time.Time) []effect {
 
 // removed is the expiry or invalidation of id here: everyone forgets it.
 func (c *core) removed(id string) []effect {
-	e := c.entries[id]
+	e := c.view(id)
 	if e == nil {
 		return nil
 	}
-	delete(c.entries, id)
+	c.del(id)
 	if !e.announced && e.Primary == c.self || len(c.peers) == 0 {
 		return nil
 	}
@@ -192,13 +266,14 @@ func (c *core) removed(id string) []effect {
 
 // renamed moves id to newID here and tells everyone.
 func (c *core) renamed(old, newID string) []effect {
-	e := c.entries[old]
-	if e == nil || c.entries[newID] != nil {
+	defer c.settle()
+	e := c.view(old)
+	if e == nil || c.view(newID) != nil {
 		return nil
 	}
-	delete(c.entries, old)
+	c.del(old)
 	e.ID = newID
-	c.entries[newID] = e
+	c.add(newID, e)
 	if !e.announced || len(c.peers) == 0 {
 		return nil
 	}
@@ -220,7 +295,7 @@ const (
 // to retrieve from (backups first: the primary may be the reason for the
 // failover).
 func (c *core) lookup(id string) (role, []string) {
-	e := c.entries[id]
+	e := c.view(id)
 	switch {
 	case e == nil:
 		return roleNone, nil
@@ -248,11 +323,12 @@ func (c *core) lookup(id string) (role, []string) {
 // The previous holders stay backups, preferred in order (primary first:
 // it holds the newest value), so usually nothing but roles travels.
 func (c *core) takeOver(id string, got *Entry, gen uint64, now time.Time) []effect {
-	e := c.entries[id]
+	defer c.settle()
+	e := c.get(id)
 	if got != nil {
 		if e == nil {
 			e = &entry{}
-			c.entries[id] = e
+			c.add(id, e)
 		}
 		if got.Ver > e.Ver || e.Primary == "" {
 			e.Entry = got.clone()
@@ -310,7 +386,7 @@ func (c *core) accept(r *Entry) bool {
 	if r.Primary != c.self && !c.isPeer(r.Primary) {
 		return false // a late message naming a member gone
 	}
-	e := c.entries[r.ID]
+	e := c.view(r.ID)
 	return e == nil || r.Ver > e.Ver || r.Ver == e.Ver && (e.Primary == "" || r.Primary <= e.Primary)
 }
 
@@ -320,10 +396,10 @@ func (c *core) applyRoles(r *Entry, now time.Time) []effect {
 	if !c.accept(r) {
 		return nil
 	}
-	e := c.entries[r.ID]
+	e := c.get(r.ID)
 	if e == nil {
 		e = &entry{}
-		c.entries[r.ID] = e
+		c.add(r.ID, e)
 	}
 	wasLocal := e.local
 	e.Entry = r.clone()
@@ -340,17 +416,18 @@ func (c *core) applyRoles(r *Entry, now time.Time) []effect {
 // to hold; it reports whether to store it (an older generation than the
 // one held, or roles this member is not part of, are not).
 func (c *core) backup(r *Entry, gen uint64, now time.Time) bool {
+	defer c.settle()
 	if !r.holds(c.self) || r.Primary == c.self || !c.accept(r) {
 		return false
 	}
 	// Values are ordered by (roles version, generation): a new primary
 	// (higher Ver) may restart from a lower generation than a concurrent
 	// one had reached.
-	if e := c.entries[r.ID]; e != nil && e.local && (r.Ver < e.valVer || r.Ver == e.valVer && gen <= e.gen) {
+	if e := c.view(r.ID); e != nil && e.local && (r.Ver < e.valVer || r.Ver == e.valVer && gen <= e.gen) {
 		return false
 	}
 	c.applyRoles(r, now)
-	e := c.entries[r.ID]
+	e := c.get(r.ID)
 	e.local, e.gen, e.valVer = true, gen, r.Ver
 	return true
 }
@@ -360,7 +437,8 @@ func (c *core) backup(r *Entry, gen uint64, now time.Time) bool {
 // left). The membership reports the member gone later; meanwhile the
 // session is not left with a dead backup.
 func (c *core) replaceBackup(id, failed string, tried []string) []string {
-	e := c.entries[id]
+	defer c.settle()
+	e := c.get(id)
 	if e == nil || e.Primary != c.self {
 		return nil
 	}
@@ -378,7 +456,8 @@ func (c *core) replaceBackup(id, failed string, tried []string) []string {
 
 // nextGen returns the generation of the value about to be sent for id.
 func (c *core) nextGen(id string) (Entry, uint64, bool) {
-	e := c.entries[id]
+	defer c.settle()
+	e := c.get(id)
 	if e == nil || e.Primary != c.self {
 		return Entry{}, 0, false
 	}
@@ -393,6 +472,13 @@ func (c *core) primaryCount() int {
 	for _, e := range c.entries {
 		if e.Primary == c.self {
 			n++
+		}
+	}
+	if self, ok := c.proxies.lookup(c.self); ok {
+		for _, s := range c.proxies.slots {
+			if s.primary == self {
+				n++
+			}
 		}
 	}
 	return n
@@ -411,15 +497,27 @@ func (c *core) roleCounts() (primaries, backups, proxies int) {
 			proxies++
 		}
 	}
+	self, ok := c.proxies.lookup(c.self)
+	for _, s := range c.proxies.slots {
+		switch {
+		case ok && s.primary == self:
+			primaries++
+		case ok && slices.Contains(s.backups[:s.nb], self):
+			backups++
+		default:
+			proxies++
+		}
+	}
 	return primaries, backups, proxies
 }
 
 // forget drops id's entry (a backup value expired here).
-func (c *core) forget(id string) { delete(c.entries, id) }
+func (c *core) forget(id string) { c.del(id) }
 
 // receive handles a map message about roles (the values of BACKUP and
 // RETRIEVE are the shell's).
 func (c *core) receive(from string, m *Message, now time.Time) []effect {
+	defer c.settle()
 	switch m.Kind {
 	case KindProxy:
 		if m.Entry != nil {
@@ -433,23 +531,23 @@ func (c *core) receive(from string, m *Message, now time.Time) []effect {
 		return out
 	case KindRemove:
 		if m.Entry != nil {
-			if e := c.entries[m.Entry.ID]; e != nil && e.Primary != c.self {
-				delete(c.entries, m.Entry.ID)
+			if e := c.view(m.Entry.ID); e != nil && e.Primary != c.self {
+				c.del(m.Entry.ID)
 				return []effect{{kind: effForget, id: m.Entry.ID}}
 			}
 		}
 	case KindAccess:
 		if m.Entry != nil {
-			if e := c.entries[m.Entry.ID]; e != nil {
+			if e := c.get(m.Entry.ID); e != nil {
 				e.touched = now
 			}
 		}
 	case KindRename:
 		if m.Entry != nil {
-			if e := c.entries[m.Entry.ID]; e != nil && c.entries[m.NewID] == nil && e.Primary != c.self {
-				delete(c.entries, m.Entry.ID)
+			if e := c.view(m.Entry.ID); e != nil && c.view(m.NewID) == nil && e.Primary != c.self {
+				c.del(m.Entry.ID)
 				e.ID = m.NewID
-				c.entries[m.NewID] = e
+				c.add(m.NewID, e)
 			}
 		}
 	}
@@ -460,6 +558,7 @@ func (c *core) receive(from string, m *Message, now time.Time) []effect {
 // member's primary entries (it asked with INIT). Primaries short of
 // backups get the new member as one at once.
 func (c *core) peerUp(name string, tell bool) []effect {
+	defer c.settle()
 	var out []effect
 	if name == c.self {
 		return nil
@@ -472,8 +571,15 @@ func (c *core) peerUp(name string, tell bool) []effect {
 		out = append(out, effect{kind: effSend, to: []string{name},
 			msg: &Message{Kind: KindState, Entries: c.primaries()}})
 	}
+	self, _ := c.proxies.lookup(c.self)
 	for _, id := range c.sortedIDs() {
 		e := c.entries[id]
+		if e == nil {
+			if !c.slotMatches(id, func(s *proxySlot) bool { return s.primary == self && s.primary != 0 }) {
+				continue
+			}
+			e = c.get(id)
+		}
 		if e.Primary != c.self || !e.announced || len(e.Backups) >= c.n {
 			continue
 		}
@@ -488,8 +594,16 @@ func (c *core) peerUp(name string, tell bool) []effect {
 // primaries returns this member's primary entries, sorted by id.
 func (c *core) primaries() []Entry {
 	var out []Entry
+	self, _ := c.proxies.lookup(c.self)
 	for _, id := range c.sortedIDs() {
-		if e := c.entries[id]; e.Primary == c.self && e.announced {
+		e := c.entries[id]
+		if e == nil {
+			if !c.slotMatches(id, func(s *proxySlot) bool { return s.primary == self && s.primary != 0 }) {
+				continue
+			}
+			e = c.view(id)
+		}
+		if e.Primary == c.self && e.announced {
 			out = append(out, e.clone())
 		}
 	}
@@ -497,10 +611,11 @@ func (c *core) primaries() []Entry {
 }
 
 func (c *core) sortedIDs() []string {
-	ids := make([]string, 0, len(c.entries))
+	ids := make([]string, 0, len(c.entries)+len(c.proxies.slots))
 	for id := range c.entries {
 		ids = append(ids, id)
 	}
+	ids = c.proxies.appendIDs(ids)
 	slices.Sort(ids)
 	return ids
 }
@@ -517,6 +632,7 @@ func (c *core) reporter() bool {
 // picks another, entries with no copy left are forgotten and their loss
 // reported once. It returns the effects and how many entries changed.
 func (c *core) peerDown(name string) ([]effect, int) {
+	defer c.settle()
 	i, ok := slices.BinarySearch(c.peers, name)
 	if !ok {
 		return nil, 0
@@ -529,8 +645,15 @@ func (c *core) peerDown(name string) ([]effect, int) {
 	}
 	var out []effect
 	moved := 0
+	gone, interned := c.proxies.lookup(name)
 	for _, id := range c.sortedIDs() {
 		e := c.entries[id]
+		if e == nil {
+			if !interned || !c.slotMatches(id, func(s *proxySlot) bool { return s.holds(gone) }) {
+				continue
+			}
+			e = c.get(id)
+		}
 		if !e.holds(name) {
 			continue
 		}
@@ -550,7 +673,7 @@ func (c *core) peerDown(name string) ([]effect, int) {
 			promoted = true
 		}
 		if e.Primary == "" {
-			delete(c.entries, id)
+			c.del(id)
 			out = append(out, effect{kind: effForget, id: id})
 			if c.reporter() {
 				out = append(out, effect{kind: effLost, id: id})
@@ -563,7 +686,7 @@ func (c *core) peerDown(name string) ([]effect, int) {
 		if promoted {
 			if !e.local {
 				// Named backup but the value never arrived: lost.
-				delete(c.entries, id)
+				c.del(id)
 				out = append(out, effect{kind: effForget, id: id}, effect{kind: effLost, id: id},
 					effect{kind: effSend, id: id, to: slices.Clone(c.peers), msg: &Message{Kind: KindRemove, Entry: &Entry{ID: id}}})
 				continue
@@ -581,11 +704,21 @@ func (c *core) peerDown(name string) ([]effect, int) {
 // forgotten, and up to the rebalancing budget of this member's primaries
 // move a backup from the most loaded backup member to the least loaded.
 func (c *core) tick(now time.Time) []effect {
+	defer c.settle()
 	var out []effect
 	if c.idle > 0 {
 		for _, id := range c.sortedIDs() {
-			if e := c.entries[id]; !e.local && now.Sub(e.touched) >= c.idle {
-				delete(c.entries, id)
+			e := c.entries[id]
+			if e == nil {
+				// Kept in proxies: never local.
+				if c.slotMatches(id, func(s *proxySlot) bool { return now.Sub(s.touchedAt()) >= c.idle }) {
+					c.del(id)
+					out = append(out, effect{kind: effForget, id: id})
+				}
+				continue
+			}
+			if !e.local && now.Sub(e.touched) >= c.idle {
+				c.del(id)
 				out = append(out, effect{kind: effForget, id: id})
 			}
 		}
@@ -608,8 +741,15 @@ func (c *core) balance() []effect {
 	}
 	load := make(map[string]int, len(c.peers))
 	var mine []*entry
+	self, _ := c.proxies.lookup(c.self)
 	for _, id := range c.sortedIDs() {
 		e := c.entries[id]
+		if e == nil {
+			if !c.slotMatches(id, func(s *proxySlot) bool { return s.primary == self && s.primary != 0 }) {
+				continue
+			}
+			e = c.get(id)
+		}
 		if e.Primary != c.self || !e.announced {
 			continue
 		}

@@ -21,6 +21,11 @@
 // A request for a session held elsewhere retrieves it (backups first),
 // becomes primary and tells the previous holders before going on.
 // Roles are ordered by Ver, values by (Ver, generation).
+// The proxies (ids this member holds no value of: most of the map on
+// more than a few members) are kept dense (dense.go): a 16-byte key from
+// the id's hex digits, owners and route as indexes into interned names,
+// no pointer per entry (84 instead of 222 heap bytes per proxy); each
+// input takes the entries it changes out and settles them back.
 //
 // Wire (msg.go): CBOR with integer keys, versioned; kinds 1..13 keep
 // Tomcat's MapMessage numbers. Decode bounds ids, owners and entries; the

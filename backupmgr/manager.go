@@ -106,7 +106,7 @@ func (m *Manager) IsPrimary(s *session.Session) bool {
 func (m *Manager) Owners(id string) (primary string, backups []string, ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e := m.core.entries[id]
+	e := m.core.view(id)
 	if e == nil {
 		return "", nil, false
 	}
@@ -243,11 +243,11 @@ func (m *Manager) Stop(ctx context.Context) error {
 	}
 	r := m.router
 	prim := make(map[string]bool)
-	for id, e := range m.core.entries {
+	m.core.each(func(id string, e *entry) {
 		if e.Primary == m.core.self {
 			prim[id] = true
 		}
-	}
+	})
 	m.mu.Unlock()
 	if r != nil {
 		r.removeIf(m)
@@ -282,7 +282,7 @@ func (m *Manager) Create(context.Context) (*session.Session, error) {
 			return nil, session.ErrTooManySessions
 		}
 		id := session.NewID(m.cfg.Route)
-		if m.core.entries[id] != nil {
+		if m.core.view(id) != nil {
 			m.mu.Unlock()
 			continue
 		}
@@ -420,7 +420,7 @@ func (m *Manager) ChangeID(s *session.Session, newID string) error {
 		return session.ErrInvalid
 	}
 	m.mu.Lock()
-	if m.core.entries[newID] != nil {
+	if m.core.view(newID) != nil {
 		m.mu.Unlock()
 		return fmt.Errorf("%w: %s", session.ErrDuplicateID, session.LogID(newID))
 	}
@@ -640,7 +640,7 @@ func (m *Manager) replicate(ctx context.Context, id string, to []string) error {
 		m.mu.Lock()
 		next := m.core.replaceBackup(id, p, tried)
 		var e Entry
-		if en := m.core.entries[id]; en != nil {
+		if en := m.core.view(id); en != nil {
 			e = en.clone()
 		}
 		m.mu.Unlock()
@@ -717,7 +717,7 @@ func (m *Manager) receive(ctx context.Context, from string, msg *Message, n int)
 		}
 		rep := &Message{Kind: KindRetrieveReply, Req: msg.Req}
 		m.mu.Lock()
-		if e := m.core.entries[msg.Entry.ID]; e != nil && e.local {
+		if e := m.core.view(msg.Entry.ID); e != nil && e.local {
 			if s := m.store.Get(msg.Entry.ID); s != nil {
 				rec := s.Snapshot()
 				ent := e.clone()
@@ -751,7 +751,7 @@ func (m *Manager) receive(ctx context.Context, from string, msg *Message, n int)
 		m.mu.Lock()
 		effs = m.core.receive(from, msg, now)
 		if s := m.store.Get(msg.Entry.ID); s != nil {
-			if e := m.core.entries[msg.NewID]; e != nil && e.local {
+			if e := m.core.view(msg.NewID); e != nil && e.local {
 				_, _ = m.store.Rename(s, msg.NewID)
 			}
 		}

@@ -56,7 +56,7 @@ type Stats struct {
 // Stats returns the manager's counters.
 func (m *Manager) Stats() Stats {
 	m.mu.Lock()
-	st := Stats{Entries: len(m.core.entries), Peers: len(m.core.peers)}
+	st := Stats{Entries: len(m.core.entries) + len(m.core.proxies.slots), Peers: len(m.core.peers)}
 	st.Primaries, st.Backups, st.Proxies = m.core.roleCounts()
 	m.mu.Unlock()
 	c := &m.stats

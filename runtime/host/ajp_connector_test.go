@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/gomcat/gomcat/ajp"
@@ -442,30 +444,89 @@ func TestAJPPanicAndFlush(t *testing.T) {
 }
 
 // MaxConnections: the connection past the cap waits in the backlog until
-// one closes.
-func TestAJPMaxConnections(t *testing.T) {
-	c := startAJP(t, echo, func(cfg *AJPConfig) { cfg.MaxConnections = 1 })
-	first := dialAJP(t, c)
+// one closes. Under testing/synctest on an in-memory listener, so "not
+// served" is exact: synctest.Wait returns once every goroutine is blocked.
+func TestAJPMaxConnections(t *testing.T) { synctest.Test(t, testAJPMaxConnections) }
+
+func testAJPMaxConnections(t *testing.T) {
+	ln := newPipeListener()
+	cfg := DefaultAJPConfig()
+	cfg.Secret, cfg.Handler, cfg.Logger, cfg.MaxConnections = "s3cret", echo, testLogger(t), 1
+	c, err := NewAJPConnector(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.ln = ln // what Listen would have bound
+	must(t, c.Start(context.Background()))
+	t.Cleanup(func() { c.Stop(context.Background()) })
+	dial := func() *ajpClient {
+		nc := ln.dial()
+		t.Cleanup(func() { nc.Close() })
+		return &ajpClient{t: t, nc: nc, buf: make([]byte, ajp.MaxPacketSize), size: c.cfg.PacketSize}
+	}
+	first := dial()
 	if _, err := first.do(getReq("/", "s3cret"), nil); err != nil {
 		t.Fatal(err)
 	}
-	second := dialAJP(t, c) // connected in the kernel's backlog, not served
-	second.send(ajp.AppendCPing(nil))
+	second := dial() // in the listener's backlog, not accepted
 	done := make(chan error, 1)
-	go func() {
-		_, err := ajp.ReadFrame(second.nc, ajp.ToServer, make([]byte, 16))
+	go func() { // a pipe has no socket buffer: the CPing blocks until read
+		pkt, err := ajp.Frame(ajp.ToContainer, ajp.AppendCPing(nil), second.size)
+		if err == nil {
+			_, err = second.nc.Write(pkt)
+		}
+		if err == nil {
+			_, err = ajp.ReadFrame(second.nc, ajp.ToServer, make([]byte, 16))
+		}
 		done <- err
 	}()
+	synctest.Wait()
 	select {
 	case err := <-done:
 		t.Fatalf("second connection served past MaxConnections: %v", err)
-	case <-time.After(200 * time.Millisecond):
+	default:
 	}
 	first.nc.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("second connection after the first closed: %v", err)
 	}
 }
+
+// pipeListener is a net.Listener of in-memory connections (net.Pipe) with
+// a backlog, for tests under testing/synctest.
+type pipeListener struct {
+	backlog chan net.Conn
+	done    chan struct{}
+	once    sync.Once
+}
+
+func newPipeListener() *pipeListener {
+	return &pipeListener{backlog: make(chan net.Conn, 16), done: make(chan struct{})}
+}
+
+// dial returns the client end of a new connection queued for Accept.
+func (l *pipeListener) dial() net.Conn {
+	cli, srv := net.Pipe()
+	l.backlog <- srv
+	return cli
+}
+
+func (l *pipeListener) Accept() (net.Conn, error) {
+	select {
+	case nc := <-l.backlog:
+		return nc, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *pipeListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
+func (l *pipeListener) Addr() net.Addr { return pipeAddr{} }
+
+type pipeAddr struct{}
+
+func (pipeAddr) Network() string { return "pipe" }
+func (pipeAddr) String() string  { return "pipe" }
 
 func TestAJPStopDrains(t *testing.T) {
 	entered, release := make(chan struct{}), make(chan struct{})

@@ -112,13 +112,6 @@ func (c *core) settle() {
 	c.hot = c.hot[:0]
 }
 
-// slotMatches reports whether id is kept in proxies and its slot passes f
-// (a cheap filter before get in loops over every id).
-func (c *core) slotMatches(id string, f func(s *proxySlot) bool) bool {
-	s, ok := c.proxies.peek(id)
-	return ok && f(&s)
-}
-
 // each calls f with every entry (copies for proxies), in no order.
 func (c *core) each(f func(id string, e *entry)) {
 	for id, e := range c.entries {
@@ -571,15 +564,8 @@ func (c *core) peerUp(name string, tell bool) []effect {
 		out = append(out, effect{kind: effSend, to: []string{name},
 			msg: &Message{Kind: KindState, Entries: c.primaries()}})
 	}
-	self, _ := c.proxies.lookup(c.self)
-	for _, id := range c.sortedIDs() {
-		e := c.entries[id]
-		if e == nil {
-			if !c.slotMatches(id, func(s *proxySlot) bool { return s.primary == self && s.primary != 0 }) {
-				continue
-			}
-			e = c.get(id)
-		}
+	for _, id := range c.sortedWhere(func(e *entry) bool { return e.Primary == c.self }, c.primarySlot()) {
+		e := c.get(id)
 		if e.Primary != c.self || !e.announced || len(e.Backups) >= c.n {
 			continue
 		}
@@ -594,30 +580,38 @@ func (c *core) peerUp(name string, tell bool) []effect {
 // primaries returns this member's primary entries, sorted by id.
 func (c *core) primaries() []Entry {
 	var out []Entry
-	self, _ := c.proxies.lookup(c.self)
-	for _, id := range c.sortedIDs() {
-		e := c.entries[id]
-		if e == nil {
-			if !c.slotMatches(id, func(s *proxySlot) bool { return s.primary == self && s.primary != 0 }) {
-				continue
-			}
-			e = c.view(id)
-		}
-		if e.Primary == c.self && e.announced {
+	for _, id := range c.sortedWhere(func(e *entry) bool { return e.Primary == c.self }, c.primarySlot()) {
+		if e := c.view(id); e.Primary == c.self && e.announced {
 			out = append(out, e.clone())
 		}
 	}
 	return out
 }
 
-func (c *core) sortedIDs() []string {
-	ids := make([]string, 0, len(c.entries)+len(c.proxies.slots))
-	for id := range c.entries {
-		ids = append(ids, id)
+// sortedWhere returns, sorted, the ids of the entries keep accepts and of
+// the proxies keepSlot accepts: the loops over the map visit only the
+// entries they may change (same order as over every id, without
+// rendering every dense id).
+func (c *core) sortedWhere(keep func(e *entry) bool, keepSlot func(s *proxySlot) bool) []string {
+	var ids []string
+	for id, e := range c.entries {
+		if keep(e) {
+			ids = append(ids, id)
+		}
 	}
-	ids = c.proxies.appendIDs(ids)
+	for k, s := range c.proxies.slots {
+		if keepSlot(&s) {
+			ids = append(ids, c.proxies.idOf(k, &s))
+		}
+	}
 	slices.Sort(ids)
 	return ids
+}
+
+// primarySlot accepts the proxies naming this member as primary.
+func (c *core) primarySlot() func(s *proxySlot) bool {
+	self, ok := c.proxies.lookup(c.self)
+	return func(s *proxySlot) bool { return ok && s.primary == self }
 }
 
 // reporter reports whether this member reports lost sessions: the first
@@ -646,14 +640,8 @@ func (c *core) peerDown(name string) ([]effect, int) {
 	var out []effect
 	moved := 0
 	gone, interned := c.proxies.lookup(name)
-	for _, id := range c.sortedIDs() {
-		e := c.entries[id]
-		if e == nil {
-			if !interned || !c.slotMatches(id, func(s *proxySlot) bool { return s.holds(gone) }) {
-				continue
-			}
-			e = c.get(id)
-		}
+	for _, id := range c.sortedWhere(func(e *entry) bool { return e.holds(name) }, func(s *proxySlot) bool { return interned && s.holds(gone) }) {
+		e := c.get(id)
 		if !e.holds(name) {
 			continue
 		}
@@ -707,20 +695,10 @@ func (c *core) tick(now time.Time) []effect {
 	defer c.settle()
 	var out []effect
 	if c.idle > 0 {
-		for _, id := range c.sortedIDs() {
-			e := c.entries[id]
-			if e == nil {
-				// Kept in proxies: never local.
-				if c.slotMatches(id, func(s *proxySlot) bool { return now.Sub(s.touchedAt()) >= c.idle }) {
-					c.del(id)
-					out = append(out, effect{kind: effForget, id: id})
-				}
-				continue
-			}
-			if !e.local && now.Sub(e.touched) >= c.idle {
-				c.del(id)
-				out = append(out, effect{kind: effForget, id: id})
-			}
+		idle := func(e *entry) bool { return !e.local && now.Sub(e.touched) >= c.idle }
+		for _, id := range c.sortedWhere(idle, func(s *proxySlot) bool { return now.Sub(s.touchedAt()) >= c.idle }) {
+			c.del(id)
+			out = append(out, effect{kind: effForget, id: id})
 		}
 	}
 	if c.rebalance > 0 && !c.lastTick.IsZero() {
@@ -741,15 +719,8 @@ func (c *core) balance() []effect {
 	}
 	load := make(map[string]int, len(c.peers))
 	var mine []*entry
-	self, _ := c.proxies.lookup(c.self)
-	for _, id := range c.sortedIDs() {
-		e := c.entries[id]
-		if e == nil {
-			if !c.slotMatches(id, func(s *proxySlot) bool { return s.primary == self && s.primary != 0 }) {
-				continue
-			}
-			e = c.get(id)
-		}
+	for _, id := range c.sortedWhere(func(e *entry) bool { return e.Primary == c.self }, c.primarySlot()) {
+		e := c.get(id)
 		if e.Primary != c.self || !e.announced {
 			continue
 		}

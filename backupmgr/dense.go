@@ -191,11 +191,3 @@ func (t *proxyTable) lookup(name string) (uint16, bool) {
 func (s *proxySlot) holds(i uint16) bool {
 	return s.primary == i || slices.Contains(s.backups[:s.nb], i)
 }
-
-// appendIDs appends the id of every slot to ids.
-func (t *proxyTable) appendIDs(ids []string) []string {
-	for k, s := range t.slots {
-		ids = append(ids, t.idOf(k, &s))
-	}
-	return ids
-}

@@ -48,6 +48,7 @@ type Deployer struct {
 	askEvery  time.Duration             // the pause before asking again (doubles)
 	answered  map[string]bool           // members that answered a manifest request since Start
 	bundles   map[string]entry          // what this node farms out, by name
+	gen       uint64                    // the latest change of bundles (entry.Gen)
 	installed map[string]installation   // farm-installed bundles on this node
 	status    map[string]*BundleStatus
 	members   map[string]bool
@@ -96,6 +97,7 @@ type incoming struct {
 	name    string
 	size    int64
 	sum     []byte
+	gen     uint64 // the sender's entry.Gen
 	f       *os.File
 	written int64
 	next    int64
@@ -397,6 +399,13 @@ const (
 	maxManifestRetry = time.Minute
 )
 
+// nextGenLocked returns a new, larger generation for a change of bundles;
+// d.mu held.
+func (d *Deployer) nextGenLocked() uint64 {
+	d.gen = max(d.gen+1, uint64(d.cfg.Now().UnixNano()))
+	return d.gen
+}
+
 // sendLater sends msg to one member on its own goroutine, logging failure.
 func (d *Deployer) sendLater(ctx context.Context, to string, m message) {
 	b := encode(m)
@@ -411,7 +420,7 @@ func (d *Deployer) sendLater(ctx context.Context, to string, m message) {
 
 func (d *Deployer) sendManifest(ctx context.Context, to string) {
 	d.mu.Lock()
-	m := message{Kind: kindManifest}
+	m := message{Kind: kindManifest, Gen: d.gen}
 	for _, e := range d.bundles {
 		m.Entries = append(m.Entries, e)
 	}

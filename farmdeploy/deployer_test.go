@@ -416,3 +416,43 @@ func testManifestRequestsStopOnceAnswered(t *testing.T) {
 		t.Fatalf("%d requests after every member answered, want 3", n)
 	}
 }
+
+// A manifest the sender took before it pushed a bundle (its send goroutine
+// was overtaken by the push) does not undeploy that bundle; a manifest
+// taken after the push does.
+func TestStaleManifestKeepsNewerBundle(t *testing.T) {
+	cfg := testConfig(t, false)
+	inst := newFakeInstaller()
+	d := startDeployer(t, cfg, &fakeCluster{self: "node2", members: []string{"node1"}}, inst)
+	send := func(m message) {
+		t.Helper()
+		if err := d.Deliver(context.Background(), "node1", encode(m)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	push := func(id uint64, name string, content []byte, gen uint64) {
+		t.Helper()
+		sum := sha256.Sum256(content)
+		send(message{Kind: kindStart, Transfer: id, Name: name, Size: int64(len(content)), SHA256: sum[:], Gen: gen})
+		send(message{Kind: kindChunk, Transfer: id, Index: 0, Data: content})
+		send(message{Kind: kindEnd, Transfer: id})
+	}
+	push(1, "n.gar", []byte("new"), 20)
+	testkit.WaitFor(t, "n.gar installed", func() bool { return inst.has("n.gar", nil) })
+	send(message{Kind: kindManifest, Gen: 10}) // taken before n.gar: lists nothing
+	// Installs and undeploys are applied in order: once o.gar is in, an
+	// undeploy of n.gar queued by the stale manifest would have run.
+	push(2, "o.gar", []byte("other"), 40)
+	testkit.WaitFor(t, "o.gar installed", func() bool { return inst.has("o.gar", nil) })
+	if !inst.has("n.gar", nil) {
+		t.Fatal("a manifest older than the bundle undeployed it")
+	}
+	send(message{Kind: kindManifest, Gen: 30}) // taken after n.gar, before o.gar
+	testkit.WaitFor(t, "n.gar undeployed", func() bool { return !inst.has("n.gar", nil) })
+	if !inst.has("o.gar", nil) {
+		t.Fatal("o.gar, newer than the manifest, was undeployed")
+	}
+	if d.Stats().Undeployed != 1 {
+		t.Fatalf("undeployed %d, want 1", d.Stats().Undeployed)
+	}
+}

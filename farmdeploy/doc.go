@@ -12,7 +12,12 @@
 //
 // Wire: messages travel on the cluster's farm channel, CBOR-encoded (msg.go).
 // Chunks of one transfer are sent in order on the sender's FIFO connection,
-// so the receiver writes them sequentially with no reassembly map.
+// so the receiver writes them sequentially with no reassembly map. A
+// manifest is sent on a goroutine of its own, so it can arrive after a push
+// that began later: every change of the watching node's bundles gets a
+// generation that only grows (entry.Gen, carried by FILE-START and, as the
+// latest one, by MANIFEST), and a manifest undeploys only bundles installed
+// from a generation it had seen.
 //
 // Membership: joins and leaves come from Cluster.Subscribe (the callback
 // only records them and wakes the loop); nothing polls Members.

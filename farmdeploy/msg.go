@@ -59,6 +59,10 @@ type message struct {
 	Entries  []entry `cbor:"9,keyasint,omitempty"`
 	State    string  `cbor:"10,keyasint,omitempty"`
 	Error    string  `cbor:"11,keyasint,omitempty"`
+	// Gen orders a watching node's bundle changes (see entry.Gen): on a
+	// FILE-START the bundle's, on a MANIFEST the sender's latest change
+	// when it took the manifest.
+	Gen uint64 `cbor:"12,keyasint,omitempty"`
 }
 
 // entry is one bundle in a manifest.
@@ -66,6 +70,10 @@ type entry struct {
 	Name   string `cbor:"1,keyasint"`
 	Size   int64  `cbor:"2,keyasint"`
 	SHA256 []byte `cbor:"3,keyasint"`
+	// Gen is when the watching node took this version into its bundles:
+	// it only grows (max(last+1, now in ns), so a restarted node stays
+	// later). A manifest taken before that change cannot undeploy it.
+	Gen uint64 `cbor:"4,keyasint,omitempty"`
 }
 
 var decMode = func() cbor.DecMode {

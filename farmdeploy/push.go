@@ -114,6 +114,7 @@ func (d *Deployer) deployWatched(ctx context.Context, name string) {
 		return
 	}
 	d.mu.Lock()
+	ent.Gen = d.nextGenLocked()
 	d.bundles[name] = ent
 	d.installed[name] = installation{entry: ent, source: d.cl.Self()}
 	d.saveInstalled()
@@ -166,6 +167,7 @@ func (d *Deployer) stage(src, name string) (string, error) {
 func (d *Deployer) undeployEverywhere(ctx context.Context, name string) {
 	d.mu.Lock()
 	delete(d.bundles, name)
+	d.nextGenLocked()
 	for k, p := range d.pushes {
 		if k.name == name {
 			p.cancel()
@@ -257,7 +259,7 @@ func (d *Deployer) push(ctx context.Context, member string, id uint64, ent entry
 		m.Transfer = id
 		return d.cl.Send(ctx, member, encode(m), opts)
 	}
-	if err := send(message{Kind: kindStart, Name: ent.Name, Size: ent.Size, SHA256: ent.SHA256}, optAsync); err != nil {
+	if err := send(message{Kind: kindStart, Name: ent.Name, Size: ent.Size, SHA256: ent.SHA256, Gen: ent.Gen}, optAsync); err != nil {
 		return fmt.Errorf("start: %w", err)
 	}
 	buf := make([]byte, d.cfg.ChunkSize)

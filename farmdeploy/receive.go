@@ -46,7 +46,7 @@ func (d *Deployer) onStart(from string, m message) error {
 	}
 	// The temporary file is created at the first chunk: a FILE-START
 	// costs no file descriptor.
-	d.transfers[k] = &incoming{from: from, id: m.Transfer, name: m.Name, size: m.Size, sum: m.SHA256, last: d.cfg.Now()}
+	d.transfers[k] = &incoming{from: from, id: m.Transfer, name: m.Name, size: m.Size, sum: m.SHA256, gen: m.Gen, last: d.cfg.Now()}
 	d.byBundle[bundleKey{from, m.Name}] = k
 	d.inflight += m.Size
 	d.mu.Unlock()
@@ -138,7 +138,7 @@ func (d *Deployer) onEnd(ctx context.Context, from string, m message) error {
 		return d.reject(from, in.name, fmt.Errorf("farmdeploy: close %s: %w", in.name, err))
 	}
 	in.f = nil
-	return d.enqueue(ctx, op{name: in.name, from: from, tmp: name, ent: entry{Name: in.name, Size: in.size, SHA256: in.sum}})
+	return d.enqueue(ctx, op{name: in.name, from: from, tmp: name, ent: entry{Name: in.name, Size: in.size, SHA256: in.sum, Gen: in.gen}})
 }
 
 // enqueue hands work to the apply goroutine, blocking while its queue is full.
@@ -287,7 +287,8 @@ func (d *Deployer) uninstallLocal(ctx context.Context, name, from string) {
 
 // onManifest compares a watching node's manifest with what is installed
 // here: it fetches what is missing or different and undeploys what that
-// node installed here but no longer farms out.
+// node installed here but no longer farms out (only what it installed
+// before it took the manifest: entry.Gen <= the manifest's Gen).
 func (d *Deployer) onManifest(from string, m message) {
 	ctx := d.loopCtx()
 	want := map[string]bool{}
@@ -319,7 +320,9 @@ func (d *Deployer) onManifest(from string, m message) {
 	}
 	var gone []string
 	for name, in := range d.installed {
-		if in.source == from && !want[name] {
+		// A bundle pushed after the sender took this manifest (its
+		// sendLater can overtake the push) is not gone: skip it.
+		if in.source == from && !want[name] && in.entry.Gen <= m.Gen {
 			gone = append(gone, name)
 		}
 	}

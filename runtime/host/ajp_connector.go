@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/gomcat/gomcat/ajp"
+	"github.com/gomcat/gomcat/runtime/lifecycle"
 )
 
 // AJPStats are an AJP connector's counters since Start.
@@ -230,16 +231,12 @@ func (c *AJPConnector) Stop(ctx context.Context) error {
 		}
 	}
 	c.mu.Unlock()
-	done := make(chan struct{})
-	go func() { c.wg.Wait(); close(done) }()
-	grace := time.NewTimer(c.cfg.ShutdownGrace)
-	defer grace.Stop()
-	var err error
-	select {
-	case <-done:
-	case <-grace.C:
+	gctx, cancel := context.WithTimeout(ctx, c.cfg.ShutdownGrace)
+	err := lifecycle.Wait(gctx, &c.wg)
+	cancel()
+	if err != nil && ctx.Err() == nil {
 		err = fmt.Errorf("AJP connector port %d: requests still running after %s", c.cfg.Port, c.cfg.ShutdownGrace)
-	case <-ctx.Done():
+	} else if err != nil {
 		err = ctx.Err()
 	}
 	if err != nil {
@@ -250,7 +247,7 @@ func (c *AJPConnector) Stop(ctx context.Context) error {
 			ac.nc.Close()
 		}
 		c.mu.Unlock()
-		<-done
+		c.wg.Wait() // every connection is closed: their goroutines end
 	}
 	c.cancel()
 	st := c.Stats()

@@ -65,6 +65,10 @@ type Config struct {
 	// nodes that share their sessions through an external store
 	// (RedisManager); an in-memory cluster wants sticky routing. Default: false.
 	NonSticky bool
+	// LearnRoutes maps the jvmRoute in a node's Set-Cookie session ids to
+	// that node, for nodes discovered by address (Addresses) whose names
+	// are not their routes. Default: false.
+	LearnRoutes bool
 
 	// ConnectTimeout bounds a TCP connect to a node. Default: 2s.
 	ConnectTimeout time.Duration

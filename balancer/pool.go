@@ -10,12 +10,37 @@ import (
 type pool struct {
 	mu     sync.RWMutex
 	byName map[string]*node
-	order  []*node // sorted by name: stable /status and tie-breaking
+	order  []*node           // sorted by name: stable /status and tie-breaking
+	alias  map[string]string // learned jvmRoute → node name (Config.LearnRoutes)
 
 	rr atomic.Uint64 // round robin among equally loaded nodes
 }
 
-func newPool() *pool { return &pool{byName: map[string]*node{}} }
+func newPool() *pool { return &pool{byName: map[string]*node{}, alias: map[string]string{}} }
+
+// maxAliases bounds the learned routes (one per node is the norm).
+const maxAliases = 1024
+
+// learn records that route is served by the node named name; it reports
+// whether that is new. A route that names a node itself is never aliased.
+func (p *pool) learn(route, name string) bool {
+	p.mu.RLock()
+	same := p.alias[route] == name
+	p.mu.RUnlock()
+	if same {
+		return false
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.byName[route] != nil || p.alias[route] == name {
+		return false
+	}
+	if _, ok := p.alias[route]; !ok && len(p.alias) >= maxAliases {
+		return false
+	}
+	p.alias[route] = name
+	return true
+}
 
 func (p *pool) get(name string) *node {
 	p.mu.RLock()
@@ -69,7 +94,11 @@ func (p *pool) pick(routes []string, skip *node) (n *node, routed bool) {
 	p.mu.RLock()
 	defer p.mu.RUnlock()
 	for _, rt := range routes {
-		if n := p.byName[rt]; n != nil && n != skip && n.live.Load() {
+		n := p.byName[rt]
+		if n == nil {
+			n = p.byName[p.alias[rt]]
+		}
+		if n != nil && n != skip && n.live.Load() {
 			return n, true
 		}
 	}

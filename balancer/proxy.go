@@ -103,6 +103,9 @@ func (b *Balancer) roundTrip(out *http.Request) (*http.Response, error) {
 		resp, err := b.send(n, req, body)
 		if err == nil {
 			n.st.observe(resp.StatusCode, time.Since(start))
+			if b.cfg.LearnRoutes {
+				b.learnRoute(n, resp.Header)
+			}
 			resp.Body = doneBody(resp.Body, n)
 			return resp, nil
 		}

@@ -30,6 +30,8 @@ func balancerCommand() *ucli.Command {
 			"while it lives, anything else to the live node with the fewest requests in flight, and\n" +
 			"fails over to another node when one dies (the node's JvmRouteBinderValve rebinds the session).\n" +
 			"Nodes: --backend name=http://host:port (repeatable; health-checked with GET --health-path),\n" +
+			"or --membership dns:NAME|kubernetes with --http-port (addresses from DNS or the pod list,\n" +
+			"health-checked, each node's jvmRoute learned from the session cookies of its responses),\n" +
 			"or else the cluster's heartbeats, heard by a silent observer: the group comes from --home's\n" +
 			"server.xml (GOMCAT_* and the flags applied), else from what gomcat init writes\n" +
 			"(228.0.0.4:45564 on 127.0.0.1). --admin serves /livez, /readyz, /metrics, /status and /members\n" +
@@ -38,6 +40,9 @@ func balancerCommand() *ucli.Command {
 			&ucli.StringFlag{Name: "listen", Value: def.Listen, Usage: "client-facing address"},
 			&ucli.StringFlag{Name: "admin", Value: def.AdminListen, Usage: "admin address (/livez, /readyz, /status, /members); empty: none"},
 			&ucli.StringSliceFlag{Name: "backend", Usage: "static node `name=http://host:port` (repeatable); without it nodes come from the membership"},
+			&ucli.StringFlag{Name: "membership", Usage: "take node addresses from a provider: `dns:NAME`, dns:NAME@IP:PORT (that DNS server), dns ($DNS_MEMBERSHIP_SERVICE_NAME) or kubernetes"},
+			&ucli.IntFlag{Name: "http-port", Usage: "with --membership: the nodes' HTTP connector port (an SRV record's port is the receiver's and is not used)"},
+			&ucli.DurationFlag{Name: "refresh", Value: time.Second, Usage: "with --membership: how often the provider is asked"},
 			homeFlag(),
 			&ucli.StringFlag{Name: "mcast-address", Usage: "multicast group of the cluster membership"},
 			&ucli.IntFlag{Name: "mcast-port", Usage: "multicast port of the cluster membership"},
@@ -81,7 +86,11 @@ func runBalancer(c *ucli.Context) error {
 	cfg.Logger = log
 
 	var obs *mcast.Observer
-	if specs := c.StringSlice("backend"); len(specs) > 0 {
+	if c.IsSet("membership") {
+		if err := providerDiscovery(c, &cfg); err != nil {
+			return err
+		}
+	} else if specs := c.StringSlice("backend"); len(specs) > 0 {
 		for _, f := range []string{"home", "mcast-address", "mcast-port", "mcast-bind", "mcast-ttl", "domain", "cluster-key", "cluster-key-file", "insecure-cluster"} {
 			// GOMCAT_HOME alone does not conflict: the static list wins.
 			if c.IsSet(f) && !(f == "home" && os.Getenv("GOMCAT_HOME") != "") {
@@ -150,3 +159,39 @@ func runBalancer(c *ucli.Context) error {
 type started struct{ *mcast.Observer }
 
 func (started) Start(context.Context) error { return nil }
+
+// providerDiscovery sets cfg up for `balancer --membership SPEC`: nodes
+// at the provider's addresses on --http-port, routes learned from their
+// responses.
+func providerDiscovery(c *ucli.Context, cfg *balancer.Config) error {
+	for _, f := range []string{"backend", "home", "mcast-address", "mcast-port", "mcast-bind", "mcast-ttl", "domain", "cluster-key", "cluster-key-file", "insecure-cluster"} {
+		if c.IsSet(f) {
+			return fmt.Errorf("--membership and --%s exclude each other: nodes come from the provider", f)
+		}
+	}
+	port := c.Int("http-port")
+	if port < 1 || port > 65535 {
+		return errors.New("--membership needs --http-port: the nodes' HTTP connector port (DNS and the pod list give only addresses)")
+	}
+	if c.Duration("refresh") <= 0 {
+		return errors.New("--refresh must be > 0")
+	}
+	p, err := membershipProvider(c.String("membership"), os.Getenv)
+	if err != nil {
+		return err
+	}
+	cfg.Discovery = balancer.Addresses(func(ctx context.Context) ([]string, error) {
+		ts, err := p.Targets(ctx)
+		if err != nil {
+			return nil, err
+		}
+		out := make([]string, 0, len(ts))
+		for _, t := range ts {
+			out = append(out, net.JoinHostPort(t.Addr.String(), strconv.Itoa(port)))
+		}
+		return out, nil
+	}, c.Duration("refresh"))
+	cfg.LearnRoutes = true
+	cfg.Logger.Info().Str("membership", p.String()).Int("http_port", port).Msg("discovering nodes through the membership provider")
+	return nil
+}

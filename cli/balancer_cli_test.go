@@ -118,6 +118,9 @@ func TestLBConfigFromHomes(t *testing.T) {
 		{[]string{"lbconfig", "nginx", "--home", t.TempDir()}, "has no conf/server.xml"},
 		{[]string{"lbconfig", "nginx", "--node", "node1"}, "want name=http://host:port"},
 		{[]string{"lbconfig", "nginx", "--from-membership", "--node", "a=127.0.0.1:1"}, "--from-membership"},
+		{[]string{"balancer", "--listen", "127.0.0.1:0", "--admin", "", "--membership", "dns:gomcat.test"}, "needs --http-port"},
+		{[]string{"balancer", "--listen", "127.0.0.1:0", "--admin", "", "--membership", "dns:gomcat.test", "--http-port", "8091", "--backend", "a=http://127.0.0.1:1"}, "exclude each other"},
+		{[]string{"balancer", "--listen", "127.0.0.1:0", "--admin", "", "--membership", "ldap", "--http-port", "8091"}, "membership"},
 	} {
 		code, _, errs := lbRun(t, ctx, tc.args...)
 		if code == 0 || !strings.Contains(errs, tc.want) {

@@ -358,11 +358,14 @@ func (m *Manager) retrieve(id string, from []string) *session.Session {
 		m.mu.Unlock()
 		close(done)
 	}()
-	ctx, cancel := context.WithTimeout(m.run.Context(), m.cfg.RPCTimeout)
-	defer cancel()
 	start := m.now()
 	for _, h := range from {
+		// Each holder gets its own RPCTimeout: a dead one that has not
+		// been noticed yet (its messages queue until the failure detector
+		// drops it) must not use up the time of the live one after it.
+		ctx, cancel := context.WithTimeout(m.run.Context(), m.cfg.RPCTimeout)
 		rep := m.ask(ctx, h, id)
+		cancel()
 		if rep == nil || rep.Record == nil || rep.Entry == nil || rep.Record.ID != id {
 			continue
 		}

@@ -95,3 +95,23 @@ func request(t *testing.T, m *Manager, id string, f func(s *session.Session)) *s
 	}
 	return s
 }
+
+// writeResumes waits (up to 40 s) until a request on session id can write
+// through m again after a failover: a Load error is "not yet", a session
+// gone is a loss and fails the test. The write sets "after" = 2.
+func writeResumes(t *testing.T, m *Manager, id string) {
+	t.Helper()
+	testkit.WaitWithin(t, "writes to resume on the promoted replica", 40*time.Second, func() bool {
+		s, err := m.Load(context.Background(), id)
+		if err != nil {
+			return false
+		}
+		if s == nil {
+			t.Fatal("session lost in the failover")
+		}
+		s.Access(time.Now())
+		_ = s.Set("after", 2)
+		s.EndAccess()
+		return m.RequestCompleted(context.Background(), s) == nil
+	})
+}

@@ -491,19 +491,7 @@ func TestSentinelFailover(t *testing.T) {
 		t.Fatalf("WAIT: %d replicas, %v", n, err)
 	}
 	master.Kill()
-	testkit.WaitWithin(t, "service to resume on the promoted replica", 40*time.Second, func() bool {
-		s, err := m.Load(context.Background(), id)
-		if err != nil {
-			return false
-		}
-		if s == nil {
-			t.Fatal("session lost in the failover")
-		}
-		s.Access(time.Now())
-		_ = s.Set("after", 2)
-		s.EndAccess()
-		return m.RequestCompleted(context.Background(), s) == nil
-	})
+	writeResumes(t, m, id)
 	h, _ := rawClient(t, replica).HGetAll(context.Background(), m.Key(id)).Result()
 	if h["sessionAttr:after"] == "" || h["sessionAttr:a"] == "" {
 		t.Fatalf("after failover the promoted replica holds %v", h)
